@@ -1,0 +1,122 @@
+// convkit/engine.hpp — THE convolution.
+//
+// Every operation in convkit that slides a kernel over data (convolve, blur,
+// edge, the NN convolution layer, pooling windows, receptive-field probes)
+// goes through this header.  There is no second convolution loop.
+//
+// Definition (the seed's eq. (1) and (3)), for a kernel h of size KH x KW:
+//
+//   true convolution   y[m,n] = sum_{i,j} x[m-i, n-j] h[i,j]
+//   correlation        y[m,n] = sum_{i,j} x[m+i, n+j] h[i,j]
+//
+// Internally a true convolution is a correlation with the kernel flipped in
+// both axes.  The engine works in three steps:
+//   1. plan():   resolve the user's request (padding amounts or a scipy-style
+//                size mode, strides, border) into a ConvGeometry: the padding
+//                on each side of the input and the output size
+//                  out = floor((N + pad_before + pad_after - K) / S) + 1;
+//   2. the input is extended by the border rule (zero, circular, reflect,
+//      symmetric, replicate) — conceptually; schedules may remap indices;
+//   3. a valid-only strided correlation of the extended input.
+// conv2d_reference() spells this out with plain loops; conv2d() picks a fast
+// schedule that must give the same numbers (tests hold it to that).
+//
+// 1D signals are 2D with one row (KH = 1, H = 1).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace convkit {
+
+/// How samples outside the input are made up.  One enum for every operation.
+///   zero       ... 0 0 | a b c d | 0 0 ...
+///   circular   ... c d | a b c d | a b ...   (the input tiles the plane: a torus)
+///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV BORDER_REFLECT_101, PyTorch "reflect")
+///   symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV BORDER_REFLECT, numpy "symmetric")
+///   replicate  ... a a | a b c d | d d ...   (OpenCV BORDER_REPLICATE)
+enum class Border { zero, circular, reflect, symmetric, replicate };
+
+/// How the output size is chosen.
+///   pad    explicit padding amounts (ConvSpec::pad); size floor((N+P0+P1-K)/S)+1
+///   full   every position where kernel and input overlap: pads K-1 on both sides
+///   same   the centre of `full`, as scipy.signal: pads ceil((K-1)/2) before, floor((K-1)/2) after
+///   valid  only positions where the kernel lies wholly inside the input: no padding
+enum class SizeMode { pad, full, same, valid };
+
+struct Padding {
+  int top = 0, bottom = 0, left = 0, right = 0;
+};
+
+/// What the user asked for.
+struct ConvSpec {
+  bool correlate = false;  ///< false: true convolution (kernel flipped); true: correlation
+  int stride_y = 1, stride_x = 1;
+  SizeMode mode = SizeMode::pad;
+  Padding pad;  ///< used only when mode == SizeMode::pad
+  Border border = Border::zero;
+};
+
+/// The resolved geometry of one 2D convolution.  `pad` is always in terms of
+/// the input: rows/columns added before and after it.
+struct ConvGeometry {
+  int in_h = 0, in_w = 0;
+  int k_h = 0, k_w = 0;
+  int stride_y = 1, stride_x = 1;
+  Padding pad;
+  int out_h = 0, out_w = 0;
+  bool correlate = false;
+  Border border = Border::zero;
+};
+
+/// Resolve a request.  Throws UsageError (naming the axis and the numbers)
+/// when a stride is < 1, a padding is negative, a size is < 1, or the output
+/// would be empty (e.g. a kernel larger than the input in valid mode).
+ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w);
+
+/// Map a possibly out-of-range index i of an axis of length n to an index in
+/// [0, n) by the border rule, or -1 when the sample is zero (Border::zero).
+/// Works for any distance outside the input (patterns repeat as needed).
+int border_index(long long i, int n, Border b);
+
+/// A strided 2D view (rows x cols, `stride` elements between rows).
+template <class T>
+struct View {
+  T* data = nullptr;
+  int rows = 0, cols = 0;
+  std::ptrdiff_t stride = 0;
+  T& operator()(int r, int c) const { return data[r * stride + c]; }
+};
+template <class T>
+View<T> make_view(T* data, int rows, int cols) {
+  return View<T>{data, rows, cols, cols};
+}
+
+/// The definition, as plain loops.  out must be g.out_h x g.out_w.
+template <class T>
+void conv2d_reference(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out);
+
+/// Which inner loops to use.  `automatic` picks the fastest for the shape.
+enum class Schedule { automatic, reference, direct, separable, fft };
+
+/// The same function as conv2d_reference, computed fast and on all threads.
+/// Results do not depend on the thread count.
+template <class T>
+void conv2d(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+            Schedule schedule = Schedule::automatic);
+
+/// Convenience: convolve a whole contiguous plane, returning the output.
+template <class T>
+std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<T>& kernel, int kh,
+                      int kw, const ConvSpec& spec, int* out_h, int* out_w,
+                      Schedule schedule = Schedule::automatic);
+
+/// Names used on the command line and in messages.
+std::string_view to_string(Border b);
+std::string_view to_string(SizeMode m);
+Border parse_border(std::string_view name);      ///< throws UsageError listing the choices
+SizeMode parse_size_mode(std::string_view name);  ///< throws UsageError listing the choices
+
+}  // namespace convkit

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install whatever convkit needs that is missing (Debian 12 packages only).
+# Safe to run again: it installs nothing when everything is there.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build make          # toolchain
+  libcli11-dev                        # command line
+  libpng-dev libjpeg-dev zlib1g-dev   # image codecs (libpng, libjpeg-turbo), gzip'd IDX
+  libstb-dev                          # BMP/TGA decoding
+  libopenblas-dev                     # sgemm for the im2col schedule
+  libkissfft-dev                      # FFT schedule for large kernels
+  doctest-dev                         # tests
+  libopencv-imgproc-dev libopencv-imgcodecs-dev   # the tests' outside oracle
+  dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,50 @@
+// src/cli/command.hpp — how subcommands plug into main().
+//
+// Each file src/cli/<name>.cpp defines an options struct, a
+//   void register_<name>(CLI::App& app)
+// that declares the subcommand, its flags and help, and a run function that
+// does the work through the library.  The file registers itself with
+//   CONVKIT_COMMAND(<order>, register_<name>);
+// and main() adds the commands in <order>, then parses.  Commands report
+// failure by throwing convkit::Error (exit 1) or convkit::UsageError
+// (exit 2), or by calling set_exit_status(1) when some of many inputs failed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace convkit::cli {
+
+using RegisterFn = void (*)(CLI::App&);
+
+struct CommandEntry {
+  int order;
+  RegisterFn fn;
+};
+
+std::vector<CommandEntry>& command_registry();
+
+struct CommandRegistrar {
+  CommandRegistrar(int order, RegisterFn fn) { command_registry().push_back({order, fn}); }
+};
+
+/// The process exit status main() returns when no exception escapes.
+void set_exit_status(int status);
+int exit_status();
+
+/// --threads N on a subcommand: sets the library's thread count before the
+/// command runs (0 = all cores).
+void add_threads_option(CLI::App* sub, int& threads);
+
+/// Apply --threads (validated, >= 0).
+void apply_threads(int threads);
+
+}  // namespace convkit::cli
+
+#define CONVKIT_CONCAT_INNER(a, b) a##b
+#define CONVKIT_CONCAT(a, b) CONVKIT_CONCAT_INNER(a, b)
+#define CONVKIT_COMMAND(order, fn)                                                  \
+  static const ::convkit::cli::CommandRegistrar CONVKIT_CONCAT(convkit_registrar_, \
+                                                               __LINE__){order, fn}

@@ -1,0 +1,149 @@
+#include <string>
+
+#include "convkit/engine.hpp"
+#include "convkit/error.hpp"
+
+namespace convkit {
+
+namespace {
+
+// Output length of one axis: floor((n + p0 + p1 - k) / s) + 1, or 0 if empty.
+long long out_len(long long n, long long p0, long long p1, long long k, long long s) {
+  long long span = n + p0 + p1 - k;
+  if (span < 0) return 0;
+  return span / s + 1;
+}
+
+void check_axis(const char* axis, int n, int k, int s) {
+  if (n < 1)
+    throw UsageError(std::string("input ") + axis + " is " + std::to_string(n) +
+                     "; it must be at least 1");
+  if (k < 1)
+    throw UsageError(std::string("kernel ") + axis + " is " + std::to_string(k) +
+                     "; it must be at least 1");
+  if (s < 1)
+    throw UsageError(std::string("stride along ") + axis + " is " + std::to_string(s) +
+                     "; it must be at least 1");
+}
+
+}  // namespace
+
+ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
+  check_axis("height", in_h, k_h, spec.stride_y);
+  check_axis("width", in_w, k_w, spec.stride_x);
+  ConvGeometry g;
+  g.in_h = in_h;
+  g.in_w = in_w;
+  g.k_h = k_h;
+  g.k_w = k_w;
+  g.stride_y = spec.stride_y;
+  g.stride_x = spec.stride_x;
+  g.correlate = spec.correlate;
+  g.border = spec.border;
+  switch (spec.mode) {
+    case SizeMode::pad:
+      g.pad = spec.pad;
+      if (g.pad.top < 0 || g.pad.bottom < 0 || g.pad.left < 0 || g.pad.right < 0)
+        throw UsageError("padding must not be negative");
+      break;
+    case SizeMode::full:
+      g.pad = {k_h - 1, k_h - 1, k_w - 1, k_w - 1};
+      break;
+    case SizeMode::same:
+      // scipy.signal: the centre of `full`, starting at index (K-1)/2 of it.
+      g.pad = {k_h - 1 - (k_h - 1) / 2, (k_h - 1) / 2, k_w - 1 - (k_w - 1) / 2, (k_w - 1) / 2};
+      break;
+    case SizeMode::valid:
+      g.pad = {0, 0, 0, 0};
+      break;
+  }
+  long long oh = out_len(in_h, g.pad.top, g.pad.bottom, k_h, spec.stride_y);
+  long long ow = out_len(in_w, g.pad.left, g.pad.right, k_w, spec.stride_x);
+  auto describe = [&](const char* axis, int n, int p0, int p1, int k) {
+    return std::string(axis) + ": input " + std::to_string(n) + " + padding " +
+           std::to_string(p0) + "+" + std::to_string(p1) + " is smaller than the kernel (" +
+           std::to_string(k) + ")";
+  };
+  if (oh < 1)
+    throw UsageError("the output would be empty along the height: " +
+                     describe("height", in_h, g.pad.top, g.pad.bottom, k_h));
+  if (ow < 1)
+    throw UsageError("the output would be empty along the width: " +
+                     describe("width", in_w, g.pad.left, g.pad.right, k_w));
+  if (oh > (1LL << 30) || ow > (1LL << 30))
+    throw UsageError("the output would be too large (" + std::to_string(oh) + " x " +
+                     std::to_string(ow) + ")");
+  g.out_h = static_cast<int>(oh);
+  g.out_w = static_cast<int>(ow);
+  return g;
+}
+
+int border_index(long long i, int n, Border b) {
+  if (i >= 0 && i < n) return static_cast<int>(i);
+  switch (b) {
+    case Border::zero:
+      return -1;
+    case Border::replicate:
+      return i < 0 ? 0 : n - 1;
+    case Border::circular: {
+      long long r = i % n;
+      return static_cast<int>(r < 0 ? r + n : r);
+    }
+    case Border::symmetric: {
+      // period 2n: 0 1 .. n-1 n-1 .. 1 0
+      long long p = 2LL * n;
+      long long r = i % p;
+      if (r < 0) r += p;
+      return static_cast<int>(r < n ? r : p - 1 - r);
+    }
+    case Border::reflect: {
+      if (n == 1) return 0;
+      // period 2n-2: 0 1 .. n-1 n-2 .. 1
+      long long p = 2LL * n - 2;
+      long long r = i % p;
+      if (r < 0) r += p;
+      return static_cast<int>(r < n ? r : p - r);
+    }
+  }
+  return -1;
+}
+
+std::string_view to_string(Border b) {
+  switch (b) {
+    case Border::zero: return "zero";
+    case Border::circular: return "circular";
+    case Border::reflect: return "reflect";
+    case Border::symmetric: return "symmetric";
+    case Border::replicate: return "replicate";
+  }
+  return "?";
+}
+
+std::string_view to_string(SizeMode m) {
+  switch (m) {
+    case SizeMode::pad: return "pad";
+    case SizeMode::full: return "full";
+    case SizeMode::same: return "same";
+    case SizeMode::valid: return "valid";
+  }
+  return "?";
+}
+
+Border parse_border(std::string_view name) {
+  for (Border b : {Border::zero, Border::circular, Border::reflect, Border::symmetric,
+                   Border::replicate})
+    if (name == to_string(b)) return b;
+  if (name == "constant" || name == "zeros") return Border::zero;
+  if (name == "wrap") return Border::circular;
+  if (name == "edge") return Border::replicate;
+  throw UsageError("unknown padding mode '" + std::string(name) +
+                   "' (choose zero, circular, reflect, symmetric or replicate)");
+}
+
+SizeMode parse_size_mode(std::string_view name) {
+  for (SizeMode m : {SizeMode::full, SizeMode::same, SizeMode::valid})
+    if (name == to_string(m)) return m;
+  throw UsageError("unknown mode '" + std::string(name) + "' (choose full, same or valid)");
+}
+
+}  // namespace convkit
