@@ -1,0 +1,62 @@
+// convkit/io/image.hpp — images in and out.
+//
+// Pixels are float32, planar: sample (c, y, x) is data[(c * height + y) * width + x].
+// Values keep the file's units: 0..255 for 8-bit files, 0..65535 for 16-bit,
+// as stored for float (.npy) data.  Formats are chosen by extension (reading
+// also sniffs the magic bytes): PNG (libpng), JPEG (libjpeg-turbo), BMP and
+// TGA (stb_image), PGM/PPM (our own parser), NPY (our own).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace convkit {
+
+struct Image {
+  int width = 0, height = 0, channels = 0;  ///< channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
+  int bit_depth = 8;                        ///< 8 or 16 for integer files; 32 for float data
+  std::vector<float> data;                  ///< planar, see above
+
+  float* plane(int c) { return data.data() + static_cast<std::size_t>(c) * width * height; }
+  const float* plane(int c) const {
+    return data.data() + static_cast<std::size_t>(c) * width * height;
+  }
+  bool has_alpha() const { return channels == 2 || channels == 4; }
+  /// Largest value of the integer format the image came from (255, 65535), 0 for float.
+  float max_value() const { return bit_depth == 8 ? 255.f : bit_depth == 16 ? 65535.f : 0.f; }
+};
+
+/// Limits applied before any pixel buffer is allocated.
+struct ImageLimits {
+  std::int64_t max_pixels = 256LL * 1024 * 1024;  ///< width * height; default 256 Mpx
+};
+
+/// Read an image; "-" reads standard input.  Throws convkit::Error naming the
+/// file on a missing, unreadable, corrupt, truncated or oversized file.
+Image read_image(const std::string& path, const ImageLimits& limits = {});
+
+/// What to do with values that do not fit an integer format.
+///   none       refuse to write if any value is outside [0, max] or not finite (the error names the policy flags)
+///   clip       clamp to [0, max]
+///   abs        |v|, then clamp
+///   normalize  map [min, max] of the data linearly to [0, max] (per image, all colour channels together)
+///   offset     v + offset, then clamp (e.g. 128 shows signed derivatives as grey)
+enum class ValuePolicy { none, clip, abs, normalize, offset };
+
+struct ImageWriteOptions {
+  ValuePolicy policy = ValuePolicy::none;
+  float offset = 0;      ///< for ValuePolicy::offset
+  int bit_depth = 0;     ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
+  int jpeg_quality = 92;
+  int png_compression = 1;  ///< zlib level: 1 is fast and still small
+};
+
+/// Write an image, format by extension; "-" writes PNG to standard output.
+/// The file appears atomically (temporary file + rename): never half-written.
+void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts = {});
+
+/// True when the path's extension names an image format we can write.
+bool is_image_path(const std::string& path);
+
+}  // namespace convkit

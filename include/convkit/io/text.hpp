@@ -1,0 +1,43 @@
+// convkit/io/text.hpp — signals, matrices and numbers as text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace convkit {
+
+/// The shortest decimal text that reads back to exactly the same double
+/// ("-40", "0.5", "1.9921875", "1e-300"); "nan", "inf", "-inf".
+std::string format_number(double v);
+
+/// A 1D signal: values[k] is the sample at index n = origin + k.
+struct Signal {
+  std::int64_t origin = 0;
+  std::vector<double> values;
+};
+
+/// Parse a signal: one value per line or whitespace/comma separated, or the
+/// two-column form "n value" per line (indices ascending; gaps are zeros).
+/// `#` starts a comment.  `name` is used in error messages with line:column.
+Signal parse_signal(std::string_view text, const std::string& name);
+Signal read_signal(const std::string& path);  ///< "-" = stdin
+/// "n value" per line, values round-tripping exactly.
+std::string format_signal(const Signal& s);
+
+/// A dense matrix, row-major.
+struct Matrix {
+  int rows = 0, cols = 0;
+  std::vector<double> data;
+  double operator()(int r, int c) const { return data[static_cast<std::size_t>(r) * cols + c]; }
+};
+
+/// Rows of numbers, one row per line (whitespace or comma separated), or an
+/// inline literal "[1 2 3; 4 5 6]" (rows separated by ';' or newlines).
+/// Ragged rows, bad numbers and empty input are errors naming line:column.
+Matrix parse_matrix(std::string_view text, const std::string& name);
+Matrix read_matrix(const std::string& path);  ///< "-" = stdin
+std::string format_matrix(const Matrix& m);   ///< space-separated rows, exact values
+
+}  // namespace convkit
