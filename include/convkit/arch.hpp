@@ -16,18 +16,29 @@
 
 namespace convkit {
 
-enum class LayerKind { conv, maxpool, avgpool, flatten, fc, relu, gap, batchnorm, dropout, softmax };
+enum class LayerKind {
+  conv,
+  maxpool,
+  avgpool,
+  flatten,
+  fc,
+  relu,
+  gap,
+  batchnorm,
+  dropout,
+  softmax
+};
 
 struct LayerSpec {
   LayerKind kind = LayerKind::relu;
-  std::string text;     ///< the token as written (after repeat expansion), e.g. "CONV3-64/s2"
-  int column = 0;       ///< 1-based column of the token in the source line, for messages
-  int kernel = 0;       ///< conv / pool window size K (square)
-  int filters = 0;      ///< conv: output channels F (0 = not given: geometry only); fc: units
-  int stride = 1;       ///< conv default 1; pool default K
-  int pad = 0;          ///< conv default floor(K/2); pool default 0
+  std::string text;  ///< the token as written (after repeat expansion), e.g. "CONV3-64/s2"
+  int column = 0;    ///< 1-based column of the token in the source line, for messages
+  int kernel = 0;    ///< conv / pool window size K (square)
+  int filters = 0;   ///< conv: output channels F (0 = not given: geometry only); fc: units
+  int stride = 1;    ///< conv default 1; pool default K
+  int pad = 0;       ///< conv default floor(K/2); pool default 0
   Border border = Border::zero;  ///< conv padding mode
-  double rate = 0.0;    ///< dropout probability
+  double rate = 0.0;             ///< dropout probability
 };
 
 struct Arch {
