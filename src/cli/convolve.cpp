@@ -270,7 +270,7 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   }
   if (is_image_path(o.output))
     throw UsageError("a 1D result cannot be written as an image; use .txt or .npy");
-  std::string text;
+  std::string text = "# n value\n";
   for (auto& [t, v] : samples) text += std::to_string(t) + " " + format_number(v) + "\n";
   write_text(o.output, text);
 }
@@ -365,6 +365,8 @@ void run_convolve(const ConvolveOptions& o) {
     throw UsageError(
         "--abs, --normalize, --offset and --clip apply when writing an 8- or 16-bit "
         "image; this output keeps exact values");
+  if (o.kernel_origin && in.kind != Kind::signal)
+    throw UsageError("--kernel-origin applies to signals only");
   if (!o.range.empty() && in.kind != Kind::signal)
     throw UsageError("--range applies to 1D signals only");
   switch (in.kind) {

@@ -28,9 +28,15 @@ namespace {
 std::map<long long, double> parse_pairs(const std::string& text) {
   std::map<long long, double> out;
   std::istringstream in(text);
-  long long n;
-  double v;
-  while (in >> n >> v) out[n] = v;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    long long n;
+    double v;
+    REQUIRE(static_cast<bool>(ls >> n >> v));
+    out[n] = v;
+  }
   return out;
 }
 
@@ -211,7 +217,7 @@ TEST_CASE("[convolve] an identity kernel gives the input back") {
   CHECK(r.status == 0);
   CHECK(r.out == "1.5 -2 3\n4 0.005 6\n");
   auto s = run_convkit({"convolve", "[3 1 4 1 5]", "[1]"});
-  CHECK(s.out == "0 3\n1 1\n2 4\n3 1\n4 5\n");
+  CHECK(s.out == "# n value\n0 3\n1 1\n2 4\n3 1\n4 5\n");
 }
 
 TEST_CASE("[convolve] signals keep their origins") {
@@ -221,18 +227,18 @@ TEST_CASE("[convolve] signals keep their origins") {
   auto r = run_convkit({"convolve", "x.txt", "h.txt"}, "", dir);
   CHECK(r.status == 0);
   // x = [1 2 3] from n=-2, h = [1 -1] from n=3: y = [1 1 1 -3] from n=1.
-  CHECK(r.out == "1 1\n2 1\n3 1\n4 -3\n");
+  CHECK(r.out == "# n value\n1 1\n2 1\n3 1\n4 -3\n");
   auto o = run_convkit({"convolve", "[1 2 3]", "[1 -1]", "--origin", "-2", "--kernel-origin", "3"});
   CHECK(o.out == r.out);
   // Correlation: y[n] = sum_k x[n+k] h[k] starts at a - b - (K-1) = -2 - 3 - 1 = -6.
   auto c = run_convkit({"convolve", "x.txt", "h.txt", "--correlate"}, "", dir);
-  CHECK(c.out == "-6 -1\n-5 -1\n-4 -1\n-3 3\n");
+  CHECK(c.out == "# n value\n-6 -1\n-5 -1\n-4 -1\n-3 3\n");
   // same mode keeps the input's length, centred on full.
   auto s = run_convkit({"convolve", "[1 2 3 4]", "[1 1 1]", "--mode", "same"});
-  CHECK(s.out == "1 3\n2 6\n3 9\n4 7\n");
+  CHECK(s.out == "# n value\n1 3\n2 6\n3 9\n4 7\n");
   // Standard input, one value per line.
   auto in = run_convkit({"convolve", "-", "[1 1]"}, "1\n2\n3\n");
-  CHECK(in.out == "0 1\n1 3\n2 5\n3 3\n");
+  CHECK(in.out == "# n value\n0 1\n1 3\n2 5\n3 3\n");
   // --as matrix treats a two-column "n value" file as a matrix.
   auto m = run_convkit({"convolve", "x.txt", "[1]", "--as", "matrix"}, "", dir);
   CHECK(m.out == "-2 1\n-1 2\n0 3\n");

@@ -12,30 +12,39 @@
 using convkit::test::run_convkit;
 using convkit::test::temp_dir;
 
+namespace {
+// The text after the "# n value" header line.
+std::string body(const std::string& s) {
+  REQUIRE(s.rfind("# n value\n", 0) == 0);
+  return s.substr(10);
+}
+}  // namespace
+
 TEST_CASE("[signal] rect, shift, impulse, step and geometric print 'n value' lines") {
-  CHECK(run_convkit({"signal", "rect", "--length", "3"}).out == "0 1\n1 1\n2 1\n");
-  CHECK(run_convkit({"signal", "boxcar", "-L", "2", "--shift", "5"}).out == "5 1\n6 1\n");
+  CHECK(run_convkit({"signal", "rect", "--length", "3"}).out == "# n value\n0 1\n1 1\n2 1\n");
+  CHECK(run_convkit({"signal", "boxcar", "-L", "2", "--shift", "5"}).out ==
+        "# n value\n5 1\n6 1\n");
   CHECK(run_convkit({"signal", "rect", "--length", "2", "--range", "-1:3"}).out ==
-        "-1 0\n0 1\n1 1\n2 0\n3 0\n");
+        "# n value\n-1 0\n0 1\n1 1\n2 0\n3 0\n");
   CHECK(run_convkit({"signal", "impulse", "--start", "-2", "--end", "1"}).out ==
-        "-2 0\n-1 0\n0 1\n1 0\n");
+        "# n value\n-2 0\n-1 0\n0 1\n1 0\n");
   CHECK(run_convkit({"signal", "step", "--range", "-1:1", "--shift", "1"}).out ==
-        "-1 0\n0 0\n1 1\n");
+        "# n value\n-1 0\n0 0\n1 1\n");
   CHECK(run_convkit({"signal", "geometric", "--ratio", "0.5", "--length", "4"}).out ==
-        "0 1\n1 0.5\n2 0.25\n3 0.125\n");
+        "# n value\n0 1\n1 0.5\n2 0.25\n3 0.125\n");
   CHECK(run_convkit({"signal", "geometric", "--ratio", "-2", "--length", "3"}).out ==
-        "0 1\n1 -2\n2 4\n");
+        "# n value\n0 1\n1 -2\n2 4\n");
   // Without --length, geometric runs until |a|^n < 2^-60.
   auto g = run_convkit({"signal", "geometric", "--ratio", "0.5"});
   CHECK(g.status == 0);
-  CHECK(std::count(g.out.begin(), g.out.end(), '\n') == 60);
+  CHECK(std::count(g.out.begin(), g.out.end(), '\n') == 61);
 }
 
 TEST_CASE("[signal] sine and noise") {
   auto s = run_convkit(
       {"signal", "sine", "--freq", "0.1", "--length", "5", "--amplitude", "2", "--phase", "0.5"});
   REQUIRE(s.status == 0);
-  std::istringstream in(s.out);
+  std::istringstream in(body(s.out));
   long long n;
   double v;
   int count = 0;
@@ -52,8 +61,8 @@ TEST_CASE("[signal] sine and noise") {
   CHECK(a.out != c.out);
   // The value at each n does not depend on the window.
   auto w = run_convkit({"signal", "noise", "--range", "10:12", "--seed", "3"});
-  CHECK(a.out.find(w.out) != std::string::npos);
-  std::istringstream na(a.out);
+  CHECK(a.out.find(body(w.out)) != std::string::npos);
+  std::istringstream na(body(a.out));
   double lo = 1, hi = -1;
   while (na >> n >> v) lo = std::min(lo, v), hi = std::max(hi, v);
   CHECK(lo >= -1);
@@ -83,4 +92,13 @@ TEST_CASE("[signal] .npy output and usage errors") {
     CHECK(r.err.rfind("convkit: error: ", 0) == 0);
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("[signal] a one-sample signal file keeps its index (the '# n value' header)") {
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit({"signal", "impulse", "--shift", "2", "-o", "d.txt"}, "", dir).status == 0);
+  // x = [3 1 4] from n=0 through delta(n-2): the same values from n=2.
+  auto r = run_convkit({"convolve", "[3 1 4]", "d.txt"}, "", dir);
+  CHECK(r.status == 0);
+  CHECK(r.out == "# n value\n2 3\n3 1\n4 4\n");
 }
