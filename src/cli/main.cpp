@@ -26,9 +26,7 @@ int g_exit_status = 0;
 void set_exit_status(int status) {
   g_exit_status = std::max(g_exit_status, status);
 }
-int exit_status() {
-  return g_exit_status;
-}
+int exit_status() { return g_exit_status; }
 
 void add_threads_option(CLI::App* sub, int& threads) {
   sub->add_option("--threads", threads, "Worker threads (0 = all cores)")
@@ -36,9 +34,7 @@ void add_threads_option(CLI::App* sub, int& threads) {
       ->default_val(0);
 }
 
-void apply_threads(int threads) {
-  set_thread_count(threads);
-}
+void apply_threads(int threads) { set_thread_count(threads); }
 
 }  // namespace convkit::cli
 
@@ -63,9 +59,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough(false);
   auto& reg = cli::command_registry();
-  std::stable_sort(
-      reg.begin(), reg.end(),
-      [](const cli::CommandEntry& a, const cli::CommandEntry& b) { return a.order < b.order; });
+  std::stable_sort(reg.begin(), reg.end(),
+                   [](const cli::CommandEntry& a, const cli::CommandEntry& b) {
+                     return a.order < b.order;
+                   });
   for (const auto& c : reg) c.fn(app);
   app.footer("Run 'convkit COMMAND --help' for a command's options and examples.");
 
