@@ -55,7 +55,7 @@ std::string display_out(const std::string& path) {
 class Progress {
  public:
   Progress(std::size_t total, bool quiet, std::string verb)
-      : total_(total), quiet_(quiet), tty_(isatty(2) == 1), verb_(std::move(verb)) {}
+      : total_(total), quiet_(quiet || total <= 1), tty_(isatty(2) == 1), verb_(std::move(verb)) {}
 
   void done(const BatchItem& item) {
     std::lock_guard<std::mutex> lk(m_);
@@ -77,7 +77,7 @@ class Progress {
     // The library's messages usually name the file already; add it if not.
     const std::string name = display(item.input);
     if (line.find(name) == std::string::npos) line = name + ": " + line;
-    if (tty_ && !quiet_) std::fputs("\r\x1b[K", stderr);
+    if (tty_ && !quiet_) std::fputs("\r\x1b[K", stderr);  // clear the bar
     std::fprintf(stderr, "convkit: error: %s\n", line.c_str());
     if (tty_ && !quiet_) draw(item.input);
   }
