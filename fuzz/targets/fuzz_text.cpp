@@ -2,6 +2,7 @@
 #include <string>
 #include <string_view>
 
+#include "convkit/error.hpp"
 #include "convkit/filters.hpp"
 #include "convkit/io/text.hpp"
 #include "fuzz_target.hpp"
