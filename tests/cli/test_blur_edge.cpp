@@ -56,7 +56,7 @@ TEST_CASE("[cli] filters NAME prints the matrix; an unknown name fails") {
   REQUIRE(r.status == 0);
   CHECK(r.out.find("-1 -2 -1\n0 0 0\n1 2 1\n") != std::string::npos);
   auto bad = run_convkit({"filters", "no-such-filter"});
-  CHECK(bad.status == 1);
+  CHECK(bad.status == 2);
   CHECK(bad.err.rfind("convkit: error: ", 0) == 0);
   CHECK(run_convkit({"filters", "--format", "xml"}).status == 2);
 }
