@@ -119,7 +119,7 @@ std::string terminal_plot(const Signal& s, IndexRange range, int columns, int ro
   int ncol, cw;
   if (N <= avail) {
     ncol = static_cast<int>(N);
-    cw = std::clamp(avail / ncol, 1, 4);
+    cw = std::clamp(avail / ncol, 1, 8);
   } else {
     ncol = avail;
     cw = 1;
@@ -137,7 +137,7 @@ std::string terminal_plot(const Signal& s, IndexRange range, int columns, int ro
     }
     col[j] = best;
   }
-  const int bar_w = cw >= 2 ? std::max(1, cw / 2) : 1;
+  const int bar_w = cw >= 2 ? std::clamp(cw / 2, 1, 2) : 1;
 
   int rows_pos = vmin < 0 ? static_cast<int>(std::lround(rows * vmax / (vmax - vmin))) : rows;
   if (vmax > 0) rows_pos = std::max(rows_pos, 1);
