@@ -223,4 +223,17 @@ void plot_stem(const Signal& s, IndexRange range, const std::string& path, PlotS
 std::string terminal_plot(const Signal& s, IndexRange range, int columns = 80, int rows = 12,
                           bool ascii = false);
 
+// ---- training curves --------------------------------------------------------
+
+/// Per-epoch metrics of a training run; any vector may be empty (then not drawn).
+struct TrainingHistory {
+  std::vector<double> epoch;
+  std::vector<double> train_loss, val_loss;
+  std::vector<double> train_accuracy, val_accuracy;  ///< fractions 0..1 or percent
+};
+/// Loss (left panel) and accuracy (right panel) against epoch, train solid
+/// and validation dashed; one panel when there is no accuracy.
+Figure training_curves(const TrainingHistory& h, PlotSize size = {900, 400},
+                       const std::string& title = "");
+
 }  // namespace convkit::plot

@@ -304,3 +304,22 @@ TEST_CASE("[plot] the terminal chart fits its width and shows one bar per sample
   CHECK(l2[zero_row + 1].find('#') != std::string::npos);
   CHECK_THROWS_AS(terminal_plot(w, {0, 10}, 20, 8), UsageError);
 }
+
+TEST_CASE("[plot] training curves: two panels with train and validation series") {
+  TrainingHistory h;
+  h.epoch = {1, 2, 3, 4, 5};
+  h.train_loss = {1.2, 0.8, 0.6, 0.5, 0.45};
+  h.val_loss = {1.3, 0.9, 0.75, 0.7, 0.72};
+  h.train_accuracy = {0.6, 0.75, 0.8, 0.84, 0.86};
+  h.val_accuracy = {0.58, 0.7, 0.76, 0.78, 0.77};
+  Figure f = training_curves(h, {700, 300}, "run 1");
+  REQUIRE(f.panels.size() == 2);
+  CHECK(f.panels[0].lines.size() == 2);
+  CHECK(f.panels[1].lines[1].dashed);
+  const Canvas c = f.render();
+  CHECK(c.width() == 700);
+  CHECK(c.height() == 300);
+  h.train_accuracy.clear();
+  h.val_accuracy.clear();
+  CHECK(training_curves(h).panels.size() == 1);
+}
