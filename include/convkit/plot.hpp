@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "convkit/io/image.hpp"
 #include "convkit/io/text.hpp"
 
 namespace convkit::plot {
@@ -50,6 +51,8 @@ class Canvas {
   int height() const { return height_; }
   Color at(int x, int y) const;
   const std::vector<std::uint8_t>& rgb() const { return rgb_; }
+  /// The canvas as an 8-bit RGB convkit::Image (planar, values 0..255).
+  Image to_image() const;
 
   /// Pixel writes outside the canvas, or outside the clip rectangle, are ignored.
   void set(int x, int y, Color c);
@@ -84,9 +87,8 @@ class Canvas {
   std::vector<std::uint8_t> rgb_;
 };
 
-/// Encode the canvas as a PNG file image (8-bit RGB).
-std::string encode_png(const Canvas& canvas);
-/// Write the canvas as PNG; the file appears atomically.  "-" = standard output.
+/// Write the canvas as an 8-bit RGB PNG through write_image (convkit/io/image.hpp);
+/// the file appears atomically.  "-" = standard output.
 void save_png(const Canvas& canvas, const std::string& path);
 /// True when the path ends in .png (any case).
 bool is_png_path(const std::string& path);

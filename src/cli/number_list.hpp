@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "convkit/data_table.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/error.hpp"
 
 namespace convkit::cli {
@@ -44,19 +44,10 @@ inline std::vector<double> broadcast(const std::vector<double>& v, std::size_t n
                    std::to_string(v.size()));
 }
 
-/// "[a b; c d]" (brackets optional, rows by ';' or newlines, fields by spaces or commas).
-inline DataTable parse_matrix_literal(std::string text, const std::string& name) {
-  while (!text.empty() && (text.front() == ' ')) text.erase(0, 1);
-  while (!text.empty() && (text.back() == ' ')) text.pop_back();
-  if (!text.empty() && text.front() == '[') {
-    if (text.back() != ']') throw UsageError(name + ": matrix literal lacks its closing ']'");
-    text = text.substr(1, text.size() - 2);
-  }
-  for (char& c : text)
-    if (c == ';') c = '\n';
-    else if (c == ',') c = ' ';
+/// A matrix flag value such as "[1 0.8; 0.8 1]" (io's parse_matrix); errors are usage errors.
+inline Matrix parse_matrix_flag(const std::string& text, const std::string& flag) {
   try {
-    return parse_data_table(text, name, TableFormat::whitespace);
+    return parse_matrix(text, flag);
   } catch (const ParseError& e) {
     throw UsageError(e.what());
   }

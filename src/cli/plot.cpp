@@ -8,8 +8,9 @@
 #include <string>
 
 #include "cli/command.hpp"
-#include "cli/signal_input.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/atomic.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/plot.hpp"
 
 namespace convkit::cli {
@@ -27,8 +28,25 @@ struct PlotOptions {
   bool origin_given = false;
 };
 
+// A signal file (io's text formats); --origin places a one-column signal.
+Signal load_signal(const PlotOptions& o) {
+  const std::string name = o.input == "-" ? "<stdin>" : o.input;
+  const std::string text = read_file_bytes(o.input);
+  const TextShape shape = classify_text(text, name);
+  if (shape == TextShape::matrix)
+    throw ParseError(name + ": not a 1D signal (expected one value per line, one row of values, "
+                            "or 'n value' lines)");
+  Signal s = parse_signal(text, name);
+  if (o.origin_given) {
+    if (shape == TextShape::indexed_signal)
+      throw UsageError("--origin: " + name + " already gives sample indices ('n value' lines)");
+    s.origin = o.origin;
+  }
+  return s;
+}
+
 void run_plot(const PlotOptions& o) {
-  const Signal s = load_signal(o.input, o.origin_given ? &o.origin : nullptr);
+  const Signal s = load_signal(o);
   const plot::IndexRange r =
       o.range.empty() ? plot::signal_range(s) : plot::parse_index_range(o.range);
   if (o.output.empty() || o.output == "-") {

@@ -95,14 +95,14 @@ void run_sample(const SampleOptions& o) {
   if (given > 1) throw UsageError("give only one of --var, --std and --cov");
   std::vector<double> C(static_cast<std::size_t>(d) * d, 0.0);
   if (!o.cov.empty()) {
-    const DataTable m = parse_matrix_literal(o.cov, "--cov");
+    const Matrix m = parse_matrix_flag(o.cov, "--cov");
     if (m.rows != d || m.cols != d)
       throw UsageError("--cov is " + std::to_string(m.rows) + "x" + std::to_string(m.cols) +
                        " but --mean has " + std::to_string(d) + " value(s): need " +
                        std::to_string(d) + "x" + std::to_string(d));
     for (int i = 0; i < d; ++i)
       for (int j = 0; j < d; ++j) {
-        const double a = m.at(i, j), b = m.at(j, i);
+        const double a = m(i, j), b = m(j, i);
         if (std::abs(a - b) > 1e-12 * std::max({std::abs(a), std::abs(b), 1.0}))
           throw UsageError("--cov must be symmetric");
         C[i * d + j] = a;

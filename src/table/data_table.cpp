@@ -6,12 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 
 #include "convkit/error.hpp"
-#include "plot/file_out.hpp"
+#include "convkit/io/atomic.hpp"
+#include "convkit/io/npy.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit {
 
@@ -19,26 +18,6 @@ namespace {
 
 constexpr std::size_t kMaxInputBytes = std::size_t(1) << 31;  // 2 GiB
 constexpr std::int64_t kMaxCells = std::int64_t(1) << 28;     // 2 GiB of doubles
-
-std::string read_all(const std::string& path) {
-  std::string bytes;
-  if (path == "-") {
-    bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (bytes.size() > kMaxInputBytes) throw Error("<stdin>: input larger than 2 GiB");
-    return bytes;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0) throw Error(path + ": cannot read");
-  if (static_cast<std::uint64_t>(size) > kMaxInputBytes)
-    throw Error(path + ": file larger than 2 GiB");
-  in.seekg(0);
-  bytes.resize(static_cast<std::size_t>(size));
-  if (!in.read(bytes.data(), size)) throw Error(path + ": cannot read");
-  return bytes;
-}
 
 std::string trim(std::string_view s) {
   std::size_t a = 0, b = s.size();
@@ -148,157 +127,35 @@ DataTable parse_text(std::string_view text, const std::string& name, TableFormat
   return t;
 }
 
-// ---- npy ---------------------------------------------------------------------
+// ---- npy (through convkit/io/npy.hpp) ---------------------------------------
 
-std::string npy_value(const std::string& header, const std::string& key) {
-  const auto k = header.find("'" + key + "'");
-  if (k == std::string::npos) return {};
-  auto c = header.find(':', k);
-  if (c == std::string::npos) return {};
-  ++c;
-  while (c < header.size() && header[c] == ' ') ++c;
-  if (c >= header.size()) return {};
-  if (header[c] == '\'') {
-    const auto e = header.find('\'', c + 1);
-    return e == std::string::npos ? std::string() : header.substr(c, e - c + 1);
-  }
-  if (header[c] == '(') {
-    const auto e = header.find(')', c);
-    return e == std::string::npos ? std::string() : header.substr(c, e - c + 1);
-  }
-  auto e = c;
-  while (e < header.size() && header[e] != ',' && header[e] != '}') ++e;
-  return trim(header.substr(c, e - c));
-}
-
-DataTable parse_npy(std::string_view b, const std::string& name) {
-  auto bad = [&](const std::string& why) { return ParseError(name + ": bad .npy file: " + why); };
-  if (b.size() < 10 || b.substr(0, 6) != "\x93NUMPY") throw bad("missing magic");
-  const int major = static_cast<unsigned char>(b[6]);
-  std::size_t hlen, off;
-  if (major == 1) {
-    hlen = static_cast<unsigned char>(b[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(b[9])) << 8);
-    off = 10;
-  } else if (major == 2 || major == 3) {
-    if (b.size() < 12) throw bad("truncated header");
-    hlen = 0;
-    for (int i = 0; i < 4; ++i) hlen |= static_cast<std::size_t>(static_cast<unsigned char>(b[8 + i])) << (8 * i);
-    off = 12;
-  } else {
-    throw bad("unsupported version " + std::to_string(major));
-  }
-  if (hlen > b.size() - off) throw bad("truncated header");
-  const std::string header(b.substr(off, hlen));
-  off += hlen;
-  const std::string descr = npy_value(header, "descr");
-  const std::string fortran = npy_value(header, "fortran_order");
-  const std::string shape = npy_value(header, "shape");
-  if (descr.size() != 5 || shape.empty()) throw bad("header lacks descr or shape");
-  const char endian = descr[1], kind = descr[2];
-  const int size = descr[3] - '0';
-  if (endian == '>' && size > 1) throw bad("big-endian data is not supported");
-  if (!((kind == 'f' && (size == 4 || size == 8)) ||
-        ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8))))
-    throw bad("unsupported dtype " + descr);
-  // Shape "(m,)" or "(m, n)".
-  std::vector<std::int64_t> dims;
-  {
-    std::string s = shape.substr(1, shape.size() - 2);
-    std::size_t p = 0;
-    while (p < s.size()) {
-      while (p < s.size() && (s[p] == ' ' || s[p] == ',')) ++p;
-      if (p >= s.size()) break;
-      std::int64_t v = 0;
-      auto [q, ec] = std::from_chars(s.data() + p, s.data() + s.size(), v);
-      if (ec != std::errc() || v < 0) throw bad("bad shape " + shape);
-      dims.push_back(v);
-      p = static_cast<std::size_t>(q - s.data());
-    }
-  }
-  if (dims.empty() || dims.size() > 2)
-    throw bad("expected a 1-D or 2-D array, found shape " + shape);
+DataTable table_from_npy(std::string_view bytes, const std::string& name) {
+  const NpyArray a = parse_npy(bytes, name, kMaxCells);
+  if (a.shape.size() > 2)
+    throw ParseError(name + ": expected a 1-D or 2-D array (rows x columns), found " +
+                     std::to_string(a.shape.size()) + " dimensions");
   DataTable t;
   t.format = TableFormat::npy;
-  t.rows = dims[0];
-  t.cols = dims.size() == 2 ? dims[1] : 1;
-  t.npy_1d = dims.size() == 1;
-  t.npy_float32 = kind == 'f' && size == 4;
-  if (t.cols > 0 && t.rows > kMaxCells / t.cols) throw bad("array too large " + shape);
-  const std::int64_t n = t.rows * t.cols;
-  if (static_cast<std::uint64_t>(n) * size != b.size() - off)
-    throw bad("header says " + shape + " of " + descr + " (" + std::to_string(n * size) +
-              " bytes) but the file holds " + std::to_string(b.size() - off) + " data bytes");
-  if (n == 0) throw ParseError(name + ": no data rows");
-  t.data.resize(static_cast<std::size_t>(n));
-  const char* p = b.data() + off;
-  const bool f_order = fortran == "True";
-  for (std::int64_t i = 0; i < n; ++i) {
-    double v = 0;
-    const char* q = p + i * size;
-    if (kind == 'f') {
-      if (size == 4) {
-        float f;
-        std::memcpy(&f, q, 4);
-        v = f;
-      } else {
-        std::memcpy(&v, q, 8);
-      }
-    } else {
-      std::uint64_t u = 0;
-      std::memcpy(&u, q, static_cast<std::size_t>(size));
-      if (kind == 'i' && size < 8 && (u >> (8 * size - 1)) & 1) u |= ~std::uint64_t(0) << (8 * size);
-      v = kind == 'i' ? static_cast<double>(static_cast<std::int64_t>(u)) : static_cast<double>(u);
-    }
-    if (!std::isfinite(v))
+  t.rows = a.shape[0];
+  t.cols = a.shape.size() == 2 ? a.shape[1] : 1;
+  t.npy_1d = a.shape.size() == 1;
+  t.npy_float32 = a.dtype == "f4";
+  if (t.rows == 0 || t.cols == 0) throw ParseError(name + ": no data rows");
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    if (!std::isfinite(a.data[i]))
       throw ParseError(name + ": element " + std::to_string(i) + " is not a finite number");
-    // Fortran order stores column after column.
-    const std::int64_t r = f_order ? i % t.rows : i / t.cols;
-    const std::int64_t c = f_order ? i / t.rows : i % t.cols;
-    t.data[static_cast<std::size_t>(r * t.cols + c)] = v;
-  }
+  t.data = a.data;
   return t;
 }
 
-std::string format_npy(const DataTable& t) {
-  const bool f32 = t.npy_float32;
-  std::string shape = "(";
-  shape += std::to_string(t.rows);
-  if (t.npy_1d && t.cols == 1) {
-    shape += ",)";
-  } else {
-    shape += ", ";
-    shape += std::to_string(t.cols);
-    shape += ")";
-  }
-  std::string header = "{'descr': '";
-  header += f32 ? "<f4" : "<f8";
-  header += "', 'fortran_order': False, 'shape': ";
-  header += shape;
-  header += ", }";
-  // Pad with spaces so that magic + length + header + '\n' is a multiple of 64.
-  const std::size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>((header.size() >> 8) & 0xff);
-  out += header;
-  for (double v : t.data) {
-    if (f32) {
-      const float f = static_cast<float>(v);
-      out.append(reinterpret_cast<const char*>(&f), 4);
-    } else {
-      out.append(reinterpret_cast<const char*>(&v), 8);
-    }
-  }
-  return out;
-}
-
-void append_number(std::string& out, double v) {
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
-  out.append(buf, p);
+std::string npy_bytes(const DataTable& t) {
+  NpyArray a;
+  if (t.npy_1d && t.cols == 1)
+    a.shape = {t.rows};
+  else
+    a.shape = {t.rows, t.cols};
+  a.data = t.data;
+  return encode_npy(a, t.npy_float32 ? NpyType::f4 : NpyType::f8);
 }
 
 }  // namespace
@@ -325,18 +182,18 @@ TableFormat table_format_for_path(const std::string& path) {
 
 DataTable parse_data_table(std::string_view bytes, const std::string& name, TableFormat format) {
   if (format == TableFormat::npy || bytes.substr(0, 6) == "\x93NUMPY")
-    return parse_npy(bytes, name);
+    return table_from_npy(bytes, name);
   return parse_text(bytes, name, format);
 }
 
 DataTable read_data_table(const std::string& path) {
-  const std::string bytes = read_all(path);
+  const std::string bytes = read_file_bytes(path, kMaxInputBytes);
   return parse_data_table(bytes, path == "-" ? "<stdin>" : path,
                           path == "-" ? TableFormat::whitespace : table_format_for_path(path));
 }
 
 std::string format_data_table(const DataTable& t, TableFormat format) {
-  if (format == TableFormat::npy) return format_npy(t);
+  if (format == TableFormat::npy) return npy_bytes(t);
   const char sep = format == TableFormat::csv ? ',' : ' ';
   std::string out;
   out.reserve(static_cast<std::size_t>(t.rows * t.cols) * 12);
@@ -350,7 +207,7 @@ std::string format_data_table(const DataTable& t, TableFormat format) {
   for (std::int64_t r = 0; r < t.rows; ++r) {
     for (std::int64_t c = 0; c < t.cols; ++c) {
       if (c) out += sep;
-      append_number(out, t.at(r, c));
+      out += format_number(t.at(r, c));
     }
     out += '\n';
   }
@@ -358,7 +215,7 @@ std::string format_data_table(const DataTable& t, TableFormat format) {
 }
 
 void write_data_table(const DataTable& t, const std::string& path) {
-  plot::write_output_bytes(path, format_data_table(t, t.format));
+  write_file_atomic(path, format_data_table(t, t.format));
 }
 
 }  // namespace convkit

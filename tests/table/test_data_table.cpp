@@ -83,7 +83,19 @@ TEST_CASE("[table] npy files are read in C and Fortran order and written back") 
   // A header that lies about the size is refused.
   std::string lie = f.substr(0, f.size() - 2);
   CHECK_THROWS_WITH_AS(parse_data_table(lie, "f.npy", TableFormat::npy),
-                       doctest::Contains("but the file holds"), ParseError);
+                       doctest::Contains("f.npy"), ParseError);
+  // So is a 3-D array.
+  std::string h3 = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }";
+  h3.append(64 - (10 + h3.size() + 1) % 64, ' ');
+  h3 += '\n';
+  std::string f3("\x93NUMPY\x01\x00", 8);
+  f3 += static_cast<char>(h3.size());
+  f3 += '\0';
+  f3 += h3;
+  const double one = 1;
+  f3.append(reinterpret_cast<const char*>(&one), 8);
+  CHECK_THROWS_WITH_AS(parse_data_table(f3, "c.npy", TableFormat::npy),
+                       doctest::Contains("3 dimensions"), ParseError);
   CHECK_THROWS_AS(parse_data_table(std::string("\x93NUMPY\x01\x00\xff\x7f", 10), "h.npy",
                                    TableFormat::npy),
                   ParseError);
