@@ -26,7 +26,9 @@ int g_exit_status = 0;
 void set_exit_status(int status) {
   g_exit_status = std::max(g_exit_status, status);
 }
-int exit_status() { return g_exit_status; }
+int exit_status() {
+  return g_exit_status;
+}
 
 void add_threads_option(CLI::App* sub, int& threads) {
   sub->add_option("--threads", threads, "Worker threads (0 = all cores)")
@@ -34,17 +36,28 @@ void add_threads_option(CLI::App* sub, int& threads) {
       ->default_val(0);
 }
 
-void apply_threads(int threads) { set_thread_count(threads); }
+void apply_threads(int threads) {
+  set_thread_count(threads);
+}
 
 }  // namespace convkit::cli
 
 namespace {
 
 // One line: "convkit: error: <message>".  Multi-line messages are folded.
-void print_error(const std::string& msg) {
+// An error that marks a place in a line of source text (convkit::SourceMark)
+// is followed by that line and a caret under the place.
+void print_error(const std::string& msg, const convkit::SourceMark* mark = nullptr) {
   std::string line = msg;
   std::replace(line.begin(), line.end(), '\n', ' ');
   std::fprintf(stderr, "convkit: error: %s\n", line.c_str());
+  if (!mark) return;
+  std::string src = mark->line;
+  std::replace(src.begin(), src.end(), '\n', ' ');
+  std::replace(src.begin(), src.end(), '\t', ' ');
+  std::string caret(static_cast<std::size_t>(std::max(mark->column, 1) - 1), ' ');
+  caret.append(static_cast<std::size_t>(std::max(mark->width, 1)), '^');
+  std::fprintf(stderr, "  %s\n  %s\n", src.c_str(), caret.c_str());
 }
 
 }  // namespace
@@ -59,10 +72,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough(false);
   auto& reg = cli::command_registry();
-  std::stable_sort(reg.begin(), reg.end(),
-                   [](const cli::CommandEntry& a, const cli::CommandEntry& b) {
-                     return a.order < b.order;
-                   });
+  std::stable_sort(
+      reg.begin(), reg.end(),
+      [](const cli::CommandEntry& a, const cli::CommandEntry& b) { return a.order < b.order; });
   for (const auto& c : reg) c.fn(app);
   app.footer("Run 'convkit COMMAND --help' for a command's options and examples.");
 
@@ -82,10 +94,10 @@ int main(int argc, char** argv) {
     print_error(std::string(e.what()) + hint);
     return 2;
   } catch (const UsageError& e) {
-    print_error(e.what());
+    print_error(e.what(), e.mark());
     return 2;
   } catch (const Error& e) {
-    print_error(e.what());
+    print_error(e.what(), e.mark());
     return 1;
   } catch (const std::bad_alloc&) {
     print_error("out of memory");

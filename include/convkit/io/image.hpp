@@ -37,17 +37,16 @@ struct ImageLimits {
 Image read_image(const std::string& path, const ImageLimits& limits = {});
 
 /// What to do with values that do not fit an integer format.
-///   none       refuse to write if any value is outside [0, max] or not finite (the error names the policy flags)
-///   clip       clamp to [0, max]
-///   abs        |v|, then clamp
-///   normalize  map [min, max] of the data linearly to [0, max] (per image, all colour channels together)
-///   offset     v + offset, then clamp (e.g. 128 shows signed derivatives as grey)
+///   none       refuse to write if any value is outside [0, max] or not finite (the error names the
+///   policy flags) clip       clamp to [0, max] abs        |v|, then clamp normalize  map [min,
+///   max] of the data linearly to [0, max] (per image, all colour channels together) offset     v +
+///   offset, then clamp (e.g. 128 shows signed derivatives as grey)
 enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;      ///< for ValuePolicy::offset
-  int bit_depth = 0;     ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
+  float offset = 0;   ///< for ValuePolicy::offset
+  int bit_depth = 0;  ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
 };

@@ -26,6 +26,13 @@ Signal read_signal(const std::string& path);  ///< "-" = stdin
 /// "n value" per line, values round-tripping exactly.
 std::string format_signal(const Signal& s);
 
+/// What a text holds, for commands that take either a signal or a matrix:
+///   signal          one row of values, or one value per line
+///   indexed_signal  two columns "n value" whose first column counts up by one
+///   matrix          anything else (an inline literal "[...]" with several rows and columns)
+enum class TextShape { signal, indexed_signal, matrix };
+TextShape classify_text(std::string_view text, const std::string& name);
+
 /// A dense matrix, row-major.
 struct Matrix {
   int rows = 0, cols = 0;
