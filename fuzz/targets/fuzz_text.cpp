@@ -1,8 +1,8 @@
-// Signal text, matrix text and inline literals, and kernel literals.
+// Signal text, matrix text and inline literals.
 #include <string>
 #include <string_view>
 
-#include "convkit/filters.hpp"
+#include "convkit/error.hpp"
 #include "convkit/io/text.hpp"
 #include "fuzz_target.hpp"
 
@@ -12,9 +12,5 @@ CONVKIT_FUZZ_TARGET(text) {
     convkit::parse_signal(text, "fuzz");
   } catch (const convkit::Error&) {
   }
-  try {
-    convkit::parse_matrix(text, "fuzz");
-  } catch (const convkit::Error&) {
-  }
-  if (!text.empty() && text.front() == '[') convkit::load_kernel(std::string(text));
+  convkit::parse_matrix(text, "fuzz");
 }
