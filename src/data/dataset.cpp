@@ -188,7 +188,7 @@ Dataset make_synthetic_edges(std::size_t count, int size, std::uint64_t seed, fl
   d.class_names = {"horizontal", "vertical", "none"};
   d.images.assign(count * size * size, 0.f);
   d.labels.resize(count);
-  Rng rng(seed);
+  DataRng rng(seed);
   for (std::size_t i = 0; i < count; ++i) {
     const int cls = static_cast<int>(i % 3);
     d.labels[i] = cls;
@@ -296,7 +296,7 @@ Split split_validation(const Dataset& all, double fraction, std::uint64_t seed) 
   if (fraction > 0 && nv == 0 && n >= 2) nv = 1;
   std::vector<std::size_t> perm(n);
   for (std::size_t i = 0; i < n; ++i) perm[i] = i;
-  Rng rng(seed ^ 0x76616c5f73706c74ULL);  // "val_splt": independent of the training stream
+  DataRng rng(seed ^ 0x76616c5f73706c74ULL);  // "val_splt": independent of the training stream
   shuffle(perm, rng);
   std::vector<std::size_t> v(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(nv));
   std::vector<std::size_t> t(perm.begin() + static_cast<std::ptrdiff_t>(nv), perm.end());
@@ -331,7 +331,7 @@ Normalization compute_normalization(const Dataset& d) {
 }
 
 void make_batch(const Dataset& d, const std::size_t* idx, std::size_t n, const Normalization& norm,
-                const Augment& aug, Rng* rng, float* out, std::int32_t* labels) {
+                const Augment& aug, DataRng* rng, float* out, std::int32_t* labels) {
   const int C = d.channels, H = d.height, W = d.width;
   const std::size_t hw = static_cast<std::size_t>(H) * W;
   if (norm.mean.size() != static_cast<std::size_t>(C) ||

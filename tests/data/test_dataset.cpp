@@ -345,7 +345,7 @@ TEST_CASE("[data] augmentation is a shifted, maybe mirrored copy, drawn from the
   Augment aug{2, true};
   std::size_t idx = 0;
   std::int32_t lab;
-  Rng rng(11);
+  DataRng rng(11);
   int flips = 0, shifts = 0;
   for (int trial = 0; trial < 40; ++trial) {
     std::vector<float> out(36);

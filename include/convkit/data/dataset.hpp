@@ -97,7 +97,7 @@ struct Normalization {
 Normalization compute_normalization(const Dataset& d);
 
 /// Random crop with zero padding of `crop_pad` pixels and a horizontal flip
-/// with probability 1/2, drawn from the given Rng.
+/// with probability 1/2, drawn from the given DataRng.
 struct Augment {
   int crop_pad = 0;
   bool hflip = false;
@@ -106,8 +106,8 @@ struct Augment {
 
 /// Assemble a batch: normalized copies of items idx[0..n) into `out`
 /// (n x C x H x W) and their labels into `labels`.  With `aug` enabled the
-/// Rng is drawn in item order, so the batch is the same for any thread count.
+/// DataRng is drawn in item order, so the batch is the same for any thread count.
 void make_batch(const Dataset& d, const std::size_t* idx, std::size_t n, const Normalization& norm,
-                const Augment& aug, Rng* rng, float* out, std::int32_t* labels);
+                const Augment& aug, DataRng* rng, float* out, std::int32_t* labels);
 
 }  // namespace convkit

@@ -1,4 +1,5 @@
-// convkit/data/rng.hpp — a small, portable, seedable random generator.
+// convkit/data/rng.hpp — the data pipeline's random generator (shuffles,
+// splits, augmentation, synthetic sets).  The NN code has its own (nn/random.hpp).
 //
 // The standard library's distributions are implementation-defined, so a run
 // on another libstdc++ could draw different numbers.  Training must be
@@ -13,9 +14,9 @@
 
 namespace convkit {
 
-class Rng {
+class DataRng {
  public:
-  explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
+  explicit DataRng(std::uint64_t seed = 0) { reseed(seed); }
 
   void reseed(std::uint64_t seed) {
     std::uint64_t z = seed;
@@ -72,9 +73,9 @@ class Rng {
   std::array<std::uint64_t, 4> s_{};
 };
 
-/// Fisher-Yates shuffle driven by Rng (same permutation on every platform).
+/// Fisher-Yates shuffle driven by DataRng (same permutation on every platform).
 template <class Vec>
-void shuffle(Vec& v, Rng& rng) {
+void shuffle(Vec& v, DataRng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) {
     const std::size_t j = static_cast<std::size_t>(rng.below(i));
     std::swap(v[i - 1], v[j]);
