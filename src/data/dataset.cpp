@@ -193,14 +193,15 @@ Dataset make_synthetic_edges(std::size_t count, int size, std::uint64_t seed, fl
     const int cls = static_cast<int>(i % 3);
     d.labels[i] = cls;
     float* im = d.images.data() + i * size * size;
-    // The seed's x1 / x2: a line of ones on zeros; the random circular shift
-    // puts it on any row (horizontal) or column (vertical).
+    // The seed's x1 / x2: a line of ones on zeros (255 on 0, the scale of an
+    // 8-bit image); the random circular shift puts it on any row (horizontal)
+    // or column (vertical).  Noise: gaussian, standard deviation noise * 255.
     const int at = static_cast<int>(rng.below(static_cast<std::uint64_t>(size)));
     if (cls == 0)
-      for (int x = 0; x < size; ++x) im[at * size + x] = 1.f;
+      for (int x = 0; x < size; ++x) im[at * size + x] = 255.f;
     if (cls == 1)
-      for (int y = 0; y < size; ++y) im[y * size + at] = 1.f;
-    for (int p = 0; p < size * size; ++p) im[p] += noise * static_cast<float>(rng.normal());
+      for (int y = 0; y < size; ++y) im[y * size + at] = 255.f;
+    for (int p = 0; p < size * size; ++p) im[p] += 255.f * noise * static_cast<float>(rng.normal());
   }
   return d;
 }

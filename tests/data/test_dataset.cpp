@@ -268,9 +268,9 @@ TEST_CASE("[data] synthetic-edges: balanced lines of ones, seeded") {
     for (int y = 0; y < 8; ++y) {
       int r = 0, c = 0;
       for (int x = 0; x < 8; ++x) {
-        ones += p[y * 8 + x] == 1.f;
-        r += p[y * 8 + x] == 1.f;
-        c += p[x * 8 + y] == 1.f;
+        ones += p[y * 8 + x] == 255.f;
+        r += p[y * 8 + x] == 255.f;
+        c += p[x * 8 + y] == 255.f;
       }
       full_rows += r == 8;
       full_cols += c == 8;
@@ -284,7 +284,7 @@ TEST_CASE("[data] synthetic-edges: balanced lines of ones, seeded") {
   std::set<int> rows;
   for (std::size_t i = 0; i < a.size(); i += 3)
     for (int y = 0; y < 8; ++y)
-      if (a.image(i)[y * 8] == 1.f) rows.insert(y);
+      if (a.image(i)[y * 8] == 255.f) rows.insert(y);
   CHECK(rows.size() > 3);
   CHECK(make_synthetic_edges(30, 8, 7).images == make_synthetic_edges(30, 8, 7).images);
   CHECK(make_synthetic_edges(30, 8, 7).images != make_synthetic_edges(30, 8, 8).images);

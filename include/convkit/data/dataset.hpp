@@ -10,6 +10,7 @@
 //                      dataset-fashion-mnist), with its ten class names
 //   synthetic-edges    built in: 8x8 images with a horizontal line, a vertical
 //                      line, or no line, circularly shifted, with noise
+//                      (values on the 0..255 scale; 600 train, 300 test)
 //   DIR with IDX files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
 //                      t10k-* or test-* (MNIST style; "." or "-" before idx)
 //   DIR with CIFAR-10  data_batch_1..5.bin, test_batch.bin, batches.meta.txt
