@@ -22,7 +22,7 @@ struct FiltersDir {
 };
 }  // namespace
 
-TEST_CASE("[filters] a kernel is a literal, a file or a name; typos get suggestions") {
+TEST_CASE("[filters] a kernel is a literal, a file or a name, and typos get suggestions") {
   FiltersDir fd;
   Kernel lit = load_kernel("[1 2 1]");
   CHECK(lit.rows == 1);

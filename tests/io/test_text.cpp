@@ -54,7 +54,7 @@ TEST_CASE("[text] signals: a column, a row, commas, comments and 'n value' pairs
   CHECK(classify_text("1\n2\n", "a") == TextShape::signal);
 }
 
-TEST_CASE("[text] matrices and literals; errors name file:line:column") {
+TEST_CASE("[text] matrices and literals, with errors naming file:line:column") {
   Matrix m = parse_matrix("1 2 3\n\n# note\n4,5,6\n", "m.txt");
   CHECK(m.rows == 2);
   CHECK(m.cols == 3);
