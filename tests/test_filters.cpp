@@ -44,6 +44,8 @@ TEST_CASE("[filters] a kernel is a literal, a file or a name, and typos get sugg
   CHECK(all[1].description == "Sobel derivative along x");
   CHECK_THROWS_WITH_AS(load_kernel("sobelx"), doctest::Contains("did you mean 'sobel-x'"),
                        UsageError);
+  CHECK_THROWS_WITH_AS(load_kernel("sobl"), doctest::Contains("did you mean 'sobel-x'"),
+                       UsageError);
   CHECK_THROWS_WITH_AS(load_kernel("zzzzzzzz"), doctest::Contains("unknown kernel 'zzzzzzzz'"),
                        UsageError);
   CHECK_THROWS_AS(load_kernel("[1 2; 3]"), ParseError);
