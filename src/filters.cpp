@@ -173,9 +173,14 @@ Kernel load_kernel(const std::string& spec) {
       if (e.path().extension() != ".txt") continue;
       const std::string n = e.path().stem().string();
       std::size_t d = edit_distance(spec, n);
+      // A misspelt start of a longer name ("sobl" for "sobel-x") counts too.
+      std::size_t dp = d;
+      for (std::size_t len = spec.size() > 0 ? spec.size() - 1 : 0; len <= spec.size() + 1; ++len)
+        dp = std::min(dp, edit_distance(spec, n.substr(0, len)));
       if (d <= std::max<std::size_t>(2, spec.size() / 3) ||
-          (spec.size() >= 3 && n.find(spec) != std::string::npos))
-        close.emplace_back(d, n);
+          (spec.size() >= 3 &&
+           (dp <= (spec.size() >= 6 ? 2u : 1u) || n.find(spec) != std::string::npos)))
+        close.emplace_back(std::min(d, dp + 1), n);
     }
   }
   std::sort(close.begin(), close.end());

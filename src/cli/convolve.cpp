@@ -409,7 +409,9 @@ void register_convolve(CLI::App& app) {
   sub->add_option("--mode", opts->mode,
                   "Output size as scipy.signal: full, same or valid (default: full for signals; "
                   "no padding for matrices and images)");
-  sub->add_option("--as", opts->as, "Treat a text INPUT as a signal or a matrix (default: guess)")
+  sub->add_option(
+         "--as", opts->as,
+         "Treat a text INPUT as a signal or a matrix, or a 2-D .npy as an image (default: guess)")
       ->check(CLI::IsMember({"auto", "signal", "matrix", "image"}));
   sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value");
   sub->add_option("--kernel-origin", opts->kernel_origin,

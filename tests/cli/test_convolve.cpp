@@ -271,6 +271,27 @@ TEST_CASE("[convolve] images: per-channel filtering matches OpenCV, alpha passes
   CHECK(worst <= 0.5 + 1e-3);
 }
 
+TEST_CASE("[convolve] --filter-alpha filters the alpha channel like the others") {
+  const std::string dir = temp_dir();
+  cv::Mat ga(1, 4, CV_8UC4);
+  for (int x = 0; x < 4; ++x)
+    ga.at<cv::Vec4b>(0, x) = cv::Vec4b(10, 20, 30, static_cast<uchar>(40 * x));
+  REQUIRE(cv::imwrite(dir + "/in.png", ga));
+  REQUIRE(run_convkit({"convolve", "in.png", "[0.5 0.5]", "--filter-alpha", "-o", "f.png"}, "", dir)
+              .status == 0);
+  REQUIRE(run_convkit({"convolve", "in.png", "[0.5 0.5]", "-o", "p.png"}, "", dir).status == 0);
+  cv::Mat f = cv::imread(dir + "/f.png", cv::IMREAD_UNCHANGED),
+          p = cv::imread(dir + "/p.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(f.cols == 3);
+  REQUIRE(p.cols == 3);
+  for (int x = 0; x < 3; ++x) {
+    CHECK(f.at<cv::Vec4b>(0, x)[3] == 40 * x + 20);  // (40x + 40(x+1)) / 2
+    CHECK(f.at<cv::Vec4b>(0, x)[0] == 10);
+    // Pass-through alpha is sampled under the flipped kernel's centre: the input at x + 1.
+    CHECK(p.at<cv::Vec4b>(0, x)[3] == 40 * (x + 1));
+  }
+}
+
 TEST_CASE("[convolve] 16-bit PNG stays 16-bit and an identity kernel keeps every sample") {
   const std::string dir = temp_dir();
   cv::Mat g16(9, 13, CV_16UC1);
