@@ -265,10 +265,12 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
   }
 
   // Grid, then the data (clipped to the plot rectangle), then the frame.
-  for (double v : xt) cv.fill_rect(static_cast<int>(std::lround(ax.X(v))), ax.py0,
-                                   static_cast<int>(std::lround(ax.X(v))) + 1, ax.py1 + 1, kGrid);
-  for (double v : yt) cv.fill_rect(ax.px0, static_cast<int>(std::lround(ax.Y(v))), ax.px1 + 1,
-                                   static_cast<int>(std::lround(ax.Y(v))) + 1, kGrid);
+  for (double v : xt)
+    cv.fill_rect(static_cast<int>(std::lround(ax.X(v))), ax.py0,
+                 static_cast<int>(std::lround(ax.X(v))) + 1, ax.py1 + 1, kGrid);
+  for (double v : yt)
+    cv.fill_rect(ax.px0, static_cast<int>(std::lround(ax.Y(v))), ax.px1 + 1,
+                 static_cast<int>(std::lround(ax.Y(v))) + 1, kGrid);
 
   cv.set_clip(ax.px0, ax.py0, ax.px1 + 1, ax.py1 + 1);
   std::vector<LegendEntry> legend;
@@ -441,8 +443,7 @@ Canvas Figure::render() const {
   if (width < 64 || height < 48 || width > 8192 || height > 8192)
     throw UsageError("plot size " + std::to_string(width) + "x" + std::to_string(height) +
                      " is out of range (64x48 to 8192x8192)");
-  const int fs = font_scale > 0 ? std::min(font_scale, 8)
-                                : (width >= 560 && height >= 320 ? 2 : 1);
+  const int fs = font_scale > 0 ? std::min(font_scale, 8) : (width >= 560 && height >= 320 ? 2 : 1);
   Canvas cv(width, height);
   int y0 = 0;
   if (!title.empty()) {
