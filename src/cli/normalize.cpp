@@ -38,6 +38,12 @@ std::string num(double v) {
   return s == "-0" ? "0" : s;
 }
 
+std::string num4(double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4g", std::abs(v) < 5e-13 ? 0.0 : v);
+  return buf;
+}
+
 std::string column_name(const DataTable& t, std::int64_t c) {
   if (c < static_cast<std::int64_t>(t.names.size()) && !t.names[c].empty()) return t.names[c];
   return "x" + std::to_string(c + 1);
@@ -84,18 +90,18 @@ plot::Figure histogram_figure(const DataTable& before, const DataTable& after,
   plot::Figure fig;
   fig.width = o.width;
   fig.height = o.height;
-  fig.title = "batch normalization of " + name + " (" + fmt_params(gamma, beta, o.eps) + ")";
+  fig.title = "batch norm of " + name + ": " + fmt_params(gamma, beta, o.eps);
   auto add = [&](plot::Panel& p, const std::vector<double>& x, double lo, double hi, double mean,
                  double var, int color, const std::string& which) {
     plot::HistogramSeries h = plot::density_histogram(x, bins, lo, hi);
     h.color = plot::palette(color);
-    h.label = which + ": mean " + num(mean) + ", var " + num(var);
+    h.label = which;
     p.histograms.push_back(std::move(h));
     const double sd = std::sqrt(var);
     plot::LineSeries g =
         plot::gaussian_curve(mean, var, std::min(lo, mean - 4 * sd), std::max(hi, mean + 4 * sd));
     g.color = plot::palette(color);
-    g.label = "fitted Gaussian N(" + num(mean) + ", " + num(var) + ")";
+    g.label = "N(" + num4(mean) + ", " + num4(var) + ")";
     p.lines.push_back(std::move(g));
   };
   plot::VLine vb{beta, "beta = " + num(beta), plot::palette(3), true};
@@ -130,14 +136,14 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
   fig.width = o.width;
   fig.height = o.height;
   const std::string nx = column_name(before, 0), ny = column_name(before, 1);
-  fig.title = "batch normalization of " + nx + ", " + ny + ": mean and 1-, 2-sigma contours";
+  fig.title = "batch norm of " + nx + ", " + ny + ": means, 1- and 2-sigma contours";
   auto add = [&](plot::Panel& p, const DataTable& t, const ColumnStats& s, int color,
                  const std::string& which) {
     plot::ScatterSeries sc;
     sc.x = t.column(0);
     sc.y = t.column(1);
     sc.color = plot::palette(color);
-    sc.alpha = t.rows > 3000 ? 0.2 : 0.4;
+    sc.alpha = t.rows > 3000 ? 0.2 : 0.3;
     sc.label = which;
     p.scatters.push_back(std::move(sc));
     const std::vector<double> c = covariance_2d(t, s);
@@ -149,28 +155,42 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
       es.semi_major = e.semi_major;
       es.semi_minor = e.semi_minor;
       es.angle = e.angle;
-      es.color = plot::palette(color);
+      const plot::Color c0 = plot::palette(color);  // darker than the points under it
+      es.color = {static_cast<std::uint8_t>(c0.r * 0.6), static_cast<std::uint8_t>(c0.g * 0.6),
+                  static_cast<std::uint8_t>(c0.b * 0.6)};
       es.dashed = k == 2;
       es.show_center = k == 1;
-      es.label = which + " " + std::to_string(k) + "-sigma";
       p.ellipses.push_back(std::move(es));
     }
   };
-  const std::string sub = "(gamma " + num(gamma[0]) + "," + num(gamma[1]) + "; beta " +
-                          num(beta[0]) + "," + num(beta[1]) + ")";
+  const std::string sub = "gamma " + num(gamma[0]) + "," + num(gamma[1]) + ", beta " +
+                          num(beta[0]) + "," + num(beta[1]);
+  // Legend-only entries (no points) for the contour styles.
+  auto contour_keys = [](plot::Panel& p) {
+    plot::LineSeries one, two;
+    one.label = "1 sigma";
+    one.color = plot::kBlack;
+    two.label = "2 sigma";
+    two.color = plot::kBlack;
+    two.dashed = true;
+    p.lines.push_back(one);
+    p.lines.push_back(two);
+  };
   if (o.layout == "side") {
     fig.columns = 2;
     auto& p1 = fig.add_panel("before", nx, ny);
     p1.equal_aspect = true;
     add(p1, before, sb, 0, "before");
-    auto& p2 = fig.add_panel("after " + sub, nx, ny);
+    auto& p2 = fig.add_panel("after (" + sub + ")", nx, ny);
     p2.equal_aspect = true;
     add(p2, after, sa, 1, "after");
+    contour_keys(p2);
   } else {
-    auto& p = fig.add_panel("before and after " + sub, nx, ny);
+    auto& p = fig.add_panel("before and after (" + sub + ")", nx, ny);
     p.equal_aspect = true;
     add(p, before, sb, 0, "before");
     add(p, after, sa, 1, "after");
+    contour_keys(p);
   }
   return fig;
 }

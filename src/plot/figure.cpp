@@ -167,6 +167,17 @@ void pad_range(double& lo, double& hi, double margin) {
   lo -= m, hi += m;
 }
 
+// Draw centred text at the largest scale <= fs that fits max_w, else truncated.
+void fitted_text(Canvas& cv, int x, int y, const std::string& text, int fs, int max_w) {
+  int scale = fs;
+  while (scale > 1 && Canvas::text_width(text, scale) > max_w) --scale;
+  std::string t = text;
+  while (t.size() > 4 && Canvas::text_width(t, scale) > max_w)
+    t = t.substr(0, t.size() - 4) + "...";
+  cv.text(x, y + (fs - scale) * Canvas::text_height(1) / 2, t, kBlack, scale,
+          Canvas::Align::center);
+}
+
 struct Axes {
   double xlo, xhi, ylo, yhi;
   int px0, py0, px1, py1;  // plot rectangle, inclusive pixel bounds
@@ -381,7 +392,7 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
             Canvas::Align::right);
   }
   const int xmid = (ax.px0 + ax.px1) / 2;
-  if (!p.title.empty()) cv.text(xmid, cy0 + pad, p.title, kBlack, fs, Canvas::Align::center);
+  if (!p.title.empty()) fitted_text(cv, xmid, cy0 + pad, p.title, fs, cx1 - cx0 - 2 * pad);
   if (!p.xlabel.empty())
     cv.text(xmid, ax.py1 + 1 + lw + tick + gap + th + 2 * gap, p.xlabel, kBlack, fs,
             Canvas::Align::center);
@@ -447,7 +458,7 @@ Canvas Figure::render() const {
   Canvas cv(width, height);
   int y0 = 0;
   if (!title.empty()) {
-    cv.text(width / 2, 8 * fs, title, kBlack, fs, Canvas::Align::center);
+    fitted_text(cv, width / 2, 8 * fs, title, fs, width - 16 * fs);
     y0 = 8 * fs + Canvas::text_height(fs) + 2 * fs;
   }
   const int n = static_cast<int>(panels.size());
