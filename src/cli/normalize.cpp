@@ -246,7 +246,8 @@ void run_normalize(const NormalizeOptions& o) {
       char line[256];
       std::snprintf(line, sizeof line, "%-12s %14s %15s %15s %15s\n", column_name(t, c).c_str(),
                     num(before.mean[c]).c_str(), num(before.var[c]).c_str(),
-                    num(after.mean[c]).c_str(), num(after.var[c]).c_str());
+                    num(std::abs(after.mean[c]) < 1e-12 ? 0.0 : after.mean[c]).c_str(),
+                    num(after.var[c]).c_str());
       report += line;
     }
     if (t.cols == 2) {

@@ -76,7 +76,7 @@ void run_sample(const SampleOptions& o) {
   t.npy_1d = d == 1;
   t.data.resize(static_cast<std::size_t>(o.count) * d);
 
-  if (o.dist == "uniform") {
+  if (o.dist == "uniform") {  // otherwise gaussian (alias normal)
     if (!o.var.empty() || !o.stddev.empty() || !o.cov.empty())
       throw UsageError("uniform takes --low and --high, not --var/--std/--cov");
     std::vector<double> lo = parse_number_list(o.low, "--low"),
@@ -159,10 +159,7 @@ void register_sample(CLI::App& app) {
       "sample", "Draw random samples (Gaussian, correlated Gaussian, uniform) as number columns");
   sub->add_option("distribution", opt->dist, "gaussian (alias normal) or uniform")
       ->required()
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, std::string>{
-              {"gaussian", "gaussian"}, {"normal", "gaussian"}, {"uniform", "uniform"}},
-          CLI::ignore_case));
+      ->check(CLI::IsMember({"gaussian", "normal", "uniform"}));
   sub->add_option("--mean", opt->mean,
                   "Mean, one value per column, comma-separated (default 0; sets the dimension)");
   sub->add_option("--var", opt->var,
