@@ -140,8 +140,12 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
   auto add = [&](plot::Panel& p, const DataTable& t, const ColumnStats& s, int color,
                  const std::string& which) {
     plot::ScatterSeries sc;
-    sc.x = t.column(0);
-    sc.y = t.column(1);
+    // At most 20000 points are drawn (every k-th row); the statistics use all.
+    const std::int64_t stride = std::max<std::int64_t>(1, (t.rows + 19999) / 20000);
+    for (std::int64_t r = 0; r < t.rows; r += stride) {
+      sc.x.push_back(t.at(r, 0));
+      sc.y.push_back(t.at(r, 1));
+    }
     sc.color = plot::palette(color);
     sc.alpha = t.rows > 3000 ? 0.2 : 0.3;
     sc.label = which;

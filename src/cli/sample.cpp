@@ -26,7 +26,7 @@ struct SampleOptions {
   std::string output = "-";
 };
 
-constexpr std::int64_t kMaxSampleCells = 50'000'000;
+constexpr std::int64_t kMaxSampleCells = 10'000'000;
 
 // Uniform double in [0, 1) from the top 53 bits: the same on every platform
 // (std::mt19937_64's output sequence is fixed by the standard).

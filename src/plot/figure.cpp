@@ -342,11 +342,14 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
     cv.line(ax.px0, y, ax.px1, y, Color{90, 90, 90}, 1.0);
   }
   for (const auto& s : p.stems) {
-    for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+    const std::size_t n = std::min(s.x.size(), s.y.size());
+    // Dots on the stems only while they do not merge into a band.
+    const bool dots = n <= 1 || (ax.px1 - ax.px0) >= static_cast<int>(n) * 3 * fs;
+    for (std::size_t i = 0; i < n; ++i) {
       if (!std::isfinite(s.y[i])) continue;
       const double x = ax.X(s.x[i]), y = ax.Y(s.y[i]), y0 = ax.Y(0);
       cv.line(x, y0, x, y, s.color, 0.75 * fs + 0.5);
-      cv.disc(x, y, 2.8 * fs, s.color);
+      if (dots) cv.disc(x, y, 2.8 * fs, s.color);
       occupied.push_back({x, y});
       occupied.push_back({x, (y + y0) / 2});
     }

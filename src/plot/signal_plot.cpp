@@ -67,9 +67,17 @@ Figure stem_figure(const Signal& s, IndexRange range, PlotSize size, const std::
   p.legend = false;
   StemSeries st;
   st.color = palette(0);
-  for (std::int64_t n = range.first; n <= range.last; ++n) {
-    st.x.push_back(static_cast<double>(n));
-    st.y.push_back(sample_at(s, n));
+  // More samples than pixels cannot be told apart: keep, per bucket of
+  // samples, the one of largest magnitude (at its own index).
+  const std::int64_t N = range.last - range.first + 1;
+  const std::int64_t buckets = std::min<std::int64_t>(N, 4 * std::max(size.width, 64));
+  for (std::int64_t b = 0; b < buckets; ++b) {
+    const std::int64_t a = range.first + N * b / buckets, e = range.first + N * (b + 1) / buckets;
+    std::int64_t best = a;
+    for (std::int64_t n = a; n < e; ++n)
+      if (std::abs(sample_at(s, n)) > std::abs(sample_at(s, best))) best = n;
+    st.x.push_back(static_cast<double>(best));
+    st.y.push_back(sample_at(s, best));
   }
   p.stems.push_back(std::move(st));
   return fig;
