@@ -1,8 +1,9 @@
-// Signal text, matrix text and inline literals.
+// Signal text, matrix text and inline literals, kernel literals.
 #include <string>
 #include <string_view>
 
 #include "convkit/error.hpp"
+#include "convkit/filters.hpp"
 #include "convkit/io/text.hpp"
 #include "fuzz_target.hpp"
 
@@ -12,5 +13,9 @@ CONVKIT_FUZZ_TARGET(text) {
     convkit::parse_signal(text, "fuzz");
   } catch (const convkit::Error&) {
   }
-  convkit::parse_matrix(text, "fuzz");
+  try {
+    convkit::parse_matrix(text, "fuzz");
+  } catch (const convkit::Error&) {
+  }
+  if (!text.empty() && text.front() == '[') convkit::load_kernel(std::string(text));
 }
