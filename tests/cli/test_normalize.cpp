@@ -288,3 +288,22 @@ TEST_CASE("[cli] plot draws a stem PNG of the requested size, or a terminal char
   CHECK(b.err.find("bad.txt:3:1") != std::string::npos);
   CHECK(!std::filesystem::exists(dir + "/b.png"));
 }
+
+TEST_CASE("[cli] the seed's 2(a) as shell commands ends in a stem plot from -6 to 12") {
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit({"signal", "rect", "--length", "7", "-o", dir + "/x.txt"}).status == 0);
+  REQUIRE(
+      run_convkit({"signal", "geometric", "--ratio", "0.5", "--length", "64", "-o", dir + "/h.txt"})
+          .status == 0);
+  REQUIRE(run_convkit({"convolve", dir + "/x.txt", dir + "/h.txt", "--range", "-6:12", "-o",
+                       dir + "/y.txt"})
+              .status == 0);
+  auto r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12", "-o", dir + "/y.png", "--width",
+                        "640", "--height", "360"});
+  REQUIRE(r.status == 0);
+  check_png(dir + "/y.png", 640, 360);
+  // In the terminal: the tallest bar is y(6) = 2 - 2^-6 = 1.984375, shown as the top label.
+  r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.rfind("1.984 ", 0) == 0);
+}
