@@ -162,7 +162,7 @@ struct Figure {
   int width = 800, height = 500;
   std::string title;
   std::vector<Panel> panels;
-  int columns = 0;  ///< panels per row; 0 = all in one row
+  int columns = 0;     ///< panels per row; 0 = all in one row
   int font_scale = 0;  ///< 0 = chosen from the figure size
 
   Panel& add_panel(std::string panel_title = "", std::string xlabel = "", std::string ylabel = "");

@@ -38,6 +38,12 @@ std::string num(double v) {
   return s == "-0" ? "0" : s;
 }
 
+std::string num4(double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4g", std::abs(v) < 5e-13 ? 0.0 : v);
+  return buf;
+}
+
 std::string column_name(const DataTable& t, std::int64_t c) {
   if (c < static_cast<std::int64_t>(t.names.size()) && !t.names[c].empty()) return t.names[c];
   return "x" + std::to_string(c + 1);
@@ -84,18 +90,18 @@ plot::Figure histogram_figure(const DataTable& before, const DataTable& after,
   plot::Figure fig;
   fig.width = o.width;
   fig.height = o.height;
-  fig.title = "batch normalization of " + name + " (" + fmt_params(gamma, beta, o.eps) + ")";
+  fig.title = "batch norm of " + name + ": " + fmt_params(gamma, beta, o.eps);
   auto add = [&](plot::Panel& p, const std::vector<double>& x, double lo, double hi, double mean,
                  double var, int color, const std::string& which) {
     plot::HistogramSeries h = plot::density_histogram(x, bins, lo, hi);
     h.color = plot::palette(color);
-    h.label = which + ": mean " + num(mean) + ", var " + num(var);
+    h.label = which;
     p.histograms.push_back(std::move(h));
     const double sd = std::sqrt(var);
-    plot::LineSeries g = plot::gaussian_curve(mean, var, std::min(lo, mean - 4 * sd),
-                                              std::max(hi, mean + 4 * sd));
+    plot::LineSeries g =
+        plot::gaussian_curve(mean, var, std::min(lo, mean - 4 * sd), std::max(hi, mean + 4 * sd));
     g.color = plot::palette(color);
-    g.label = "fitted Gaussian N(" + num(mean) + ", " + num(var) + ")";
+    g.label = "N(" + num4(mean) + ", " + num4(var) + ")";
     p.lines.push_back(std::move(g));
   };
   plot::VLine vb{beta, "beta = " + num(beta), plot::palette(3), true};
@@ -130,14 +136,18 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
   fig.width = o.width;
   fig.height = o.height;
   const std::string nx = column_name(before, 0), ny = column_name(before, 1);
-  fig.title = "batch normalization of " + nx + ", " + ny + ": mean and 1-, 2-sigma contours";
+  fig.title = "batch norm of " + nx + ", " + ny + ": means, 1- and 2-sigma contours";
   auto add = [&](plot::Panel& p, const DataTable& t, const ColumnStats& s, int color,
                  const std::string& which) {
     plot::ScatterSeries sc;
-    sc.x = t.column(0);
-    sc.y = t.column(1);
+    // At most 20000 points are drawn (every k-th row); the statistics use all.
+    const std::int64_t stride = std::max<std::int64_t>(1, (t.rows + 19999) / 20000);
+    for (std::int64_t r = 0; r < t.rows; r += stride) {
+      sc.x.push_back(t.at(r, 0));
+      sc.y.push_back(t.at(r, 1));
+    }
     sc.color = plot::palette(color);
-    sc.alpha = t.rows > 3000 ? 0.2 : 0.4;
+    sc.alpha = t.rows > 3000 ? 0.2 : 0.3;
     sc.label = which;
     p.scatters.push_back(std::move(sc));
     const std::vector<double> c = covariance_2d(t, s);
@@ -149,28 +159,42 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
       es.semi_major = e.semi_major;
       es.semi_minor = e.semi_minor;
       es.angle = e.angle;
-      es.color = plot::palette(color);
+      const plot::Color c0 = plot::palette(color);  // darker than the points under it
+      es.color = {static_cast<std::uint8_t>(c0.r * 0.6), static_cast<std::uint8_t>(c0.g * 0.6),
+                  static_cast<std::uint8_t>(c0.b * 0.6)};
       es.dashed = k == 2;
       es.show_center = k == 1;
-      es.label = which + " " + std::to_string(k) + "-sigma";
       p.ellipses.push_back(std::move(es));
     }
   };
-  const std::string sub = "(gamma " + num(gamma[0]) + "," + num(gamma[1]) + "; beta " +
-                          num(beta[0]) + "," + num(beta[1]) + ")";
+  const std::string sub = "gamma " + num(gamma[0]) + "," + num(gamma[1]) + ", beta " +
+                          num(beta[0]) + "," + num(beta[1]);
+  // Legend-only entries (no points) for the contour styles.
+  auto contour_keys = [](plot::Panel& p) {
+    plot::LineSeries one, two;
+    one.label = "1 sigma";
+    one.color = plot::kBlack;
+    two.label = "2 sigma";
+    two.color = plot::kBlack;
+    two.dashed = true;
+    p.lines.push_back(one);
+    p.lines.push_back(two);
+  };
   if (o.layout == "side") {
     fig.columns = 2;
     auto& p1 = fig.add_panel("before", nx, ny);
     p1.equal_aspect = true;
     add(p1, before, sb, 0, "before");
-    auto& p2 = fig.add_panel("after " + sub, nx, ny);
+    auto& p2 = fig.add_panel("after (" + sub + ")", nx, ny);
     p2.equal_aspect = true;
     add(p2, after, sa, 1, "after");
+    contour_keys(p2);
   } else {
-    auto& p = fig.add_panel("before and after " + sub, nx, ny);
+    auto& p = fig.add_panel("before and after (" + sub + ")", nx, ny);
     p.equal_aspect = true;
     add(p, before, sb, 0, "before");
     add(p, after, sa, 1, "after");
+    contour_keys(p);
   }
   return fig;
 }
@@ -226,14 +250,15 @@ void run_normalize(const NormalizeOptions& o) {
       char line[256];
       std::snprintf(line, sizeof line, "%-12s %14s %15s %15s %15s\n", column_name(t, c).c_str(),
                     num(before.mean[c]).c_str(), num(before.var[c]).c_str(),
-                    num(after.mean[c]).c_str(), num(after.var[c]).c_str());
+                    num(std::abs(after.mean[c]) < 1e-12 ? 0.0 : after.mean[c]).c_str(),
+                    num(after.var[c]).c_str());
       report += line;
     }
     if (t.cols == 2) {
       const auto cb = covariance_2d(t, before), ca = covariance_2d(out, after);
       char line[256];
-      std::snprintf(line, sizeof line, "covariance   %14s %15s %15s %15s\n", "",
-                    num(cb[1]).c_str(), "", num(ca[1]).c_str());
+      std::snprintf(line, sizeof line, "covariance   %14s %15s %15s %15s\n", "", num(cb[1]).c_str(),
+                    "", num(ca[1]).c_str());
       report += line;
     }
   }
@@ -257,10 +282,13 @@ void register_normalize(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "normalize",
       "Batch-normalize the columns of a data file (CSV, whitespace text, .npy), with a plot");
-  sub->add_option("file", opt->input, "Data file: rows of samples, one column per feature ('-' = stdin)")
+  sub->add_option("file", opt->input,
+                  "Data file: rows of samples, one column per feature ('-' = stdin)")
       ->required();
-  sub->add_option("--gamma", opt->gamma, "Scale: one value, or one per column, comma-separated (default 1)");
-  sub->add_option("--beta", opt->beta, "Shift: one value, or one per column, comma-separated (default 0)");
+  sub->add_option("--gamma", opt->gamma,
+                  "Scale: one value, or one per column, comma-separated (default 1)");
+  sub->add_option("--beta", opt->beta,
+                  "Shift: one value, or one per column, comma-separated (default 0)");
   sub->add_option("--eps", opt->eps, "Epsilon added to the variance (default 1e-5)");
   sub->add_option("-o,--output", opt->output,
                   "Write the normalized data here, same format as the input (.csv/.npy by "
@@ -268,11 +296,15 @@ void register_normalize(CLI::App& app) {
   sub->add_option("--plot", opt->plot,
                   "Draw before/after as PNG: one column = histograms with fitted Gaussians, two "
                   "columns = scatter with mean and 1-, 2-sigma ellipses");
-  sub->add_option("--width", opt->width, "Plot width in pixels (default 800)")->check(CLI::Range(64, 8192));
-  sub->add_option("--height", opt->height, "Plot height in pixels (default 560)")->check(CLI::Range(48, 8192));
-  sub->add_option("--layout", opt->layout, "overlay (one set of axes, default) or side (before | after)")
+  sub->add_option("--width", opt->width, "Plot width in pixels (default 800)")
+      ->check(CLI::Range(64, 8192));
+  sub->add_option("--height", opt->height, "Plot height in pixels (default 560)")
+      ->check(CLI::Range(48, 8192));
+  sub->add_option("--layout", opt->layout,
+                  "overlay (one set of axes, default) or side (before | after)")
       ->check(CLI::IsMember({"overlay", "side"}));
-  sub->add_option("--bins", opt->bins, "Histogram bins (default from the row count)")->check(CLI::Range(1, 1000));
+  sub->add_option("--bins", opt->bins, "Histogram bins (default from the row count)")
+      ->check(CLI::Range(1, 1000));
   sub->add_flag("-q,--quiet", opt->quiet, "Do not print the mean/variance table");
   sub->footer(
       "Each column j becomes y = gamma_j (x - mean_j) / sqrt(var_j + eps) + beta_j, with the\n"
@@ -282,7 +314,8 @@ void register_normalize(CLI::App& app) {
       "Examples:\n"
       "  convkit sample gaussian --mean 1.5 --var 0.16 --count 10000 --seed 1 -o x.txt\n"
       "  convkit normalize x.txt --gamma 1 --beta 3 -o y.txt --plot seed-1a.png\n"
-      "  convkit sample gaussian --mean 1,2 --cov \"[1 0.8; 0.8 1]\" --count 5000 --seed 7 -o xy.txt\n"
+      "  convkit sample gaussian --mean 1,2 --cov \"[1 0.8; 0.8 1]\" --count 5000 --seed 7 -o "
+      "xy.txt\n"
       "  convkit normalize xy.txt --plot seed-1b.png -o xy-bn.txt\n"
       "  convkit normalize features.csv --gamma 2,1,0.5 --beta 0 -o features-bn.csv");
   sub->callback([opt] { run_normalize(*opt); });

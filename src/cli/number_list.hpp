@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "convkit/io/text.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit::cli {
 
@@ -18,7 +18,8 @@ inline std::vector<double> parse_number_list(const std::string& text, const std:
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = text.find(',', start);
-    std::string f = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string f =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.erase(0, 1);
     while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.pop_back();
     const char* b = f.data();

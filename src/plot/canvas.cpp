@@ -18,8 +18,8 @@
 namespace convkit::plot {
 
 Color palette(int i) {
-  static const Color kColors[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},
-                                  {214, 39, 40},  {148, 103, 189}, {140, 86, 75},
+  static const Color kColors[] = {{31, 119, 180},  {255, 127, 14},  {44, 160, 44},
+                                  {214, 39, 40},   {148, 103, 189}, {140, 86, 75},
                                   {227, 119, 194}, {127, 127, 127}};
   const int n = static_cast<int>(sizeof kColors / sizeof kColors[0]);
   return kColors[((i % n) + n) % n];
@@ -81,8 +81,7 @@ void Canvas::fill_rect(int x0, int y0, int x1, int y1, Color c, double alpha) {
 }
 
 void Canvas::line(double x0, double y0, double x1, double y1, Color c, double thickness) {
-  if (!std::isfinite(x0) || !std::isfinite(y0) || !std::isfinite(x1) || !std::isfinite(y1))
-    return;
+  if (!std::isfinite(x0) || !std::isfinite(y0) || !std::isfinite(x1) || !std::isfinite(y1)) return;
   const double r = std::max(thickness, 0.5) / 2;
   // Clip the bounding box to the canvas (lines far outside cost nothing).
   const int bx0 = std::max(0, static_cast<int>(std::floor(std::min(x0, x1) - r - 1)));
@@ -169,7 +168,9 @@ int Canvas::text_width(std::string_view s, int scale) {
   return t.empty() ? 0 : (stb_easy_font_width(t.data()) - 1) * scale;
 }
 
-int Canvas::text_height(int scale) { return 9 * scale; }
+int Canvas::text_height(int scale) {
+  return 9 * scale;
+}
 
 void Canvas::text(int x, int y, std::string_view s, Color c, int scale, Align align,
                   bool vertical) {
@@ -180,8 +181,8 @@ void Canvas::text(int x, int y, std::string_view s, Color c, int scale, Align al
   int shift = align == Align::left ? 0 : align == Align::center ? w / 2 : w;
   // Quads in font units, relative to the string's top-left corner.
   std::vector<char> buf(t.size() * 64 * 24 + 64);  // at most ~20 quads per glyph
-  const int quads = stb_easy_font_print(0, 0, t.data(), nullptr, buf.data(),
-                                        static_cast<int>(buf.size()));
+  const int quads =
+      stb_easy_font_print(0, 0, t.data(), nullptr, buf.data(), static_cast<int>(buf.size()));
   for (int q = 0; q < quads; ++q) {
     float v[4][4];
     for (int k = 0; k < 4; ++k)

@@ -167,6 +167,17 @@ void pad_range(double& lo, double& hi, double margin) {
   lo -= m, hi += m;
 }
 
+// Draw centred text at the largest scale <= fs that fits max_w, else truncated.
+void fitted_text(Canvas& cv, int x, int y, const std::string& text, int fs, int max_w) {
+  int scale = fs;
+  while (scale > 1 && Canvas::text_width(text, scale) > max_w) --scale;
+  std::string t = text;
+  while (t.size() > 4 && Canvas::text_width(t, scale) > max_w)
+    t = t.substr(0, t.size() - 4) + "...";
+  cv.text(x, y + (fs - scale) * Canvas::text_height(1) / 2, t, kBlack, scale,
+          Canvas::Align::center);
+}
+
 struct Axes {
   double xlo, xhi, ylo, yhi;
   int px0, py0, px1, py1;  // plot rectangle, inclusive pixel bounds
@@ -265,10 +276,12 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
   }
 
   // Grid, then the data (clipped to the plot rectangle), then the frame.
-  for (double v : xt) cv.fill_rect(static_cast<int>(std::lround(ax.X(v))), ax.py0,
-                                   static_cast<int>(std::lround(ax.X(v))) + 1, ax.py1 + 1, kGrid);
-  for (double v : yt) cv.fill_rect(ax.px0, static_cast<int>(std::lround(ax.Y(v))), ax.px1 + 1,
-                                   static_cast<int>(std::lround(ax.Y(v))) + 1, kGrid);
+  for (double v : xt)
+    cv.fill_rect(static_cast<int>(std::lround(ax.X(v))), ax.py0,
+                 static_cast<int>(std::lround(ax.X(v))) + 1, ax.py1 + 1, kGrid);
+  for (double v : yt)
+    cv.fill_rect(ax.px0, static_cast<int>(std::lround(ax.Y(v))), ax.px1 + 1,
+                 static_cast<int>(std::lround(ax.Y(v))) + 1, kGrid);
 
   cv.set_clip(ax.px0, ax.py0, ax.px1 + 1, ax.py1 + 1);
   std::vector<LegendEntry> legend;
@@ -329,11 +342,14 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
     cv.line(ax.px0, y, ax.px1, y, Color{90, 90, 90}, 1.0);
   }
   for (const auto& s : p.stems) {
-    for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+    const std::size_t n = std::min(s.x.size(), s.y.size());
+    // Dots on the stems only while they do not merge into a band.
+    const bool dots = n <= 1 || (ax.px1 - ax.px0) >= static_cast<int>(n) * 3 * fs;
+    for (std::size_t i = 0; i < n; ++i) {
       if (!std::isfinite(s.y[i])) continue;
       const double x = ax.X(s.x[i]), y = ax.Y(s.y[i]), y0 = ax.Y(0);
       cv.line(x, y0, x, y, s.color, 0.75 * fs + 0.5);
-      cv.disc(x, y, 2.8 * fs, s.color);
+      if (dots) cv.disc(x, y, 2.8 * fs, s.color);
       occupied.push_back({x, y});
       occupied.push_back({x, (y + y0) / 2});
     }
@@ -379,7 +395,7 @@ void draw_panel(Canvas& cv, const Panel& p, int cx0, int cy0, int cx1, int cy1, 
             Canvas::Align::right);
   }
   const int xmid = (ax.px0 + ax.px1) / 2;
-  if (!p.title.empty()) cv.text(xmid, cy0 + pad, p.title, kBlack, fs, Canvas::Align::center);
+  if (!p.title.empty()) fitted_text(cv, xmid, cy0 + pad, p.title, fs, cx1 - cx0 - 2 * pad);
   if (!p.xlabel.empty())
     cv.text(xmid, ax.py1 + 1 + lw + tick + gap + th + 2 * gap, p.xlabel, kBlack, fs,
             Canvas::Align::center);
@@ -441,12 +457,11 @@ Canvas Figure::render() const {
   if (width < 64 || height < 48 || width > 8192 || height > 8192)
     throw UsageError("plot size " + std::to_string(width) + "x" + std::to_string(height) +
                      " is out of range (64x48 to 8192x8192)");
-  const int fs = font_scale > 0 ? std::min(font_scale, 8)
-                                : (width >= 560 && height >= 320 ? 2 : 1);
+  const int fs = font_scale > 0 ? std::min(font_scale, 8) : (width >= 560 && height >= 320 ? 2 : 1);
   Canvas cv(width, height);
   int y0 = 0;
   if (!title.empty()) {
-    cv.text(width / 2, 8 * fs, title, kBlack, fs, Canvas::Align::center);
+    fitted_text(cv, width / 2, 8 * fs, title, fs, width - 16 * fs);
     y0 = 8 * fs + Canvas::text_height(fs) + 2 * fs;
   }
   const int n = static_cast<int>(panels.size());

@@ -67,9 +67,17 @@ Figure stem_figure(const Signal& s, IndexRange range, PlotSize size, const std::
   p.legend = false;
   StemSeries st;
   st.color = palette(0);
-  for (std::int64_t n = range.first; n <= range.last; ++n) {
-    st.x.push_back(static_cast<double>(n));
-    st.y.push_back(sample_at(s, n));
+  // More samples than pixels cannot be told apart: keep, per bucket of
+  // samples, the one of largest magnitude (at its own index).
+  const std::int64_t N = range.last - range.first + 1;
+  const std::int64_t buckets = std::min<std::int64_t>(N, 4 * std::max(size.width, 64));
+  for (std::int64_t b = 0; b < buckets; ++b) {
+    const std::int64_t a = range.first + N * b / buckets, e = range.first + N * (b + 1) / buckets;
+    std::int64_t best = a;
+    for (std::int64_t n = a; n < e; ++n)
+      if (std::abs(sample_at(s, n)) > std::abs(sample_at(s, best))) best = n;
+    st.x.push_back(static_cast<double>(best));
+    st.y.push_back(sample_at(s, best));
   }
   p.stems.push_back(std::move(st));
   return fig;
@@ -90,7 +98,7 @@ std::string short_number(double v) {
 }
 
 // Lower eighth blocks U+2581..U+2588 for positive bars.
-const char* const kLower[9] = {" ", "\u2581", "\u2582", "\u2583", "\u2584",
+const char* const kLower[9] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
                                "\u2585", "\u2586", "\u2587", "\u2588"};
 
 }  // namespace
@@ -125,11 +133,9 @@ std::string terminal_plot(const Signal& s, IndexRange range, int columns, int ro
     cw = 1;
   }
   std::vector<double> col(ncol, 0.0);
-  std::vector<std::int64_t> col_index(ncol);
   for (int j = 0; j < ncol; ++j) {
     const std::int64_t a = range.first + (N * j) / ncol;
     const std::int64_t b = range.first + (N * (j + 1)) / ncol;  // exclusive
-    col_index[j] = a;
     double best = 0;
     for (std::int64_t n = a; n < std::max(b, a + 1); ++n) {
       const double v = sample_at(s, n);
@@ -182,15 +188,27 @@ std::string terminal_plot(const Signal& s, IndexRange range, int columns, int ro
     });
   }
 
-  // Index labels under the first, last and a few evenly spaced columns.
+  // Index labels at multiples of a step of 1, 2 or 5 times a power of ten,
+  // at least 8 characters apart, under the column that shows that index.
   std::string labels(static_cast<std::size_t>(columns), ' ');
-  int used_until = -1;
   const int x0 = label_w + 2;
-  const int nlabels = std::max(2, std::min(ncol, (ncol * cw) / 10));
-  for (int t = 0; t < nlabels; ++t) {
-    const int j = nlabels == 1 ? 0 : static_cast<int>((static_cast<long>(ncol - 1) * t) / (nlabels - 1));
-    const std::string txt = std::to_string(j == ncol - 1 ? range.last : col_index[j]);
-    int pos = x0 + j * cw + bar_w / 2 - static_cast<int>(txt.size()) / 2;
+  const double chars_per_sample = static_cast<double>(ncol) * cw / static_cast<double>(N);
+  std::int64_t step = 1;
+  for (std::int64_t mag = 1; step * chars_per_sample < 8; mag *= 10) {
+    for (std::int64_t m : {1, 2, 5}) {
+      step = m * mag;
+      if (step * chars_per_sample >= 8) break;
+    }
+    if (mag > (std::int64_t(1) << 50)) break;
+  }
+  std::int64_t first_tick = range.first - ((range.first % step) + step) % step;
+  if (first_tick < range.first) first_tick += step;
+  int used_until = -1;
+  for (std::int64_t n = first_tick; n <= range.last; n += step) {
+    const int j = static_cast<int>(((n - range.first) * ncol) / N);
+    const std::string txt = std::to_string(n);
+    int pos = x0 + j * cw + bar_w / 2 - static_cast<int>(txt.size() - (n < 0 ? 1 : 0)) / 2 -
+              (n < 0 ? 1 : 0);
     pos = std::clamp(pos, 0, columns - static_cast<int>(txt.size()));
     if (pos <= used_until) continue;
     labels.replace(static_cast<std::size_t>(pos), txt.size(), txt);

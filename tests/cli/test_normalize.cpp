@@ -81,8 +81,8 @@ void check_png(const std::string& path, int w, int h) {
 }  // namespace
 
 TEST_CASE("[cli] sample gaussian draws the requested mean and variance, reproducibly by seed") {
-  auto r = run_convkit({"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count", "10000",
-                        "--seed", "1"});
+  auto r = run_convkit(
+      {"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count", "10000", "--seed", "1"});
   REQUIRE(r.status == 0);
   const auto rows = rows_of(r.out);
   REQUIRE(rows.size() == 10000);
@@ -91,17 +91,17 @@ TEST_CASE("[cli] sample gaussian draws the requested mean and variance, reproduc
   // 5 standard errors: sd/sqrt(n) for the mean, var*sqrt(2/n) for the variance.
   CHECK(std::abs(m.mean - 1.5) < 5 * 0.4 / 100);
   CHECK(std::abs(m.var - 0.16) < 5 * 0.16 * std::sqrt(2.0 / 10000));
-  auto again = run_convkit({"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count",
-                            "10000", "--seed", "1"});
+  auto again = run_convkit(
+      {"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count", "10000", "--seed", "1"});
   CHECK(again.out == r.out);
-  auto other = run_convkit({"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count",
-                            "10000", "--seed", "2"});
+  auto other = run_convkit(
+      {"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count", "10000", "--seed", "2"});
   CHECK(other.out != r.out);
 }
 
 TEST_CASE("[cli] sample gaussian with --cov draws correlated columns") {
-  auto r = run_convkit({"sample", "gaussian", "--mean", "1,2", "--cov", "[1 0.8; 0.8 1]",
-                        "--count", "20000", "--seed", "7"});
+  auto r = run_convkit({"sample", "gaussian", "--mean", "1,2", "--cov", "[1 0.8; 0.8 1]", "--count",
+                        "20000", "--seed", "7"});
   REQUIRE(r.status == 0);
   const auto rows = rows_of(r.out);
   REQUIRE(rows.size() == 20000);
@@ -118,8 +118,8 @@ TEST_CASE("[cli] sample gaussian with --cov draws correlated columns") {
   CHECK(bad.status == 2);
   bad = run_convkit({"sample", "gaussian", "--var", "x"});
   CHECK(bad.status == 2);
-  auto u = run_convkit({"sample", "uniform", "--low", "-1", "--high", "1", "--count", "500",
-                        "--seed", "3"});
+  auto u = run_convkit(
+      {"sample", "uniform", "--low", "-1", "--high", "1", "--count", "500", "--seed", "3"});
   REQUIRE(u.status == 0);
   for (const auto& row : rows_of(u.out)) CHECK((row[0] >= -1 && row[0] < 1));
 }
@@ -143,8 +143,7 @@ TEST_CASE("[cli] normalize gives mean beta and standard deviation gamma per colu
       CHECK(after.var == doctest::Approx(before.var / (before.var + 1e-5)).epsilon(1e-12));
       // Each value is (x - mean)/sqrt(var + eps), computed here independently.
       for (std::size_t i = 0; i < in.size(); i += 97)
-        CHECK(out[i][c] == doctest::Approx((in[i][c] - before.mean) /
-                                           std::sqrt(before.var + 1e-5))
+        CHECK(out[i][c] == doctest::Approx((in[i][c] - before.mean) / std::sqrt(before.var + 1e-5))
                                .epsilon(1e-12));
     }
   }
@@ -198,15 +197,15 @@ TEST_CASE("[cli] normalize --plot draws a histogram (1 column) or a scatter (2 c
   REQUIRE(run_convkit({"sample", "gaussian", "--mean", "1.5", "--var", "0.16", "--count", "3000",
                        "--seed", "1", "-o", dir + "/x.txt"})
               .status == 0);
-  REQUIRE(run_convkit({"sample", "gaussian", "--mean", "1,2", "--cov", "[1 0.8; 0.8 1]",
-                       "--count", "1000", "--seed", "7", "-o", dir + "/xy.txt"})
+  REQUIRE(run_convkit({"sample", "gaussian", "--mean", "1,2", "--cov", "[1 0.8; 0.8 1]", "--count",
+                       "1000", "--seed", "7", "-o", dir + "/xy.txt"})
               .status == 0);
   auto r = run_convkit({"normalize", dir + "/x.txt", "--beta", "3", "--plot", dir + "/h.png",
                         "--width", "500", "--height", "350", "-o", dir + "/y.txt"});
   REQUIRE(r.status == 0);
   check_png(dir + "/h.png", 500, 350);
-  r = run_convkit({"normalize", dir + "/xy.txt", "--plot", dir + "/s.png", "--layout", "side",
-                   "-q"});
+  r = run_convkit(
+      {"normalize", dir + "/xy.txt", "--plot", dir + "/s.png", "--layout", "side", "-q"});
   REQUIRE(r.status == 0);
   check_png(dir + "/s.png", 800, 560);
   r = run_convkit({"normalize", dir + "/xy.txt", "--plot", dir + "/o.png", "--width", "640",
@@ -231,9 +230,11 @@ TEST_CASE("[cli] normalize rejects bad input with one line and leaves no output 
       {{"normalize", dir + "/word.txt", "-o", dir + "/out.txt"}, 1, "word.txt:2:3"},
       {{"normalize", dir + "/one.txt", "-o", dir + "/out.txt"}, 1, "at least 2 rows"},
       {{"normalize", dir + "/missing.txt", "-o", dir + "/out.txt"}, 1, "missing.txt"},
-      {{"normalize", dir + "/three.txt", "--plot", dir + "/p.png", "-o", dir + "/out.txt"}, 2,
+      {{"normalize", dir + "/three.txt", "--plot", dir + "/p.png", "-o", dir + "/out.txt"},
+       2,
        "3 columns"},
-      {{"normalize", dir + "/three.txt", "--plot", dir + "/p.jpg", "-o", dir + "/out.txt"}, 2,
+      {{"normalize", dir + "/three.txt", "--plot", dir + "/p.jpg", "-o", dir + "/out.txt"},
+       2,
        ".png"},
       {{"normalize", dir + "/three.txt", "--eps", "-1", "-o", dir + "/out.txt"}, 2, "--eps"},
   };
@@ -251,8 +252,8 @@ TEST_CASE("[cli] normalize rejects bad input with one line and leaves no output 
 TEST_CASE("[cli] plot draws a stem PNG of the requested size, or a terminal chart") {
   const std::string dir = temp_dir();
   write_file(dir + "/y.txt", "0 1\n1 1.5\n2 1.75\n3 -0.5\n");
-  auto r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12", "-o", dir + "/y.png",
-                        "--width", "420", "--height", "260"});
+  auto r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12", "-o", dir + "/y.png", "--width",
+                        "420", "--height", "260"});
   REQUIRE(r.status == 0);
   check_png(dir + "/y.png", 420, 260);
   r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12"});
@@ -286,4 +287,23 @@ TEST_CASE("[cli] plot draws a stem PNG of the requested size, or a terminal char
   CHECK(b.status == 1);
   CHECK(b.err.find("bad.txt:3:1") != std::string::npos);
   CHECK(!std::filesystem::exists(dir + "/b.png"));
+}
+
+TEST_CASE("[cli] the seed's 2(a) as shell commands ends in a stem plot from -6 to 12") {
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit({"signal", "rect", "--length", "7", "-o", dir + "/x.txt"}).status == 0);
+  REQUIRE(
+      run_convkit({"signal", "geometric", "--ratio", "0.5", "--length", "64", "-o", dir + "/h.txt"})
+          .status == 0);
+  REQUIRE(run_convkit({"convolve", dir + "/x.txt", dir + "/h.txt", "--range", "-6:12", "-o",
+                       dir + "/y.txt"})
+              .status == 0);
+  auto r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12", "-o", dir + "/y.png", "--width",
+                        "640", "--height", "360"});
+  REQUIRE(r.status == 0);
+  check_png(dir + "/y.png", 640, 360);
+  // In the terminal: the tallest bar is y(6) = 2 - 2^-6 = 1.984375, shown as the top label.
+  r = run_convkit({"plot", dir + "/y.txt", "--range", "-6:12"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.rfind("1.984 ", 0) == 0);
 }

@@ -45,7 +45,9 @@ std::vector<std::string> lines_of(const std::string& s) {
   return out;
 }
 
-bool dark(const cv::Vec3b& v) { return v[0] < 80 && v[1] < 80 && v[2] < 80; }
+bool dark(const cv::Vec3b& v) {
+  return v[0] < 80 && v[1] < 80 && v[2] < 80;
+}
 
 // Longest run of dark pixels in any column and in any row.
 std::pair<int, int> longest_dark_runs(const cv::Mat& m) {
@@ -120,9 +122,10 @@ TEST_CASE("[plot] covariance ellipse axes are k times the square roots of the ei
       CHECK(e.semi_minor ==
             doctest::Approx(k * std::sqrt(std::max(vals.at<double>(1), 0.0))).epsilon(1e-6));
       // The major axis direction is the first eigenvector (up to sign).
-      const double dot = std::cos(e.angle) * vecs.at<double>(0, 0) +
-                         std::sin(e.angle) * vecs.at<double>(0, 1);
-      if (vals.at<double>(0) - vals.at<double>(1) > 1e-6) CHECK(std::abs(dot) == doctest::Approx(1));
+      const double dot =
+          std::cos(e.angle) * vecs.at<double>(0, 0) + std::sin(e.angle) * vecs.at<double>(0, 1);
+      if (vals.at<double>(0) - vals.at<double>(1) > 1e-6)
+        CHECK(std::abs(dot) == doctest::Approx(1));
     }
   }
   // The seed's 1(b) covariance [1 0.8; 0.8 1]: axes sqrt(1.8), sqrt(0.2) at 45 degrees.
@@ -132,12 +135,14 @@ TEST_CASE("[plot] covariance ellipse axes are k times the square roots of the ei
   CHECK(e.angle == doctest::Approx(std::atan(1.0)));
 }
 
-TEST_CASE("[plot] a density histogram has area one and the Gaussian curve peaks at 1/(sd sqrt(2 pi))") {
+TEST_CASE(
+    "[plot] a density histogram has area one and the Gaussian curve peaks at 1/(sd sqrt(2 pi))") {
   std::vector<double> v;
   for (int i = 0; i < 1000; ++i) v.push_back(std::sin(i * 0.37) * 3);
   const HistogramSeries h = density_histogram(v, 25, -3, 3);
   double area = 0;
-  for (std::size_t i = 0; i < h.heights.size(); ++i) area += h.heights[i] * (h.edges[i + 1] - h.edges[i]);
+  for (std::size_t i = 0; i < h.heights.size(); ++i)
+    area += h.heights[i] * (h.edges[i + 1] - h.edges[i]);
   CHECK(area == doctest::Approx(1.0));
   const LineSeries g = gaussian_curve(3, 0.25, 1, 5, 201);
   CHECK(g.y[100] == doctest::Approx(1 / (0.5 * std::sqrt(2 * M_PI))));
@@ -173,8 +178,9 @@ TEST_CASE("[plot] text covers exactly its measured width, also rotated") {
   int minx = 1000, maxx = -1, miny = 1000, maxy = -1;
   for (int y = 0; y < 60; ++y)
     for (int x = 0; x < 200; ++x)
-      if (c.at(x, y) == kBlack) minx = std::min(minx, x), maxx = std::max(maxx, x),
-                                miny = std::min(miny, y), maxy = std::max(maxy, y);
+      if (c.at(x, y) == kBlack)
+        minx = std::min(minx, x), maxx = std::max(maxx, x), miny = std::min(miny, y),
+        maxy = std::max(maxy, y);
   CHECK(minx == 10);
   CHECK(maxx - minx + 1 <= Canvas::text_width(s, 2));
   CHECK(maxx - minx + 1 >= Canvas::text_width(s, 2) - 6);
@@ -301,7 +307,8 @@ TEST_CASE("[plot] the terminal chart fits its width and shows one bar per sample
   int zero_row = -1;
   for (std::size_t i = 0; i < l2.size(); ++i) {
     CHECK(display_width(l2[i]) <= 40);
-    if (l2[i].find("0 +") == 0 || l2[i].find(" 0 +") != std::string::npos) zero_row = static_cast<int>(i);
+    if (l2[i].find("0 +") == 0 || l2[i].find(" 0 +") != std::string::npos)
+      zero_row = static_cast<int>(i);
   }
   REQUIRE(zero_row > 0);
   CHECK(static_cast<int>(l2.size()) - 2 > zero_row);  // rows below zero exist

@@ -23,7 +23,8 @@ std::string error_of(const std::string& text, TableFormat f = TableFormat::white
 }  // namespace
 
 TEST_CASE("[table] whitespace and CSV text parse, with comments, blank lines and a header") {
-  const DataTable a = parse_data_table("# x y\n1 2\n\n3\t4  # c\n-5e-1 +6\n", "a", TableFormat::whitespace);
+  const DataTable a =
+      parse_data_table("# x y\n1 2\n\n3\t4  # c\n-5e-1 +6\n", "a", TableFormat::whitespace);
   CHECK(a.rows == 3);
   CHECK(a.cols == 2);
   CHECK(a.at(2, 0) == -0.5);
@@ -54,7 +55,8 @@ TEST_CASE("[table] text output reads back to exactly the same numbers and header
 TEST_CASE("[table] ragged rows, non-numbers and empty input are errors naming line and column") {
   CHECK(error_of("1 2\n3 4\n5\n") == "t.txt:3: expected 2 columns, found 1 (ragged table)");
   CHECK(error_of("1 2\n3 x4\n") == "t.txt:2:3: not a number: 'x4'");
-  CHECK(error_of("1,2\n3,,\n", TableFormat::csv) == "t.txt:2: expected 2 columns, found 3 (ragged table)");
+  CHECK(error_of("1,2\n3,,\n", TableFormat::csv) ==
+        "t.txt:2: expected 2 columns, found 3 (ragged table)");
   CHECK(error_of("1\ninf\n") == "t.txt:2:1: not a finite number: 'inf'");
   CHECK(error_of("# nothing\n\n") == "t.txt: no data rows");
 }
@@ -75,15 +77,16 @@ TEST_CASE("[table] npy files are read in C and Fortran order and written back") 
   CHECK(t.data == std::vector<double>{1, 2, 3, 4, 5, -6});
   const std::string out = format_data_table(t, TableFormat::npy);
   CHECK(out.substr(0, 6) == "\x93NUMPY");
-  CHECK((10 + static_cast<unsigned char>(out[8]) + 256 * static_cast<unsigned char>(out[9])) % 64 == 0);
+  CHECK((10 + static_cast<unsigned char>(out[8]) + 256 * static_cast<unsigned char>(out[9])) % 64 ==
+        0);
   CHECK(out.find("'descr': '<f8'") != std::string::npos);
   CHECK(out.find("'shape': (2, 3)") != std::string::npos);
   const DataTable back = parse_data_table(out, "g.npy", TableFormat::npy);
   CHECK(back.data == t.data);
   // A header that lies about the size is refused.
   std::string lie = f.substr(0, f.size() - 2);
-  CHECK_THROWS_WITH_AS(parse_data_table(lie, "f.npy", TableFormat::npy),
-                       doctest::Contains("f.npy"), ParseError);
+  CHECK_THROWS_WITH_AS(parse_data_table(lie, "f.npy", TableFormat::npy), doctest::Contains("f.npy"),
+                       ParseError);
   // So is a 3-D array.
   std::string h3 = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }";
   h3.append(64 - (10 + h3.size() + 1) % 64, ' ');
@@ -96,7 +99,7 @@ TEST_CASE("[table] npy files are read in C and Fortran order and written back") 
   f3.append(reinterpret_cast<const char*>(&one), 8);
   CHECK_THROWS_WITH_AS(parse_data_table(f3, "c.npy", TableFormat::npy),
                        doctest::Contains("3 dimensions"), ParseError);
-  CHECK_THROWS_AS(parse_data_table(std::string("\x93NUMPY\x01\x00\xff\x7f", 10), "h.npy",
-                                   TableFormat::npy),
-                  ParseError);
+  CHECK_THROWS_AS(
+      parse_data_table(std::string("\x93NUMPY\x01\x00\xff\x7f", 10), "h.npy", TableFormat::npy),
+      ParseError);
 }
