@@ -179,7 +179,7 @@ void register_receptive_field(CLI::App& app) {
       "Examples:\n"
       "  convkit receptive-field \"CONV3 CONV3 POOL2 CONV3 CONV3 POOL2\"\n"
       "  convkit receptive-field --layers 5 --kernel 3          # 5·(3-1)+1 = 11\n"
-      "  convkit receptive-field --arch-file vgg16.arch --input 224x224x3 --format json");
+      "  convkit receptive-field --arch-file data/arch/vgg16.arch -i 224x224x3 --format json");
   sub->callback([] { run_receptive_field(o); });
 }
 

@@ -171,7 +171,7 @@ void register_shape(CLI::App& app) {
       "  convkit shape \"CONV2-3/circular -> ReLU -> CONV2-3/circular -> ReLU -> GAP -> FC-3\" "
       "-i 8x8x1\n"
       "  convkit shape \"(CONV3-64 ReLU)x2 POOL2 FLATTEN FC-10\" -i 32x32x3 --batch 128\n"
-      "  convkit shape --arch-file vgg16.arch --input 224x224x3 --format markdown\n"
+      "  convkit shape --arch-file data/arch/vgg16.arch --input 224x224x3 --format markdown\n"
       "\n"
       "Shapes: W' = floor((W + 2P - K)/S) + 1.  Parameters: CONV K·K·C·F + F, FC in·N + N,\n"
       "BN 2C (running statistics are not parameters).  Activation memory assumes float32.");
