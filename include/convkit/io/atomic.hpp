@@ -1,6 +1,8 @@
 // convkit/io/atomic.hpp — outputs appear whole or not at all.
 #pragma once
 
+#include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <string_view>

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace convkit {
@@ -36,18 +37,26 @@ struct ImageLimits {
 /// file on a missing, unreadable, corrupt, truncated or oversized file.
 Image read_image(const std::string& path, const ImageLimits& limits = {});
 
+/// Decode an image already in memory (e.g. standard input); `name` is used in
+/// messages, `path_hint` (a file name) decides TGA, which has no magic bytes.
+Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits = {},
+                   const std::string& path_hint = "");
+
+/// True when the bytes start like a file read_image understands (PNG, JPEG,
+/// BMP, PGM/PPM, NPY magic).  TGA has no magic and is known by extension only.
+bool looks_like_image(std::string_view bytes);
+
 /// What to do with values that do not fit an integer format.
-///   none       refuse to write if any value is outside [0, max] or not finite (the error names the policy flags)
-///   clip       clamp to [0, max]
-///   abs        |v|, then clamp
-///   normalize  map [min, max] of the data linearly to [0, max] (per image, all colour channels together)
-///   offset     v + offset, then clamp (e.g. 128 shows signed derivatives as grey)
+///   none       refuse to write if any value is outside [0, max] or not finite (the error names the
+///   policy flags) clip       clamp to [0, max] abs        |v|, then clamp normalize  map [min,
+///   max] of the data linearly to [0, max] (per image, all colour channels together) offset     v +
+///   offset, then clamp (e.g. 128 shows signed derivatives as grey)
 enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;      ///< for ValuePolicy::offset
-  int bit_depth = 0;     ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
+  float offset = 0;   ///< for ValuePolicy::offset
+  int bit_depth = 0;  ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
 };

@@ -1,0 +1,44 @@
+// convkit/io/npy.hpp — NumPy .npy arrays in and out.
+//
+// Reads format versions 1-3, little- and big-endian, C and Fortran order,
+// dtypes float32/float64, int8/16/32/64, uint8/16/32/64 and bool, with 1 to 3
+// dimensions.  The data always comes back as doubles in C (row-major) order.
+// The header is checked against the file size before anything is allocated,
+// so a header that lies about the shape is an error, not a huge allocation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace convkit {
+
+/// Element types we write.
+enum class NpyType { f4, f8, u1, i1, u2, i2, i4, i8 };
+
+struct NpyArray {
+  std::vector<std::int64_t> shape;  ///< 1 to 3 dimensions, C order
+  std::vector<double> data;         ///< product(shape) values, row-major
+  std::string dtype;                ///< as read, numpy's short form: "f4", "u1", "i8", ...
+  std::int64_t size() const;        ///< product of the shape
+};
+
+/// Parse .npy bytes; `name` names the file in error messages.
+NpyArray parse_npy(std::string_view bytes, const std::string& name,
+                   std::int64_t max_elements = std::int64_t(1) << 30);
+/// Read a .npy file ("-" = standard input).
+NpyArray read_npy(const std::string& path, std::int64_t max_elements = std::int64_t(1) << 30);
+
+/// Encode as .npy (version 1.0, little-endian, C order).  Integer types refuse
+/// values that are not finite or do not fit, naming `name` and the index.
+std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name = "array");
+/// Encode and write atomically ("-" = standard output).
+void write_npy(const std::string& path, const NpyArray& a, NpyType type = NpyType::f8);
+
+/// "float32", "uint8", ... for messages; parse_npy_type accepts those names and
+/// numpy's short forms ("f4", "u1").  Throws UsageError listing the choices.
+std::string_view to_string(NpyType t);
+NpyType parse_npy_type(std::string_view name);
+
+}  // namespace convkit

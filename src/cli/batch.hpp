@@ -1,0 +1,79 @@
+// src/cli/batch.hpp — many inputs, one command: the shared batch driver.
+//
+// A command that turns each input file into one output file (blur, edge,
+// convolve on images) declares its flags with add_batch_options() and hands
+// a per-file function to run_batch():
+//   INPUT...        files, or "-" (standard input, only as the sole input)
+//   -o OUT          the output for a single input ("-" = standard output)
+//   --outdir DIR    outputs for any number of inputs: DIR/<base><suffix>.<ext>
+//                   where <base> is the input's file name without extension
+//   --suffix S      appended to <base> (default none)
+//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy);
+//                   default: the input's own format
+//   -j N            N files at a time (default 1); each file's convolution
+//                   still runs on the --threads pool, so -j overlaps decoding
+//                   and encoding of some files with the filtering of another
+//   --shard K/N     process only every N-th input starting at the K-th
+//                   (1-based, round-robin over the list as given), so N
+//                   machines or jobs with K = 1..N cover every file exactly once
+//   --quiet         no progress; errors only
+// Progress: a one-line bar on a terminal (stderr is a tty), otherwise one
+// plain line per finished file.  A failed file is reported in one line
+// ("convkit: error: FILE: reason") and skipped; the others are processed;
+// the exit status becomes 1.  Outputs are written atomically by the per-file
+// function (write_image), so a failure never leaves a partial output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "convkit/io/image.hpp"
+
+namespace convkit::cli {
+
+struct BatchOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string outdir;
+  std::string suffix;
+  std::string format;
+  int jobs = 1;
+  std::string shard;
+  bool quiet = false;
+};
+
+/// Declare INPUT... and the batch flags on a subcommand.
+void add_batch_options(CLI::App* sub, BatchOptions& o);
+
+/// One planned unit of work.
+struct BatchItem {
+  std::string input, output;
+};
+
+/// Resolve inputs, shard and output names; throws UsageError on a bad
+/// combination (several inputs without --outdir, two inputs mapping to the
+/// same output, bad --shard or --format, "-" among several inputs).
+std::vector<BatchItem> plan_batch(const BatchOptions& o);
+
+/// Run work(item) for every planned item (in parallel for -j > 1).  Returns
+/// the number of failed items; calls set_exit_status(1) when any failed.
+int run_batch(const BatchOptions& o, const std::string& verb,
+              const std::function<void(const BatchItem&)>& work);
+
+/// --abs / --normalize / --offset V / --clip: how values outside an integer
+/// format's range are written.
+struct PolicyFlags {
+  bool abs = false, normalize = false, clip = false;
+  double offset = 0;
+  bool offset_given = false;
+};
+void add_policy_options(CLI::App* sub, PolicyFlags& p);
+/// True when the user gave one of the flags; fills opts.  UsageError when several.
+bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts);
+
+/// True when writing `path` keeps float values exactly (.npy).
+bool is_float_output(const std::string& path);
+
+}  // namespace convkit::cli

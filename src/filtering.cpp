@@ -1,0 +1,293 @@
+// Blur and edge filters: masks plus engine calls (see convkit/filtering.hpp).
+#include "convkit/filtering.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <string>
+
+#include "convkit/error.hpp"
+#include "convkit/parallel.hpp"
+
+namespace convkit {
+
+namespace {
+
+void check_odd_size(int size, const char* what) {
+  if (size < 1 || size % 2 == 0)
+    throw UsageError(std::string(what) + " size " + std::to_string(size) +
+                     " is not allowed; it must be odd and at least 1 (3, 5, 7, ...)");
+  if (size > 4095)
+    throw UsageError(std::string(what) + " size " + std::to_string(size) +
+                     " is too large (at most 4095)");
+}
+
+// One engine call: correlate a plane with a kh x kw mask, same-size output.
+void engine_pass(const float* in, int h, int w, const std::vector<float>& mask, int kh, int kw,
+                 Border border, float* out) {
+  ConvSpec spec;
+  spec.correlate = true;
+  spec.mode = SizeMode::same;
+  spec.border = border;
+  ConvGeometry g = plan(spec, h, w, kh, kw);
+  conv2d<float>(View<const float>{in, h, w, w}, View<const float>{mask.data(), kh, kw, kw}, g,
+                View<float>{out, h, w, w});
+}
+
+std::vector<float> to_float(const std::vector<double>& v) {
+  return std::vector<float>(v.begin(), v.end());
+}
+
+// Planes 0..colour-1 are colour; an alpha plane (last) is copied.
+int colour_channels(const Image& img) {
+  return img.has_alpha() ? img.channels - 1 : img.channels;
+}
+
+void check_image(const Image& in) {
+  if (in.width < 1 || in.height < 1 || in.channels < 1 ||
+      in.data.size() != static_cast<std::size_t>(in.width) * in.height * in.channels)
+    throw Error("the image is empty or its pixel buffer does not match its size");
+}
+
+Image same_shape(const Image& in, int bit_depth) {
+  Image out;
+  out.width = in.width;
+  out.height = in.height;
+  out.channels = in.channels;
+  out.bit_depth = bit_depth;
+  out.data.resize(in.data.size());
+  if (in.has_alpha()) {
+    const std::size_t n = static_cast<std::size_t>(in.width) * in.height;
+    const float* a = in.plane(in.channels - 1);
+    std::copy(a, a + n, out.plane(in.channels - 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+int gaussian_size_for_sigma(double sigma) {
+  if (!(sigma > 0) || !std::isfinite(sigma))
+    throw UsageError("sigma must be a positive number (got " + std::to_string(sigma) + ")");
+  if (sigma > 600)
+    throw UsageError("sigma " + std::to_string(sigma) + " is too large (at most 600)");
+  return 2 * static_cast<int>(std::ceil(3 * sigma)) + 1;
+}
+
+double gaussian_sigma_for_size(int size) {
+  check_odd_size(size, "gaussian");
+  return 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
+}
+
+std::vector<double> gaussian_taps(int size, double sigma) {
+  check_odd_size(size, "gaussian");
+  if (!(sigma > 0) || !std::isfinite(sigma))
+    throw UsageError("sigma must be a positive number (got " + std::to_string(sigma) + ")");
+  std::vector<double> t(static_cast<std::size_t>(size));
+  const int r = (size - 1) / 2;
+  double sum = 0;
+  for (int i = 0; i < size; ++i) {
+    double x = i - r;
+    t[static_cast<std::size_t>(i)] = std::exp(-x * x / (2 * sigma * sigma));
+    sum += t[static_cast<std::size_t>(i)];
+  }
+  for (double& v : t) v /= sum;
+  return t;
+}
+
+std::vector<double> box_taps(int size) {
+  check_odd_size(size, "box");
+  return std::vector<double>(static_cast<std::size_t>(size), 1.0 / size);
+}
+
+std::string_view to_string(EdgeOperator op) {
+  switch (op) {
+    case EdgeOperator::sobel:
+      return "sobel";
+    case EdgeOperator::prewitt:
+      return "prewitt";
+    case EdgeOperator::scharr:
+      return "scharr";
+    case EdgeOperator::laplacian:
+      return "laplacian";
+  }
+  return "?";
+}
+
+std::string_view to_string(EdgeDirection d) {
+  switch (d) {
+    case EdgeDirection::x:
+      return "x";
+    case EdgeDirection::y:
+      return "y";
+    case EdgeDirection::magnitude:
+      return "magnitude";
+    case EdgeDirection::direction:
+      return "direction";
+  }
+  return "?";
+}
+
+std::string_view to_string(BlurType t) {
+  return t == BlurType::box ? "box" : "gaussian";
+}
+
+EdgeOperator parse_edge_operator(std::string_view name) {
+  for (auto op :
+       {EdgeOperator::sobel, EdgeOperator::prewitt, EdgeOperator::scharr, EdgeOperator::laplacian})
+    if (name == to_string(op)) return op;
+  throw UsageError("unknown edge operator '" + std::string(name) +
+                   "' (choose sobel, prewitt, scharr or laplacian)");
+}
+
+EdgeDirection parse_edge_direction(std::string_view name) {
+  for (auto d :
+       {EdgeDirection::x, EdgeDirection::y, EdgeDirection::magnitude, EdgeDirection::direction})
+    if (name == to_string(d)) return d;
+  throw UsageError("unknown edge direction '" + std::string(name) +
+                   "' (choose x, y, magnitude or direction)");
+}
+
+BlurType parse_blur_type(std::string_view name) {
+  if (name == "box") return BlurType::box;
+  if (name == "gaussian") return BlurType::gaussian;
+  throw UsageError("unknown blur type '" + std::string(name) + "' (choose box or gaussian)");
+}
+
+SeparableMask derivative_mask(EdgeOperator op, bool along_x) {
+  std::vector<double> smooth;
+  switch (op) {
+    case EdgeOperator::sobel:
+      smooth = {1, 2, 1};
+      break;
+    case EdgeOperator::prewitt:
+      smooth = {1, 1, 1};
+      break;
+    case EdgeOperator::scharr:
+      smooth = {3, 10, 3};
+      break;
+    case EdgeOperator::laplacian:
+      throw UsageError("the Laplacian has no x/y derivative masks");
+  }
+  std::vector<double> diff = {-1, 0, 1};
+  return along_x ? SeparableMask{smooth, diff} : SeparableMask{diff, smooth};
+}
+
+std::vector<double> laplacian_mask() {
+  return {0, 1, 0, 1, -4, 1, 0, 1, 0};
+}
+
+double edge_gain(EdgeOperator op) {
+  switch (op) {
+    case EdgeOperator::sobel:
+      return 4;
+    case EdgeOperator::prewitt:
+      return 3;
+    case EdgeOperator::scharr:
+      return 16;
+    case EdgeOperator::laplacian:
+      return 4;
+  }
+  return 1;
+}
+
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+                      float* out) {
+  const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
+  std::vector<float> tmp(static_cast<std::size_t>(h) * w);
+  engine_pass(in, h, w, to_float(mask.row), 1, kr, border, tmp.data());   // along each row
+  engine_pass(tmp.data(), h, w, to_float(mask.col), kc, 1, border, out);  // along each column
+}
+
+void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
+                  Border border, float* out) {
+  if (static_cast<std::size_t>(kh) * kw != mask.size())
+    throw UsageError("mask size does not match its shape");
+  engine_pass(in, h, w, to_float(mask), kh, kw, border, out);
+}
+
+ResolvedBlur resolve_blur(const BlurOptions& o) {
+  if (o.size < 0) throw UsageError("--size must be positive (got " + std::to_string(o.size) + ")");
+  if (o.sigma < 0 || !std::isfinite(o.sigma))
+    throw UsageError("--sigma must be positive (got " + std::to_string(o.sigma) + ")");
+  if (o.type == BlurType::box) {
+    if (o.sigma != 0) throw UsageError("--sigma applies to --type gaussian, not box");
+    int size = o.size == 0 ? 3 : o.size;
+    check_odd_size(size, "box");
+    return {size, 0};
+  }
+  if (o.size == 0 && o.sigma == 0) return {gaussian_size_for_sigma(1.0), 1.0};
+  if (o.size == 0) return {gaussian_size_for_sigma(o.sigma), o.sigma};
+  check_odd_size(o.size, "gaussian");
+  return {o.size, o.sigma == 0 ? gaussian_sigma_for_size(o.size) : o.sigma};
+}
+
+Image blur(const Image& in, const BlurOptions& o) {
+  check_image(in);
+  ResolvedBlur r = resolve_blur(o);
+  std::vector<double> taps =
+      o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
+  SeparableMask mask{taps, taps};
+  Image out = same_shape(in, in.bit_depth);
+  for (int c = 0; c < colour_channels(in); ++c)
+    separable_filter(in.plane(c), in.height, in.width, mask, o.border, out.plane(c));
+  return out;
+}
+
+Image edge(const Image& in, const EdgeOptions& o) {
+  check_image(in);
+  Image out = same_shape(in, 32);
+  const int h = in.height, w = in.width;
+  const std::size_t n = static_cast<std::size_t>(h) * w;
+  for (int c = 0; c < colour_channels(in); ++c) {
+    float* dst = out.plane(c);
+    if (o.op == EdgeOperator::laplacian) {
+      filter_plane(in.plane(c), h, w, laplacian_mask(), 3, 3, o.border, dst);
+      continue;
+    }
+    if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
+      separable_filter(in.plane(c), h, w, derivative_mask(o.op, o.direction == EdgeDirection::x),
+                       o.border, dst);
+      continue;
+    }
+    std::vector<float> gx(n), gy(n);
+    separable_filter(in.plane(c), h, w, derivative_mask(o.op, true), o.border, gx.data());
+    separable_filter(in.plane(c), h, w, derivative_mask(o.op, false), o.border, gy.data());
+    const bool magnitude = o.direction == EdgeDirection::magnitude;
+    parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                   for (std::ptrdiff_t i = lo; i < hi; ++i) {
+                     const float x = gx[static_cast<std::size_t>(i)];
+                     const float y = gy[static_cast<std::size_t>(i)];
+                     if (magnitude) {
+                       dst[i] = std::sqrt(x * x + y * y);
+                     } else {
+                       double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
+                       double deg = a * (180.0 / std::numbers::pi);
+                       if (deg < 0) deg += 360.0;
+                       if (deg >= 360.0) deg -= 360.0;
+                       dst[i] = static_cast<float>(deg);
+                     }
+                   }
+                 });
+  }
+  return out;
+}
+
+Image to_grey(const Image& in) {
+  check_image(in);
+  if (in.channels <= 2) return in;
+  Image out;
+  out.width = in.width;
+  out.height = in.height;
+  out.bit_depth = in.bit_depth;
+  out.channels = in.has_alpha() ? 2 : 1;
+  const std::size_t n = static_cast<std::size_t>(in.width) * in.height;
+  out.data.resize(n * out.channels);
+  const float *r = in.plane(0), *g = in.plane(1), *b = in.plane(2);
+  float* y = out.plane(0);
+  for (std::size_t i = 0; i < n; ++i) y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  if (in.has_alpha()) std::copy(in.plane(3), in.plane(3) + n, out.plane(1));
+  return out;
+}
+
+}  // namespace convkit

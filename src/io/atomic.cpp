@@ -1,0 +1,164 @@
+// Atomic file output: write a temporary file next to the target, flush and
+// fsync it, then rename it over the target.  Readers never see a partial file.
+#include "convkit/io/atomic.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "convkit/error.hpp"
+
+namespace convkit {
+
+namespace {
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+std::string display_name(const std::string& path) {
+  return path == "-" ? "<stdout>" : path;
+}
+
+// Permissions for a new file: 0666 minus the umask (mkstemp creates 0600).
+mode_t new_file_mode() {
+  static std::once_flag once;
+  static mode_t mode = 0644;
+  std::call_once(once, [] {
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  });
+  return mode;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& fill) {
+  if (path.empty()) throw UsageError("empty output file name");
+  if (path == "-") {
+    fill(stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw Error("could not write to standard output: " + errno_text(errno));
+    return;
+  }
+  std::string dir = ".";
+  std::string base = path;
+  if (auto slash = path.find_last_of('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+    base = path.substr(slash + 1);
+  }
+  if (base.empty()) throw UsageError(path + ": output path names a directory");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw UsageError(path + ": output path is a directory");
+  mode_t mode = (::stat(path.c_str(), &st) == 0) ? (st.st_mode & 07777) : new_file_mode();
+
+  std::string tmpl = (dir == "/" ? std::string("/") : dir + "/") + "." + base + ".tmp.XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    int err = errno;
+    throw Error(path + ": cannot create a temporary file in " + dir + ": " + errno_text(err));
+  }
+  const std::string tmp(name.data());
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot open temporary file: " + errno_text(err));
+  }
+  auto fail = [&](const std::string& what, int err) {
+    std::fclose(f);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": " + what + ": " + errno_text(err));
+  };
+  try {
+    fill(f);
+  } catch (...) {
+    std::fclose(f);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  errno = 0;
+  if (std::fflush(f) != 0 || std::ferror(f)) fail("write failed", errno ? errno : EIO);
+  if (::fchmod(::fileno(f), mode) != 0) fail("cannot set permissions", errno);
+  if (::fsync(::fileno(f)) != 0) fail("fsync failed", errno);
+  if (std::fclose(f) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": write failed: " + errno_text(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot rename the temporary file into place: " + errno_text(err));
+  }
+  // Make the rename itself durable (best effort: some file systems refuse).
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  write_file_atomic(path, [&](std::FILE* f) {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
+      throw Error(display_name(path) + ": write failed: " + errno_text(errno));
+  });
+}
+
+std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {
+  const bool is_stdin = path == "-";
+  const std::string name = is_stdin ? "<stdin>" : path;
+  std::FILE* f = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    int err = errno;
+    throw Error(name + ": cannot open: " + errno_text(err));
+  }
+  struct Closer {
+    std::FILE* f;
+    bool own;
+    ~Closer() {
+      if (own) std::fclose(f);
+    }
+  } closer{f, !is_stdin};
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw Error(name + ": is a directory, not a file");
+    if (S_ISREG(st.st_mode) && static_cast<unsigned long long>(st.st_size) > max_bytes)
+      throw Error(name + ": file is too large (" + std::to_string(st.st_size) +
+                  " bytes; the limit is " + std::to_string(max_bytes) + ")");
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    if (n > 0) {
+      if (out.size() + n > max_bytes)
+        throw Error(name + ": input is too large (more than " + std::to_string(max_bytes) +
+                    " bytes)");
+      out.append(buf, n);
+    }
+    if (n < sizeof buf) {
+      if (std::ferror(f)) {
+        int err = errno;
+        throw Error(name + ": read failed: " + errno_text(err));
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace convkit

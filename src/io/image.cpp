@@ -1,0 +1,322 @@
+// read_image / write_image: format dispatch, integer <-> float conversion and
+// the value policies that decide what happens to values an integer format
+// cannot hold.
+#include "convkit/io/image.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "codecs.hpp"
+#include "convkit/error.hpp"
+#include "convkit/io/atomic.hpp"
+#include "convkit/io/npy.hpp"
+#include "convkit/io/text.hpp"
+
+namespace convkit {
+
+namespace detail {
+
+void check_dimensions(long long width, long long height, const ImageLimits& limits,
+                      const std::string& name) {
+  if (width < 1 || height < 1)
+    throw Error(name + ": image has no pixels (" + std::to_string(width) + "x" +
+                std::to_string(height) + ")");
+  if (width > (1LL << 30) || height > (1LL << 30) || width * height > limits.max_pixels)
+    throw Error(name + ": image is too large (" + std::to_string(width) + "x" +
+                std::to_string(height) + "; the limit is " + std::to_string(limits.max_pixels) +
+                " pixels)");
+}
+
+}  // namespace detail
+
+namespace {
+
+enum class Format { png, jpeg, bmp, tga, pnm, npy, unknown };
+
+std::string lower_extension(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  auto dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string ext = path.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+Format format_from_extension(const std::string& ext) {
+  if (ext == "png") return Format::png;
+  if (ext == "jpg" || ext == "jpeg" || ext == "jpe") return Format::jpeg;
+  if (ext == "bmp") return Format::bmp;
+  if (ext == "tga") return Format::tga;
+  if (ext == "pgm" || ext == "ppm" || ext == "pnm") return Format::pnm;
+  if (ext == "npy") return Format::npy;
+  return Format::unknown;
+}
+
+Format sniff(std::string_view b) {
+  auto starts = [&](const char* m, std::size_t n) {
+    return b.size() >= n && std::memcmp(b.data(), m, n) == 0;
+  };
+  if (starts("\x89PNG\r\n\x1a\n", 8)) return Format::png;
+  if (starts("\xff\xd8\xff", 3)) return Format::jpeg;
+  if (starts("BM", 2)) return Format::bmp;
+  if (starts("\x93NUMPY", 6)) return Format::npy;
+  if (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '7') return Format::pnm;
+  return Format::unknown;
+}
+
+Image from_pixels(const detail::Pixels& px) {
+  Image img;
+  img.width = px.width;
+  img.height = px.height;
+  img.channels = px.channels;
+  img.bit_depth = px.depth;
+  const std::size_t plane = static_cast<std::size_t>(px.width) * px.height;
+  img.data.resize(plane * px.channels);
+  for (int c = 0; c < px.channels; ++c) {
+    float* dst = img.plane(c);
+    for (std::size_t k = 0; k < plane; ++k) dst[k] = px.samples[k * px.channels + c];
+  }
+  return img;
+}
+
+Image from_npy(const NpyArray& a, const std::string& name, const ImageLimits& limits) {
+  if (a.shape.size() < 2)
+    throw Error(name + ": a 1-dimensional array is not an image (expected HxW or HxWxC)");
+  const std::int64_t h = a.shape[0], w = a.shape[1], c = a.shape.size() == 3 ? a.shape[2] : 1;
+  detail::check_dimensions(w, h, limits, name);
+  if (c < 1 || c > 4)
+    throw Error(name + ": an image array needs 1 to 4 channels in its last axis, not " +
+                std::to_string(c));
+  Image img;
+  img.width = static_cast<int>(w);
+  img.height = static_cast<int>(h);
+  img.channels = static_cast<int>(c);
+  img.bit_depth = a.dtype == "u1" ? 8 : a.dtype == "u2" ? 16 : 32;
+  const std::size_t plane = static_cast<std::size_t>(w) * h;
+  img.data.resize(plane * c);
+  for (int ch = 0; ch < c; ++ch) {
+    float* dst = img.plane(ch);
+    for (std::size_t k = 0; k < plane; ++k) dst[k] = static_cast<float>(a.data[k * c + ch]);
+  }
+  return img;
+}
+
+const char* policy_hint =
+    "choose a value policy: --abs, --normalize, --offset V or --clip, or write a float format "
+    "(.npy)";
+
+// Converts planar floats to interleaved integers in [0, max_out] by the policy.
+detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const ImageWriteOptions& o,
+                         const std::string& name, const char* format) {
+  detail::Pixels px;
+  px.width = img.width;
+  px.height = img.height;
+  px.channels = channels_out;
+  px.depth = depth;
+  const double max_out = depth == 16 ? 65535.0 : 255.0;
+  // Integer sources are rescaled between 8 and 16 bits; float data keeps its numbers.
+  const double scale = img.max_value() > 0 ? max_out / img.max_value() : 1.0;
+  const std::size_t plane = static_cast<std::size_t>(img.width) * img.height;
+  const int colour = img.has_alpha() ? img.channels - 1 : img.channels;
+  // Which source plane feeds each output channel.
+  std::vector<int> src(channels_out);
+  const bool out_alpha = channels_out == 2 || channels_out == 4;
+  const int out_colour = out_alpha ? channels_out - 1 : channels_out;
+  for (int c = 0; c < out_colour; ++c) src[c] = colour == 1 ? 0 : c;
+  if (out_alpha) src[channels_out - 1] = img.channels - 1;
+
+  double lo = 0, hi = 0;
+  if (o.policy == ValuePolicy::normalize) {
+    lo = INFINITY;
+    hi = -INFINITY;
+    for (int c = 0; c < colour; ++c)
+      for (std::size_t k = 0; k < plane; ++k) {
+        double v = img.plane(c)[k];
+        if (std::isfinite(v)) {
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+      }
+  }
+  px.samples.resize(plane * channels_out);
+  for (int c = 0; c < channels_out; ++c) {
+    const float* p = img.plane(src[c]);
+    const bool is_alpha = out_alpha && c == channels_out - 1;
+    for (std::size_t k = 0; k < plane; ++k) {
+      double v = p[k];
+      if (std::isnan(v))
+        throw Error(name + ": value nan at x=" + std::to_string(k % img.width) +
+                    ", y=" + std::to_string(k / img.width) + " cannot be written to " + format);
+      switch (is_alpha && o.policy != ValuePolicy::none ? ValuePolicy::clip : o.policy) {
+        case ValuePolicy::none:
+          v *= scale;
+          if (!(v >= -0.5 && v < max_out + 0.5))
+            throw Error(name + ": value " + format_number(p[k]) + " at x=" +
+                        std::to_string(k % img.width) + ", y=" + std::to_string(k / img.width) +
+                        (img.channels > 1 ? ", channel " + std::to_string(src[c]) : "") +
+                        " does not fit " + std::to_string(depth) + "-bit " + format + " (0.." +
+                        format_number(max_out) + "); " + policy_hint);
+          break;
+        case ValuePolicy::clip:
+          v *= scale;
+          break;
+        case ValuePolicy::abs:
+          v = std::fabs(v) * scale;
+          break;
+        case ValuePolicy::offset:
+          v = (v + o.offset) * scale;
+          break;
+        case ValuePolicy::normalize:
+          v = hi > lo ? (v - lo) / (hi - lo) * max_out : 0.0;
+          if (!std::isfinite(p[k])) v = p[k] > 0 ? max_out : 0.0;
+          break;
+      }
+      v = std::clamp(std::floor(v + 0.5), 0.0, max_out);
+      px.samples[k * channels_out + c] = static_cast<std::uint16_t>(v);
+    }
+  }
+  return px;
+}
+
+}  // namespace
+
+bool is_image_path(const std::string& path) {
+  return format_from_extension(lower_extension(path)) != Format::unknown;
+}
+
+bool looks_like_image(std::string_view bytes) {
+  return sniff(bytes) != Format::unknown;
+}
+
+Image read_image(const std::string& path, const ImageLimits& limits) {
+  return decode_image(read_file_bytes(path), path == "-" ? "<stdin>" : path, limits, path);
+}
+
+Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
+                   const std::string& path_hint) {
+  if (bytes.empty()) throw Error(name + ": file is empty");
+  Format f = sniff(bytes);
+  if (f == Format::unknown) {
+    if (format_from_extension(lower_extension(path_hint)) == Format::tga)
+      f = Format::tga;
+    else
+      throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
+  }
+  switch (f) {
+    case Format::png:
+      return from_pixels(detail::decode_png(bytes, name, limits));
+    case Format::jpeg:
+      return from_pixels(detail::decode_jpeg(bytes, name, limits));
+    case Format::bmp:
+      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, false));
+    case Format::tga:
+      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, true));
+    case Format::pnm:
+      return from_pixels(detail::decode_pnm(bytes, name, limits));
+    case Format::npy: {
+      return from_npy(parse_npy(bytes, name, limits.max_pixels * 4), name, limits);
+    }
+    case Format::unknown:
+      break;
+  }
+  throw Error(name + ": unknown image format");
+}
+
+void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
+  const std::string name = path == "-" ? "<stdout>" : path;
+  if (img.width < 1 || img.height < 1 || img.channels < 1 || img.channels > 4 ||
+      img.data.size() != static_cast<std::size_t>(img.width) * img.height * img.channels)
+    throw Error(name + ": cannot write an image of shape " + std::to_string(img.width) + "x" +
+                std::to_string(img.height) + "x" + std::to_string(img.channels));
+  const std::string ext = lower_extension(path);
+  Format f = path == "-" ? Format::png : format_from_extension(ext);
+  if (f == Format::unknown)
+    throw UsageError(name + ": unknown image format '" + ext +
+                     "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm or .npy)");
+  if (opts.bit_depth != 0 && opts.bit_depth != 8 && opts.bit_depth != 16 && opts.bit_depth != 32)
+    throw UsageError("bit depth must be 8, 16 or 32");
+
+  if (f == Format::npy) {
+    // float32 unless an integer depth is asked for; then the value policy applies.
+    NpyArray a;
+    a.shape = {img.height, img.width};
+    if (img.channels > 1) a.shape.push_back(img.channels);
+    const std::size_t plane = static_cast<std::size_t>(img.width) * img.height;
+    a.data.resize(plane * img.channels);
+    if (opts.bit_depth == 8 || opts.bit_depth == 16) {
+      auto px = to_pixels(img, opts.bit_depth, img.channels, opts, name, "NPY");
+      for (std::size_t k = 0; k < a.data.size(); ++k) a.data[k] = px.samples[k];
+      write_npy(path, a, opts.bit_depth == 8 ? NpyType::u1 : NpyType::u2);
+    } else {
+      for (int c = 0; c < img.channels; ++c)
+        for (std::size_t k = 0; k < plane; ++k) a.data[k * img.channels + c] = img.plane(c)[k];
+      write_npy(path, a, NpyType::f4);
+    }
+    return;
+  }
+
+  const bool has_alpha = img.has_alpha();
+  const int colour = has_alpha ? img.channels - 1 : img.channels;
+  int depth = opts.bit_depth == 0 ? (img.bit_depth == 16 ? 16 : 8) : opts.bit_depth;
+  int channels = img.channels;
+  const char* format = "PNG";
+  char pnm_kind = '5';
+  switch (f) {
+    case Format::png:
+      break;
+    case Format::jpeg:
+      format = "JPEG";
+      depth = 8;
+      channels = colour;  // JPEG has no alpha
+      break;
+    case Format::bmp:
+    case Format::tga:
+      format = f == Format::bmp ? "BMP" : "TGA";
+      depth = 8;
+      break;
+    case Format::pnm:
+      if (ext == "ppm" || (ext == "pnm" && colour == 3)) {
+        format = "PPM";
+        pnm_kind = '6';
+        channels = 3;
+      } else {
+        format = "PGM";
+        if (colour != 1)
+          throw UsageError(name + ": PGM stores grey images; this one has " +
+                           std::to_string(colour) + " colour channels (write .ppm or .png)");
+        channels = 1;
+      }
+      break;
+    default:
+      break;
+  }
+  if (depth == 32) throw UsageError(name + ": " + format + " cannot store float data; write .npy");
+  if (opts.bit_depth == 16 && f != Format::png && f != Format::pnm)
+    throw UsageError(name + ": " + format + " stores 8-bit samples only");
+  auto px = to_pixels(img, depth, channels, opts, name, format);
+  write_file_atomic(path, [&](std::FILE* out) {
+    switch (f) {
+      case Format::png:
+        detail::encode_png(out, px, opts.png_compression, name);
+        break;
+      case Format::jpeg:
+        detail::encode_jpeg(out, px, opts.jpeg_quality, name);
+        break;
+      case Format::bmp:
+        detail::encode_bmp_tga(out, px, false, name);
+        break;
+      case Format::tga:
+        detail::encode_bmp_tga(out, px, true, name);
+        break;
+      case Format::pnm:
+        detail::encode_pnm(out, px, pnm_kind, name);
+        break;
+      default:
+        break;
+    }
+  });
+}
+
+}  // namespace convkit

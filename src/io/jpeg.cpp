@@ -1,0 +1,141 @@
+// JPEG through libjpeg(-turbo).  Its error_exit must not return, so it
+// longjmps back into read_header / read_rows / write_jpeg, which hold no C++
+// objects with destructors; buffers belong to the callers.
+#include <csetjmp>
+#include <cstdio>
+// clang-format off
+#include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
+
+#include "codecs.hpp"
+#include "convkit/error.hpp"
+
+namespace convkit::detail {
+
+namespace {
+
+struct ErrorManager {
+  jpeg_error_mgr pub;  // first member: libjpeg sees a jpeg_error_mgr*
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX + 1];
+};
+
+[[noreturn]] void on_error_exit(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings are ignored, except a file that ends early: that is an error.
+void on_emit_message(j_common_ptr cinfo, int level) {
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error_exit(cinfo);
+}
+
+void install(ErrorManager& err) {
+  jpeg_std_error(&err.pub);
+  err.pub.error_exit = on_error_exit;
+  err.pub.emit_message = on_emit_message;
+  err.message[0] = '\0';
+}
+
+bool read_header(jpeg_decompress_struct* cinfo, ErrorManager* err, const unsigned char* data,
+                 unsigned long size) {
+  if (setjmp(err->jump)) return false;
+  jpeg_create_decompress(cinfo);
+  jpeg_mem_src(cinfo, data, size);
+  jpeg_read_header(cinfo, TRUE);
+  cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_calc_output_dimensions(cinfo);
+  return true;
+}
+
+bool read_rows(jpeg_decompress_struct* cinfo, ErrorManager* err, unsigned char* out,
+               std::size_t row_bytes) {
+  if (setjmp(err->jump)) return false;
+  jpeg_start_decompress(cinfo);
+  while (cinfo->output_scanline < cinfo->output_height) {
+    JSAMPROW row = out + static_cast<std::size_t>(cinfo->output_scanline) * row_bytes;
+    jpeg_read_scanlines(cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(cinfo);
+  return true;
+}
+
+struct DecompressGuard {
+  jpeg_decompress_struct* c;
+  ~DecompressGuard() { jpeg_destroy_decompress(c); }
+};
+
+}  // namespace
+
+Pixels decode_jpeg(std::string_view bytes, const std::string& name, const ImageLimits& limits) {
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err;
+  install(err);
+  cinfo.err = &err.pub;
+  DecompressGuard guard{&cinfo};
+  if (!read_header(&cinfo, &err, reinterpret_cast<const unsigned char*>(bytes.data()),
+                   static_cast<unsigned long>(bytes.size())))
+    throw Error(name + ": corrupt JPEG: " + err.message);
+  check_dimensions(cinfo.output_width, cinfo.output_height, limits, name);
+  const int channels = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
+  const std::size_t row_bytes = static_cast<std::size_t>(cinfo.output_width) * channels;
+  std::vector<unsigned char> raw(row_bytes * cinfo.output_height);
+  if (!read_rows(&cinfo, &err, raw.data(), row_bytes))
+    throw Error(name + ": corrupt JPEG: " + err.message);
+  Pixels px;
+  px.width = static_cast<int>(cinfo.output_width);
+  px.height = static_cast<int>(cinfo.output_height);
+  px.channels = channels;
+  px.depth = 8;
+  px.samples.assign(raw.begin(), raw.end());
+  return px;
+}
+
+namespace {
+
+bool write_jpeg(jpeg_compress_struct* cinfo, ErrorManager* err, std::FILE* f, int w, int h,
+                int channels, int quality, unsigned char* data) {
+  if (setjmp(err->jump)) return false;
+  jpeg_create_compress(cinfo);
+  jpeg_stdio_dest(cinfo, f);
+  cinfo->image_width = static_cast<JDIMENSION>(w);
+  cinfo->image_height = static_cast<JDIMENSION>(h);
+  cinfo->input_components = channels;
+  cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(cinfo);
+  jpeg_set_quality(cinfo, quality, TRUE);
+  jpeg_start_compress(cinfo, TRUE);
+  const std::size_t row_bytes = static_cast<std::size_t>(w) * channels;
+  while (cinfo->next_scanline < cinfo->image_height) {
+    JSAMPROW row = data + static_cast<std::size_t>(cinfo->next_scanline) * row_bytes;
+    jpeg_write_scanlines(cinfo, &row, 1);
+  }
+  jpeg_finish_compress(cinfo);
+  return true;
+}
+
+struct CompressGuard {
+  jpeg_compress_struct* c;
+  ~CompressGuard() { jpeg_destroy_compress(c); }
+};
+
+}  // namespace
+
+void encode_jpeg(std::FILE* f, const Pixels& px, int quality, const std::string& name) {
+  if (px.channels != 1 && px.channels != 3)
+    throw Error(name + ": JPEG stores grey or RGB images, not " + std::to_string(px.channels) +
+                " channels");
+  std::vector<unsigned char> raw(px.samples.size());
+  for (std::size_t k = 0; k < raw.size(); ++k) raw[k] = static_cast<unsigned char>(px.samples[k]);
+  jpeg_compress_struct cinfo{};
+  ErrorManager err;
+  install(err);
+  cinfo.err = &err.pub;
+  CompressGuard guard{&cinfo};
+  if (!write_jpeg(&cinfo, &err, f, px.width, px.height, px.channels, quality, raw.data()))
+    throw Error(name + ": cannot write JPEG: " + err.message);
+}
+
+}  // namespace convkit::detail

@@ -1,0 +1,247 @@
+// Numbers, signals and matrices as text.
+#include "convkit/io/text.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "convkit/error.hpp"
+#include "convkit/io/atomic.hpp"
+
+namespace convkit {
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) v = 0;  // no "-0"
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+namespace detail {
+
+struct Token {
+  double value;
+  int line, col;
+};
+
+// Splits text into rows of numbers.  A row ends at a newline, and also at ';'
+// inside an inline literal "[...]".  Whitespace and commas separate numbers;
+// '#' starts a comment.  Rows without numbers are dropped.
+std::vector<std::vector<Token>> tokenize(std::string_view text, const std::string& name,
+                                         bool* literal_out) {
+  std::size_t i = 0;
+  int line = 1, col = 1;
+  auto advance = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k, ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+  };
+  auto where = [&](int l, int c) {
+    return name + ":" + std::to_string(l) + ":" + std::to_string(c);
+  };
+  // An inline literal starts with '[' after optional whitespace.
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  const bool literal = first != std::string_view::npos && text[first] == '[';
+  if (literal_out) *literal_out = literal;
+  std::size_t end = text.size();
+  if (literal) {
+    advance(first + 1);
+    std::size_t close = text.find_last_not_of(" \t\r\n");
+    if (text[close] != ']') throw ParseError(where(line, col - 1) + ": '[' without a closing ']'");
+    end = close;
+  }
+  std::vector<std::vector<Token>> rows(1);
+  while (i < end) {
+    char c = text[i];
+    if (c == '\n' || (literal && c == ';')) {
+      if (!rows.back().empty()) rows.emplace_back();
+      advance(1);
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == ',') {
+      advance(1);
+    } else if (c == '#') {
+      while (i < end && text[i] != '\n') advance(1);
+    } else {
+      std::size_t j = i;
+      while (j < end && text[j] != ' ' && text[j] != '\t' && text[j] != '\r' && text[j] != '\n' &&
+             text[j] != ',' && text[j] != '#' && !(literal && (text[j] == ';' || text[j] == ']')))
+        ++j;
+      if (j == i) {  // a stray ']' or '[' inside a literal
+        throw ParseError(where(line, col) + ": unexpected '" + std::string(1, c) + "'");
+      }
+      std::string_view tok = text.substr(i, j - i);
+      std::string_view num = tok;
+      if (num.size() > 1 && num[0] == '+' && num[1] != '-') num.remove_prefix(1);
+      double v = 0;
+      auto r = std::from_chars(num.data(), num.data() + num.size(), v);
+      if (r.ec == std::errc::result_out_of_range)
+        throw ParseError(where(line, col) + ": number '" + std::string(tok) + "' is out of range");
+      if (r.ec != std::errc() || r.ptr != num.data() + num.size())
+        throw ParseError(where(line, col) + ": '" + std::string(tok) + "' is not a number");
+      rows.back().push_back({v, line, col});
+      advance(j - i);
+    }
+  }
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+// True when a comment line "# n value" comes before the first number: the
+// text is a signal in the two-column form even if it has a single line.
+bool has_index_header(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view line = text.substr(i, e - i);
+    i = e + 1;
+    std::size_t a = line.find_first_not_of(" \t\r");
+    if (a == std::string_view::npos) continue;
+    if (line[a] != '#') return false;
+    line.remove_prefix(a + 1);
+    std::string words;
+    for (char c : line) {
+      if (c == ' ' || c == '\t' || c == '\r') {
+        if (!words.empty() && words.back() != ' ') words += ' ';
+      } else {
+        words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    if (!words.empty() && words.back() == ' ') words.pop_back();
+    if (words == "n value") return true;
+  }
+  return false;
+}
+
+bool is_integer(double v) {
+  return std::isfinite(v) && v == std::nearbyint(v) && std::fabs(v) < 9e15;
+}
+
+}  // namespace detail
+
+TextShape classify_text(std::string_view text, const std::string& name) {
+  bool literal = false;
+  auto rows = detail::tokenize(text, name, &literal);
+  if (rows.empty()) throw ParseError(name + ": no numbers found");
+  bool one_column = true;
+  for (const auto& r : rows) one_column = one_column && r.size() == 1;
+  if (!literal && detail::has_index_header(text)) {
+    bool pairs = true;
+    for (const auto& r : rows) pairs = pairs && r.size() == 2;
+    if (pairs) return TextShape::indexed_signal;
+  }
+  if (rows.size() == 1 || one_column) return TextShape::signal;
+  if (!literal) {
+    bool indexed = true;
+    for (std::size_t k = 0; k < rows.size() && indexed; ++k) {
+      indexed = rows[k].size() == 2 && detail::is_integer(rows[k][0].value) &&
+                (k == 0 || rows[k][0].value == rows[k - 1][0].value + 1);
+    }
+    if (indexed) return TextShape::indexed_signal;
+  }
+  return TextShape::matrix;
+}
+
+Signal parse_signal(std::string_view text, const std::string& name) {
+  bool literal = false;
+  auto rows = detail::tokenize(text, name, &literal);
+  if (rows.empty()) throw ParseError(name + ": no numbers found (an empty signal)");
+  Signal s;
+  bool one_column = true;
+  for (const auto& r : rows) one_column = one_column && r.size() == 1;
+  const bool header = !literal && detail::has_index_header(text);
+  if (!header && (rows.size() == 1 || one_column)) {
+    for (const auto& r : rows)
+      for (const auto& t : r) s.values.push_back(t.value);
+    return s;
+  }
+  // Two-column form "n value": ascending integer indices, gaps are zeros.
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const auto& r = rows[k];
+    auto at = [&](const detail::Token& t) {
+      return name + ":" + std::to_string(t.line) + ":" + std::to_string(t.col);
+    };
+    if (literal || r.size() != 2)
+      throw ParseError(at(r[0]) +
+                       ": a signal is one value per line, one row of values, or 'n value' "
+                       "pairs; this line has " +
+                       std::to_string(r.size()) + " values");
+    if (!detail::is_integer(r[0].value))
+      throw ParseError(at(r[0]) + ": sample index '" + format_number(r[0].value) +
+                       "' is not an integer");
+    if (k > 0 && r[0].value <= rows[k - 1][0].value)
+      throw ParseError(at(r[0]) + ": sample indices must increase (" +
+                       format_number(rows[k - 1][0].value) + " then " + format_number(r[0].value) +
+                       ")");
+  }
+  const double span = rows.back()[0].value - rows.front()[0].value + 1;
+  if (span > double(1 << 28))
+    throw ParseError(name + ": sample indices span " + format_number(span) +
+                     " samples; the limit is 268435456");
+  s.origin = static_cast<std::int64_t>(rows.front()[0].value);
+  s.values.assign(static_cast<std::size_t>(span), 0.0);
+  for (const auto& r : rows) s.values[static_cast<std::size_t>(r[0].value - s.origin)] = r[1].value;
+  return s;
+}
+
+Signal read_signal(const std::string& path) {
+  return parse_signal(read_file_bytes(path, std::size_t(1) << 31), path == "-" ? "<stdin>" : path);
+}
+
+std::string format_signal(const Signal& s) {
+  std::string out = "# n value\n";
+  out.reserve(s.values.size() * 12 + 10);
+  for (std::size_t k = 0; k < s.values.size(); ++k) {
+    out += std::to_string(s.origin + static_cast<std::int64_t>(k));
+    out += ' ';
+    out += format_number(s.values[k]);
+    out += '\n';
+  }
+  return out;
+}
+
+Matrix parse_matrix(std::string_view text, const std::string& name) {
+  auto rows = detail::tokenize(text, name, nullptr);
+  if (rows.empty()) throw ParseError(name + ": no numbers found (an empty matrix)");
+  Matrix m;
+  m.rows = static_cast<int>(rows.size());
+  m.cols = static_cast<int>(rows[0].size());
+  for (std::size_t k = 1; k < rows.size(); ++k) {
+    if (rows[k].size() != rows[0].size()) {
+      const auto& t = rows[k].size() > rows[0].size() ? rows[k][rows[0].size()] : rows[k][0];
+      throw ParseError(name + ":" + std::to_string(t.line) + ":" + std::to_string(t.col) +
+                       ": ragged matrix: row " + std::to_string(k + 1) + " has " +
+                       std::to_string(rows[k].size()) + " values, row 1 has " +
+                       std::to_string(rows[0].size()));
+    }
+  }
+  m.data.reserve(static_cast<std::size_t>(m.rows) * m.cols);
+  for (const auto& r : rows)
+    for (const auto& t : r) m.data.push_back(t.value);
+  return m;
+}
+
+Matrix read_matrix(const std::string& path) {
+  return parse_matrix(read_file_bytes(path, std::size_t(1) << 31), path == "-" ? "<stdin>" : path);
+}
+
+std::string format_matrix(const Matrix& m) {
+  std::string out;
+  for (int r = 0; r < m.rows; ++r) {
+    for (int c = 0; c < m.cols; ++c) {
+      if (c) out += ' ';
+      out += format_number(m(r, c));
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace convkit
