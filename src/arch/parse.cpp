@@ -468,6 +468,7 @@ Arch read_arch_file(const std::string& path) {
       throw Error(path + ": the architecture file is larger than 16 MiB");
   }
   if (in.bad()) throw Error(path + ": cannot read the architecture file");
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark
   if (text.find('\0') != std::string::npos)
     throw ParseError(path + ": the architecture file contains NUL bytes (is it a text file?)");
   return parse_arch(text, path);

@@ -17,7 +17,9 @@ constexpr std::int64_t kMaxExtent = 1000000;
 
 std::string label(const Arch& arch, std::size_t i) {
   const LayerSpec& l = arch.layers[i];
-  std::string s = "layer " + std::to_string(i + 1) + " '" + l.text + "' (";
+  std::string s = "layer " + std::to_string(i + 1) + " '" + l.text + "'";
+  if (l.column < 1) return s;  // built in code, not parsed
+  s += " (";
   if (l.line > 1) s += "line " + std::to_string(l.line) + ", ";
   return s + "column " + std::to_string(l.column) + ")";
 }

@@ -2,8 +2,8 @@
 #include "cli/arch_common.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
-#include <map>
 
 #include "convkit/error.hpp"
 
@@ -17,14 +17,20 @@ void add_arch_source(CLI::App* sub, ArchSource& src) {
                   "Read the network from FILE ('#' starts a comment; layers may span lines)");
 }
 
-void add_arch_format(CLI::App* sub, ArchFormat& fmt) {
-  std::map<std::string, ArchFormat> names{{"table", ArchFormat::table},
-                                          {"csv", ArchFormat::csv},
-                                          {"json", ArchFormat::json},
-                                          {"markdown", ArchFormat::markdown}};
-  sub->add_option("--format", fmt, "Output format: table, csv, json or markdown")
-      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
-      ->default_str("table");
+void add_arch_format(CLI::App* sub, std::string& name) {
+  sub->add_option("--format", name, "Output format: table, csv, json or markdown")
+      ->check(CLI::IsMember({"table", "csv", "json", "markdown"}, CLI::ignore_case))
+      ->default_val("table");
+}
+
+ArchFormat arch_format(const std::string& name) {
+  std::string n;
+  for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (n == "csv") return ArchFormat::csv;
+  if (n == "json") return ArchFormat::json;
+  if (n == "markdown") return ArchFormat::markdown;
+  if (n == "table") return ArchFormat::table;
+  throw UsageError("--format '" + name + "': expected table, csv, json or markdown");
 }
 
 Arch load_arch(const ArchSource& src) {

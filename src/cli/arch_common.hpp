@@ -22,7 +22,9 @@ struct ArchSource {
 };
 
 void add_arch_source(CLI::App* sub, ArchSource& src);
-void add_arch_format(CLI::App* sub, ArchFormat& fmt);
+/// --format table|csv|json|markdown (case-insensitive), into `name`.
+void add_arch_format(CLI::App* sub, std::string& name);
+ArchFormat arch_format(const std::string& name);
 
 /// Exactly one of SPEC and --arch-file.  A malformed SPEC is a UsageError
 /// (exit 2), a malformed file a ParseError (exit 1); both keep the caret mark.

@@ -19,7 +19,7 @@ struct ReceptiveFieldOptions {
   int layers = 0;     ///< shortcut: a uniform stack of `layers` CONVk/sS
   int kernel = 0;
   int stride = 1;
-  ArchFormat format = ArchFormat::table;
+  std::string format = "table";
 };
 
 // One row of output: a layer with its receptive field (and output size).
@@ -82,10 +82,11 @@ std::string size_text(const RFRow& r) {
 }
 
 void run_receptive_field(const ReceptiveFieldOptions& o) {
+  const ArchFormat fmt = arch_format(o.format);
   Arch arch;
   std::vector<RFRow> rows = compute(o, arch);
   const bool sized = !o.input.empty();
-  if (o.format == ArchFormat::json) {
+  if (fmt == ArchFormat::json) {
     std::string s = "{\n  \"layers\": [";
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const RFRow& r = rows[i];
@@ -105,7 +106,7 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
     return;
   }
   TextTable t;
-  const bool csv = o.format == ArchFormat::csv;
+  const bool csv = fmt == ArchFormat::csv;
   t.header = {"layer", "rf", "jump", "start"};
   if (csv) t.header.insert(t.header.begin(), "index");
   if (sized) t.header.push_back("output");
@@ -137,13 +138,13 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
   add("0", "input", LayerRF{}, in_size);
   for (std::size_t i = 0; i < rows.size(); ++i)
     add(std::to_string(i + 1), rows[i].spec, rows[i].rf, sized ? size_text(rows[i]) : "");
-  std::string out = render_table(t, o.format);
+  std::string out = render_table(t, fmt);
   if (!csv) {
     const char* note =
         "rf: receptive field size (input pixels per side); jump: input pixels between "
         "neighbouring units; start: input index of the first unit's field (negative = padding)";
-    out += o.format == ArchFormat::markdown ? std::string("\n") + note + ".\n"
-                                            : std::string("\n") + note + "\n";
+    out += fmt == ArchFormat::markdown ? std::string("\n") + note + ".\n"
+                                       : std::string("\n") + note + "\n";
   }
   std::fputs(out.c_str(), stdout);
 }
@@ -178,7 +179,7 @@ void register_receptive_field(CLI::App& app) {
       "Examples:\n"
       "  convkit receptive-field \"CONV3 CONV3 POOL2 CONV3 CONV3 POOL2\"\n"
       "  convkit receptive-field --layers 5 --kernel 3          # 5·(3-1)+1 = 11\n"
-      "  convkit receptive-field --arch-file vgg16.arch --input 224x224x3 --format json");
+      "  convkit receptive-field --arch-file data/arch/vgg16.arch -i 224x224x3 --format json");
   sub->callback([] { run_receptive_field(o); });
 }
 

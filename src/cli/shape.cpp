@@ -16,7 +16,7 @@ struct ShapeOptions {
   ArchSource source;
   std::string input;
   std::int64_t batch = 1;
-  ArchFormat format = ArchFormat::table;
+  std::string format = "table";
 };
 
 constexpr const char* kFlopsConvention =
@@ -70,6 +70,7 @@ void print_json(const Arch& arch, const ShapeReport& rep, const ShapeOptions& o)
 }
 
 void run_shape(const ShapeOptions& o) {
+  const ArchFormat fmt = arch_format(o.format);
   if (o.input.empty())
     throw UsageError("shape needs the input size: --input WxHxC, e.g. --input 28x28x1");
   Shape3 input = parse_input_shape(o.input);
@@ -81,12 +82,12 @@ void run_shape(const ShapeOptions& o) {
   std::int64_t batch_macs = checked_mul(rep.total_macs, o.batch, "MAC count");
   checked_mul(batch_macs, 2, "FLOP count");
 
-  if (o.format == ArchFormat::json) {
+  if (fmt == ArchFormat::json) {
     print_json(arch, rep, o);
     return;
   }
   TextTable t;
-  const bool csv = o.format == ArchFormat::csv;
+  const bool csv = fmt == ArchFormat::csv;
   if (csv) {
     t.header = {"layer",  "spec",   "kind",    "output_w",    "output_h", "output_c",
                 "output", "params", "formula", "activations", "macs"};
@@ -101,7 +102,7 @@ void run_shape(const ShapeOptions& o) {
                         format_shape(l.output, l.flat), std::to_string(l.params), l.formula,
                         std::to_string(l.activations), std::to_string(l.macs)});
     }
-    std::fputs(render_table(t, o.format).c_str(), stdout);
+    std::fputs(render_table(t, fmt).c_str(), stdout);
     return;
   }
   t.header = {"layer", "output", "parameters", "activations", "MACs"};
@@ -115,8 +116,8 @@ void run_shape(const ShapeOptions& o) {
   }
   t.rows.push_back({"total", "", std::to_string(rep.total_params),
                     std::to_string(rep.total_activations), std::to_string(rep.total_macs)});
-  std::string out = render_table(t, o.format);
-  const bool md = o.format == ArchFormat::markdown;
+  std::string out = render_table(t, fmt);
+  const bool md = fmt == ArchFormat::markdown;
   auto item = [&](const char* name, const std::string& text) {
     if (md)
       out += std::string("- **") + name + "**: " + text + "\n";
@@ -170,7 +171,7 @@ void register_shape(CLI::App& app) {
       "  convkit shape \"CONV2-3/circular -> ReLU -> CONV2-3/circular -> ReLU -> GAP -> FC-3\" "
       "-i 8x8x1\n"
       "  convkit shape \"(CONV3-64 ReLU)x2 POOL2 FLATTEN FC-10\" -i 32x32x3 --batch 128\n"
-      "  convkit shape --arch-file vgg16.arch --input 224x224x3 --format markdown\n"
+      "  convkit shape --arch-file data/arch/vgg16.arch --input 224x224x3 --format markdown\n"
       "\n"
       "Shapes: W' = floor((W + 2P - K)/S) + 1.  Parameters: CONV K·K·C·F + F, FC in·N + N,\n"
       "BN 2C (running statistics are not parameters).  Activation memory assumes float32.");

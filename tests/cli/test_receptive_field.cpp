@@ -214,3 +214,19 @@ TEST_CASE("[receptive-field] bad requests are one-line errors (a bad SPEC adds a
     CHECK(e.err.find(c.says) != std::string::npos);
   }
 }
+
+TEST_CASE("[receptive-field] an --arch-file with a byte-order mark and CRLF lines reads fine") {
+  auto dir = convkit::test::temp_dir();
+  convkit::test::write_file(dir + "/net.arch", "\xEF\xBB\xBF# two convs\r\nCONV3\r\nCONV3\r\n");
+  auto r = run_convkit({"receptive-field", "--arch-file", dir + "/net.arch", "--format", "JSON"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("{\"spec\": \"CONV3\", \"rf\": 5, \"jump\": 1, \"start\": -2") !=
+        std::string::npos);
+  convkit::test::write_file(dir + "/bad.arch",
+                            "\xEF\xBB\xBF"
+                            "CONV3 CONVV\r\n");
+  auto b = run_convkit({"receptive-field", "--arch-file", dir + "/bad.arch"});
+  CHECK(b.status == 1);
+  CHECK(b.err.find("bad.arch:1:11: expected the kernel size after CONV") != std::string::npos);
+  CHECK(b.err.find("\n  CONV3 CONVV\n            ^\n") != std::string::npos);
+}

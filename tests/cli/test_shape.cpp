@@ -394,3 +394,22 @@ TEST_CASE("[shape] --help shows the layer language and examples") {
       r.out.find("convkit shape \"CONV3-10 POOL2 CONV3-10 POOL2 FLATTEN FC-3\" --input 28x28x1") !=
       std::string::npos);
 }
+
+TEST_CASE("[shape] the bundled data/arch networks give their published parameter counts") {
+  struct Case {
+    const char* file;
+    const char* input;
+    const char* params;
+  };
+  for (const auto& c : {Case{"data/arch/vgg16.arch", "224x224x3", "138357544"},
+                        Case{"data/arch/alexnet.arch", "224x224x3", "61100840"},
+                        Case{"data/arch/lenet5.arch", "32x32x1", "61706"},
+                        Case{"data/arch/seed-3e.arch", "28x28x1", "2483"},
+                        Case{"data/arch/seed-3f.arch", "8x8x1", "66"}}) {
+    CAPTURE(c.file);
+    auto r = run_convkit({"shape", "--arch-file", convkit::test::source_path(c.file), "--input",
+                          c.input, "--format", "json"});
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find(std::string("\"total_params\": ") + c.params + ",") != std::string::npos);
+  }
+}
