@@ -1,5 +1,6 @@
 // Atomic file output: write a temporary file next to the target, flush and
-// fsync it, then rename it over the target.  Readers never see a partial file.
+// (for checkpoints) fsync it, then rename it over the target.  Readers never
+// see a partial file.
 #include "convkit/io/atomic.hpp"
 
 #include <fcntl.h>
@@ -46,7 +47,8 @@ mode_t new_file_mode() {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& fill) {
+void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& fill,
+                       Durability durability) {
   if (path.empty()) throw UsageError("empty output file name");
   if (path == "-") {
     fill(stdout);
@@ -110,7 +112,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
   errno = 0;
   if (std::fflush(f) != 0 || std::ferror(f)) fail("write failed", errno ? errno : EIO);
   if (::fchmod(::fileno(f), mode) != 0) fail("cannot set permissions", errno);
-  if (::fsync(::fileno(f)) != 0) fail("fsync failed", errno);
+  if (durability == Durability::durable && ::fsync(::fileno(f)) != 0) fail("fsync failed", errno);
   if (unnamed) {
     // Give the finished file a temporary name (linkat through /proc, which
     // needs no privilege), then rename it into place.
@@ -148,6 +150,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
     remove_tmp(tmp);
     throw Error(path + ": cannot rename the temporary file into place: " + errno_text(err));
   }
+  if (durability != Durability::durable) return;
   // Make the rename itself durable (best effort: some file systems refuse).
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
@@ -156,11 +159,11 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
+void write_file_atomic(const std::string& path, std::string_view bytes, Durability durability) {
   write_file_atomic(path, [&](std::FILE* f) {
     if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
       throw Error(display_name(path) + ": write failed: " + errno_text(errno));
-  });
+  }, durability);
 }
 
 std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {

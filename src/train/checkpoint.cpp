@@ -254,7 +254,7 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& source) {
 }
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
-  write_file_atomic(path, serialize_checkpoint(c));
+  write_file_atomic(path, serialize_checkpoint(c), Durability::durable);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
