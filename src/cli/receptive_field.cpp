@@ -8,6 +8,7 @@
 #include "cli/command.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/nn/model.hpp"
 
 namespace convkit::cli {
 
@@ -20,6 +21,7 @@ struct ReceptiveFieldOptions {
   int kernel = 0;
   int stride = 1;
   std::string format = "table";
+  bool empirical = false;  ///< also measure each field by back-propagation
 };
 
 // One row of output: a layer with its receptive field (and output size).
@@ -29,6 +31,7 @@ struct RFRow {
   bool has_size = false;
   Shape3 size;
   bool flat = false;
+  std::int64_t measured = 0;  ///< --empirical: the measured size (0: global layer)
 };
 
 Arch shortcut_arch(const ReceptiveFieldOptions& o) {
@@ -60,6 +63,39 @@ std::vector<RFRow> compute(const ReceptiveFieldOptions& o, Arch& arch) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     rows[i].spec = arch.layers[i].text;
     rows[i].rf = rf[i];
+  }
+  if (o.empirical) {
+    // Back-propagate from a middle unit of each layer through the real
+    // layers; the support must be the closed form's size.
+    // The probe of layer i runs an input of about rf + 2 jump samples per side
+    // through i layers: refuse networks whose probes would take minutes.
+    auto probe_side = [](const LayerRF& f) {
+      long long side = 8;
+      while (side < f.rf + 2 * f.jump + 2 && side <= nn::kMaxProbeSize) side *= 2;
+      return side;
+    };
+    double work = 0, windows = 0;
+    for (std::size_t i = 0; i < rows.size() && !rows[i].rf.global; ++i) {
+      const LayerKind k = arch.layers[i].kind;
+      if (k == LayerKind::conv || k == LayerKind::maxpool || k == LayerKind::avgpool) ++windows;
+      const double side = static_cast<double>(probe_side(rows[i].rf));
+      work += windows * side * side;
+      if (rows[i].rf.rf > nn::kMaxProbeSize - 2 || work > 5e7)
+        throw UsageError("--empirical: the network is too large to measure (layer " +
+                         std::to_string(i + 1) + " '" + rows[i].spec +
+                         "' has a receptive field of " + std::to_string(rows[i].rf.rf) + ")");
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].rf.global) break;
+      const nn::FieldSize f =
+          nn::empirical_receptive_field(arch, i + 1, static_cast<int>(probe_side(rows[i].rf)));
+      rows[i].measured = f.height;
+      if (f.height != rows[i].rf.rf || f.width != rows[i].rf.rf)
+        throw Error("layer " + std::to_string(i + 1) + " '" + rows[i].spec +
+                    "': measured receptive field " + std::to_string(f.height) + "x" +
+                    std::to_string(f.width) + " differs from the closed form " +
+                    std::to_string(rows[i].rf.rf));
+    }
   }
   if (!o.input.empty()) {
     // Sizes need no filter counts: give geometry-only CONVs one filter.
@@ -97,6 +133,9 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
       else
         s += ", \"rf\": " + std::to_string(r.rf.rf) + ", \"jump\": " + std::to_string(r.rf.jump) +
              ", \"start\": " + std::to_string(r.rf.start) + ", \"global\": false";
+      if (o.empirical)
+        s += r.measured > 0 ? ", \"measured\": " + std::to_string(r.measured)
+                            : std::string(", \"measured\": null");
       if (r.has_size)
         s += ", \"output\": [" + std::to_string(r.size.w) + "," + std::to_string(r.size.h) + "]";
       s += "}";
@@ -109,12 +148,13 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
   const bool csv = fmt == ArchFormat::csv;
   t.header = {"layer", "rf", "jump", "start"};
   if (csv) t.header.insert(t.header.begin(), "index");
+  if (o.empirical) t.header.push_back("measured");
   if (sized) t.header.push_back("output");
   t.right = std::vector<bool>(t.header.size(), true);
   t.right[csv ? 1 : 0] = false;
   if (csv) t.right[0] = true;
   auto add = [&](const std::string& index, const std::string& spec, const LayerRF& rf,
-                 const std::string& size) {
+                 const std::string& size, std::int64_t measured) {
     std::vector<std::string> row;
     if (csv) row.push_back(index);
     row.push_back(spec);
@@ -127,6 +167,7 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
       row.push_back(std::to_string(rf.jump));
       row.push_back(std::to_string(rf.start));
     }
+    if (o.empirical) row.push_back(measured > 0 ? std::to_string(measured) : "");
     if (sized) row.push_back(size);
     t.rows.push_back(std::move(row));
   };
@@ -135,9 +176,10 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
     Shape3 in = parse_input_shape(o.input);
     in_size = std::to_string(in.w) + "\xC3\x97" + std::to_string(in.h);
   }
-  add("0", "input", LayerRF{}, in_size);
+  add("0", "input", LayerRF{}, in_size, 1);
   for (std::size_t i = 0; i < rows.size(); ++i)
-    add(std::to_string(i + 1), rows[i].spec, rows[i].rf, sized ? size_text(rows[i]) : "");
+    add(std::to_string(i + 1), rows[i].spec, rows[i].rf, sized ? size_text(rows[i]) : "",
+        rows[i].measured);
   std::string out = render_table(t, fmt);
   if (!csv) {
     const char* note =
@@ -164,6 +206,11 @@ void register_receptive_field(CLI::App& app) {
   sub->add_option("--stride,-s", o.stride, "With --layers: the stride S of every layer")
       ->check(CLI::Range(1, 65535))
       ->default_val(1);
+  sub->add_flag("--empirical,-e", o.empirical,
+                "Also measure each field: back-propagate from the middle unit of the layer's "
+                "output through the real layers (weights 1, ReLU as identity, max-pool as "
+                "average) and report the size of the non-zero input gradient; fails (exit 1) "
+                "if it differs from the closed form");
   add_arch_format(sub, o.format);
   sub->footer(
       "Closed forms (Araujo, Norris & Sim, \"Computing Receptive Fields of Convolutional\n"
@@ -179,6 +226,7 @@ void register_receptive_field(CLI::App& app) {
       "Examples:\n"
       "  convkit receptive-field \"CONV3 CONV3 POOL2 CONV3 CONV3 POOL2\"\n"
       "  convkit receptive-field --layers 5 --kernel 3          # 5·(3-1)+1 = 11\n"
+      "  convkit receptive-field \"CONV3/s2 POOL2 CONV2/circular\" --empirical\n"
       "  convkit receptive-field --arch-file data/arch/vgg16.arch -i 224x224x3 --format json");
   sub->callback([] { run_receptive_field(o); });
 }

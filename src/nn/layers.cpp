@@ -100,7 +100,9 @@ template <class T>
 void Conv2d<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
   ConvBatchShape s{n, this->in_.c, filters_, g_geom_};
   const std::size_t wn = param_count() - filters_;
-  conv_multichannel_backward<T>(s, x, this->p_, dy, this->g_, this->g_ + wn, dx);
+  T* dw = this->g_;
+  T* db = dw ? dw + wn : nullptr;  // unbound gradients: input gradient only
+  conv_multichannel_backward<T>(s, x, this->p_, dy, dw, db, dx);
 }
 
 // ---- Linear ------------------------------------------------------------------

@@ -220,45 +220,55 @@ template class Sequential<double>;
 namespace {
 
 bool probe_once(const Arch& arch, std::size_t count, int size, FieldSize& field) {
-  Sequential<double> net;
+  std::vector<std::unique_ptr<Layer<double>>> net;
   for (std::size_t i = 0; i < count; ++i) {
     const LayerSpec& s = arch.layers[i];
-    switch (s.kind) {
-      case LayerKind::conv:
-        net.add(std::make_unique<Conv2d<double>>(1, s.kernel, s.stride, s.pad, s.border));
-        break;
-      case LayerKind::maxpool:
-      case LayerKind::avgpool:
-        net.add(std::make_unique<Pool2d<double>>(false, s.kernel, s.stride, s.pad));
-        break;
-      case LayerKind::relu:
-      case LayerKind::batchnorm:
-      case LayerKind::dropout:
-        break;  // the identity: no path silenced
-      default:
-        throw UsageError(where(s) +
-                         ": the receptive field is measured on spatial layers only (CONV, "
-                         "pooling, ReLU, BN, DROPOUT)");
+    try {
+      switch (s.kind) {
+        case LayerKind::conv:
+          net.push_back(std::make_unique<Conv2d<double>>(1, s.kernel, s.stride, s.pad, s.border));
+          break;
+        case LayerKind::maxpool:
+        case LayerKind::avgpool:
+          net.push_back(std::make_unique<Pool2d<double>>(false, s.kernel, s.stride, s.pad));
+          break;
+        case LayerKind::relu:
+        case LayerKind::batchnorm:
+        case LayerKind::dropout:
+        case LayerKind::softmax:
+          break;  // the identity: no path silenced
+        default:
+          throw UsageError(
+              "the receptive field is measured on spatial layers only (CONV, pooling, ReLU, BN, "
+              "DROPOUT, SOFTMAX)");
+      }
+    } catch (const UsageError& e) {
+      throw UsageError(where(s) + ": " + e.what());
     }
   }
+  // Only the backward pass is needed: every layer left is linear, and its
+  // input gradient does not depend on its input.  No parameter gradients.
+  std::vector<std::vector<double>> params(net.size());
+  Dims d{1, size, size};
   try {
-    net.finalize(Dims{1, size, size});
+    for (std::size_t i = 0; i < net.size(); ++i) {
+      d = net[i]->setup(d);
+      // Conv2d: weight (all ones), then one bias (zero).
+      params[i].assign(net[i]->param_count(), 1.0);
+      if (!params[i].empty()) params[i].back() = 0.0;
+      net[i]->bind(params[i].data(), nullptr, nullptr);
+    }
   } catch (const UsageError&) {
     return false;  // too small an input for this stack: try a larger one
   }
-  std::fill(net.params().begin(), net.params().end(), 0.0);
-  for (std::size_t i = 0, off = 0; i < net.size(); ++i) {
-    const std::size_t np = net.layer_param_count(i);
-    // Conv2d: weight (all ones), then one bias (zero).
-    if (np > 0) std::fill(net.params().begin() + off, net.params().begin() + off + np - 1, 1.0);
-    off += np;
+  std::vector<double> grad(static_cast<std::size_t>(d.size()), 0.0);
+  grad[static_cast<std::size_t>(d.h / 2) * d.w + d.w / 2] = 1.0;
+  for (std::size_t i = net.size(); i-- > 0;) {
+    std::vector<double> below(static_cast<std::size_t>(net[i]->input_dims().size()), 0.0);
+    net[i]->backward(nullptr, nullptr, grad.data(), below.data(), 1);
+    grad.swap(below);
   }
-  std::vector<double> x(static_cast<std::size_t>(size) * size, 1.0);
-  net.forward(x.data(), 1, Mode::eval);
-  const Dims out = net.output_dims();
-  std::vector<double> dy(static_cast<std::size_t>(out.size()), 0.0);
-  dy[static_cast<std::size_t>(out.h / 2) * out.w + out.w / 2] = 1.0;
-  const double* dx = net.backward(dy.data());
+  const double* dx = grad.data();
   int r0 = size, r1 = -1, c0 = size, c1 = -1;
   for (int r = 0; r < size; ++r)
     for (int c = 0; c < size; ++c)
@@ -271,22 +281,29 @@ bool probe_once(const Arch& arch, std::size_t count, int size, FieldSize& field)
   if (r1 < 0) throw Error("the receptive-field probe found no path to the input");
   field.height = r1 - r0 + 1;
   field.width = c1 - c0 + 1;
-  // Room to spare on every side: neither clipped by nor wrapped over the border.
-  const int margin = size / 4;
-  return r0 >= margin && c0 >= margin && r1 < size - margin && c1 < size - margin;
+  // Not clipped by the border, and not wrapped around it (a wrapped field
+  // reaches both edges): the bounding box stays off the outermost samples.
+  return r0 >= 1 && c0 >= 1 && r1 <= size - 2 && c1 <= size - 2;
 }
 
 }  // namespace
 
-FieldSize empirical_receptive_field(const Arch& arch, std::size_t count) {
+FieldSize empirical_receptive_field(const Arch& arch, std::size_t count, int min_size) {
   if (count > arch.layers.size()) throw UsageError("receptive field: layer count out of range");
-  FieldSize field;
-  for (int size = 32; size <= 1024; size *= 2) {
-    if (probe_once(arch, count, size, field) && field.height <= 512 && field.width <= 512)
-      return field;
-    if (field.height > 512 || field.width > 512) break;
+  std::size_t windows = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const LayerKind k = arch.layers[i].kind;
+    if (k == LayerKind::conv || k == LayerKind::maxpool || k == LayerKind::avgpool) ++windows;
   }
-  throw UsageError("the receptive field is too large to measure (over 512 samples)");
+  if (windows > kMaxProbeLayers)
+    throw UsageError("the receptive field is measured for up to " +
+                     std::to_string(kMaxProbeLayers) + " convolution/pooling layers (this has " +
+                     std::to_string(windows) + ")");
+  FieldSize field;
+  for (int size = std::max(8, min_size); size <= kMaxProbeSize; size *= 2)
+    if (probe_once(arch, count, size, field)) return field;
+  throw UsageError("the receptive field is too large to measure (over " +
+                   std::to_string(kMaxProbeSize - 2) + " samples)");
 }
 
 }  // namespace convkit::nn

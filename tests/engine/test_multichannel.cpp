@@ -181,3 +181,52 @@ TEST_CASE("[engine] pooling windows: max and average against brute force") {
         }
   }
 }
+
+TEST_CASE("[engine] float backward (the single-precision GEMM) matches double") {
+  Rng rng(21);
+  ConvSpec spec;
+  spec.correlate = true;
+  spec.stride_y = spec.stride_x = 2;
+  spec.pad = {1, 1, 1, 1};
+  spec.border = Border::circular;
+  // Odd sizes: GEMM tiles with partial rows and narrow column panels.
+  ConvBatchShape s{5, 7, 13, plan(spec, 11, 9, 3, 3)};
+  const auto x = randv(static_cast<std::size_t>(s.batch) * 7 * 99, rng);
+  const auto w = randv(static_cast<std::size_t>(s.filters) * s.col_rows(), rng);
+  const auto dy = randv(static_cast<std::size_t>(s.batch) * s.filters * s.col_cols(), rng);
+  std::vector<double> dw(w.size(), 0.0), db(13, 0.0), dx(x.size(), 0.0);
+  conv_multichannel_backward<double>(s, x.data(), w.data(), dy.data(), dw.data(), db.data(),
+                                     dx.data());
+  std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), dyf(dy.begin(), dy.end());
+  std::vector<float> dwf(w.size(), 0.0f), dbf(13, 0.0f), dxf(x.size(), 0.0f);
+  conv_multichannel_backward<float>(s, xf.data(), wf.data(), dyf.data(), dwf.data(), dbf.data(),
+                                    dxf.data());
+  for (std::size_t i = 0; i < dw.size(); ++i) REQUIRE(std::abs(dwf[i] - dw[i]) < 1e-4);
+  for (std::size_t i = 0; i < db.size(); ++i) REQUIRE(std::abs(dbf[i] - db[i]) < 1e-4);
+  for (std::size_t i = 0; i < dx.size(); ++i) REQUIRE(std::abs(dxf[i] - dx[i]) < 1e-4);
+}
+
+TEST_CASE("[engine] gemm: every transpose combination against plain loops") {
+  Rng rng(4);
+  const int M = 13, N = 37, K = 19;
+  for (int t = 0; t < 4; ++t) {
+    const bool ta = t & 1, tb = t & 2;
+    std::vector<float> A(M * K), B(K * N), C(M * N), C0(M * N);
+    for (float& v : A) v = static_cast<float>(rng.uniform(-1, 1));
+    for (float& v : B) v = static_cast<float>(rng.uniform(-1, 1));
+    for (float& v : C0) v = static_cast<float>(rng.uniform(-1, 1));
+    for (float beta : {0.0f, 1.0f}) {
+      C = C0;
+      gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), tb ? K : N, beta, C.data(),
+                  N);
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) {
+          double acc = beta * C0[i * N + j];
+          for (int k = 0; k < K; ++k)
+            acc += static_cast<double>(ta ? A[k * M + i] : A[i * K + k]) *
+                   (tb ? B[j * K + k] : B[k * N + j]);
+          REQUIRE(std::abs(C[i * N + j] - acc) < 1e-4);
+        }
+    }
+  }
+}

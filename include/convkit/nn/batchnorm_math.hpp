@@ -26,6 +26,18 @@ struct FeatureLayout {
   std::int64_t index(std::int64_t j, std::int64_t k) const {
     return j * feature_stride + (k / inner) * outer_stride + k % inner;
   }
+  /// f(index(j, k)) for k = 0, 1, ..., count-1 in that order, without a
+  /// division per sample (the loops below use it; the order, and so every
+  /// sum, is the same as with index()).
+  template <class F>
+  void for_each(std::int64_t j, F&& f) const {
+    const std::int64_t step = inner > 0 ? inner : 1;
+    for (std::int64_t k = 0, o = 0; k < count; k += step, ++o) {
+      const std::int64_t base = j * feature_stride + o * outer_stride;
+      const std::int64_t n = count - k < step ? count - k : step;
+      for (std::int64_t r = 0; r < n; ++r) f(base + r);
+    }
+  }
 };
 
 /// Mean and biased variance of every feature, accumulated in double (two passes).
@@ -33,13 +45,13 @@ template <class T>
 void batch_statistics(const T* x, const FeatureLayout& L, double* mean, double* var) {
   for (std::int64_t j = 0; j < L.groups; ++j) {
     double s = 0;
-    for (std::int64_t k = 0; k < L.count; ++k) s += static_cast<double>(x[L.index(j, k)]);
+    L.for_each(j, [&](std::int64_t i) { s += static_cast<double>(x[i]); });
     double mu = L.count > 0 ? s / static_cast<double>(L.count) : 0.0;
     double q = 0;
-    for (std::int64_t k = 0; k < L.count; ++k) {
-      double d = static_cast<double>(x[L.index(j, k)]) - mu;
+    L.for_each(j, [&](std::int64_t i) {
+      double d = static_cast<double>(x[i]) - mu;
       q += d * d;
-    }
+    });
     mean[j] = mu;
     var[j] = L.count > 0 ? q / static_cast<double>(L.count) : 0.0;
   }
@@ -56,12 +68,11 @@ void batch_normalize(const T* x, const FeatureLayout& L, const double* mean, con
     if (inv_std) inv_std[j] = is;
     const double g = gamma ? static_cast<double>(gamma[j]) : 1.0;
     const double b = beta ? static_cast<double>(beta[j]) : 0.0;
-    for (std::int64_t k = 0; k < L.count; ++k) {
-      const std::int64_t i = L.index(j, k);
+    L.for_each(j, [&](std::int64_t i) {
       const double h = (static_cast<double>(x[i]) - mean[j]) * is;
       if (xhat) xhat[i] = static_cast<T>(h);
       y[i] = static_cast<T>(g * h + b);
-    }
+    });
   }
 }
 

@@ -21,6 +21,8 @@
 //                     ensures: dx += dL/dx (dx may be nullptr: not wanted) and
 //                     every parameter gradient += dL/dparam.  Nothing is ever
 //                     zeroed by backward; zeroing is separate (Sequential::zero_grad).
+//                     Conv2d and average Pool2d bound with grads == nullptr compute
+//                     dx only and read neither x nor y (receptive-field probes).
 // Mode::train vs Mode::eval only matters to batchnorm and dropout.
 #pragma once
 

@@ -103,19 +103,22 @@ class Sequential {
 
 /// The receptive field measured, not computed: builds the first `count`
 /// layers of `arch` (all of them must keep a spatial map: CONV, pooling,
-/// ReLU, BN, DROPOUT) with one input channel and one filter per convolution,
+/// ReLU, BN, DROPOUT, SOFTMAX) with one input channel and one filter per convolution,
 /// every weight 1 and bias 0, ReLU, dropout and batchnorm as the identity and
 /// max-pooling replaced by average pooling over the same window (so no path
 /// is silenced), then back-propagates a 1 from the output unit in the middle
 /// of the last map, (out_h / 2, out_w / 2), and returns the height and width
-/// of the bounding box of the non-zero input gradient.  The input starts at
-/// 32 x 32 and is doubled until the field lies strictly inside it with room
-/// to spare (so it neither touches the border nor wraps around a circular
-/// padding).  Throws UsageError when the field exceeds 512 samples or a
-/// layer is not spatial.
+/// of the bounding box of the non-zero input gradient.  The input (square,
+/// starting at max(8, min_size)) is doubled until the field stays off its
+/// outermost rows and columns (so it is neither clipped by the border nor
+/// wrapped around a circular padding).  Throws UsageError when the field
+/// does not fit a kMaxProbeSize input, when more than kMaxProbeLayers
+/// convolution/pooling layers are involved, or when a layer is not spatial.
 struct FieldSize {
   int height = 0, width = 0;
 };
-FieldSize empirical_receptive_field(const Arch& arch, std::size_t count);
+inline constexpr int kMaxProbeSize = 1024;
+inline constexpr std::size_t kMaxProbeLayers = 64;
+FieldSize empirical_receptive_field(const Arch& arch, std::size_t count, int min_size = 8);
 
 }  // namespace convkit::nn
