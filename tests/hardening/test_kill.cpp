@@ -31,8 +31,18 @@ pid_t spawn_convkit(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The test kills the child at once, maybe before it has exec'd: block the
+  // signals over fork so that doctest's handlers never run in the child.
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
   pid_t pid = fork();
   if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
     // Quiet child: no output on the test's terminal.  Only async-signal-safe
     // calls between fork and exec (the test process has threads).
     int null_fd = open("/dev/null", O_WRONLY);
@@ -41,6 +51,7 @@ pid_t spawn_convkit(const std::vector<std::string>& args) {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  sigprocmask(SIG_SETMASK, &old, nullptr);
   return pid;
 }
 
