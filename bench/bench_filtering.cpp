@@ -59,13 +59,13 @@ Image planar_from(const cv::Mat& m) {  // CV_32FC3 / CV_8UC3 -> planar float
 
 // What the CLI does around the filter for 8-bit data: u8 -> float, and the
 // rounding back to u8.
-std::vector<float> u8_to_float(const std::vector<unsigned char>& in) {
-  return std::vector<float>(in.begin(), in.end());
+void u8_to_float(const std::vector<unsigned char>& in, std::vector<float>& out) {
+  for (std::size_t i = 0; i < in.size(); ++i) out[i] = in[i];
 }
 void float_to_u8(const std::vector<float>& in, std::vector<unsigned char>& out) {
   out.resize(in.size());
   for (std::size_t i = 0; i < in.size(); ++i)
-    out[i] = static_cast<unsigned char>(std::clamp(std::lround(in[i]), 0L, 255L));
+    out[i] = static_cast<unsigned char>(std::clamp(in[i], 0.f, 255.f) + 0.5f);
 }
 
 }  // namespace
@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
   std::vector<unsigned char> planar8(im8.data.size());
   for (std::size_t i = 0; i < planar8.size(); ++i) planar8[i] = (unsigned char)im8.data[i];
 
-  std::printf("bench_filtering: %dx%d RGB, median of %d runs, border reflect (BORDER_REFLECT_101)\n",
-              w, h, reps);
+  std::printf(
+      "bench_filtering: %dx%d RGB, median of %d runs, border reflect (BORDER_REFLECT_101)\n", w, h,
+      reps);
   std::printf("%-26s %-6s %8s %10s %10s %8s\n", "case", "data", "threads", "convkit_ms",
               "opencv_ms", "ratio");
   struct Case {
@@ -100,12 +101,16 @@ int main(int argc, char** argv) {
        [](const cv::Mat& s, cv::Mat& d) {
          cv::GaussianBlur(s, d, cv::Size(13, 13), 2, 2, cv::BORDER_REFLECT_101);
        },
-       [](const Image& s) { return blur(s, {BlurType::gaussian, 13, 2.0, Border::reflect}); }},
+       [](const Image& s) {
+         return blur(s, {BlurType::gaussian, 13, 2.0, Border::reflect});
+       }},
       {"GaussianBlur sigma 5 (31)",
        [](const cv::Mat& s, cv::Mat& d) {
          cv::GaussianBlur(s, d, cv::Size(31, 31), 5, 5, cv::BORDER_REFLECT_101);
        },
-       [](const Image& s) { return blur(s, {BlurType::gaussian, 31, 5.0, Border::reflect}); }},
+       [](const Image& s) {
+         return blur(s, {BlurType::gaussian, 31, 5.0, Border::reflect});
+       }},
       {"Sobel dx",
        [](const cv::Mat& s, cv::Mat& d) {
          cv::Sobel(s, d, s.depth() == CV_8U ? CV_16S : CV_32F, 1, 0, 3, 1, 0,
@@ -125,10 +130,10 @@ int main(int argc, char** argv) {
         double tcv = median_ms(reps, [&] { c.cv_fn(src, dst); });
         double tck;
         if (eight) {
-          std::vector<unsigned char> back;
+          std::vector<unsigned char> back(planar8.size());
+          Image in = im8;
           tck = median_ms(reps, [&] {
-            Image in = im8;
-            in.data = u8_to_float(planar8);
+            u8_to_float(planar8, in.data);
             Image out = c.ck_fn(in);
             float_to_u8(out.data, back);
           });
