@@ -1,4 +1,4 @@
-// Signal text, matrix text and inline literals, and kernel literals.
+// Signal text, matrix text and inline literals, kernel literals.
 #include <string>
 #include <string_view>
 

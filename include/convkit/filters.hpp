@@ -6,8 +6,9 @@
 //   -1 0 1
 //   -2 0 2
 //   -1 0 1
-// An optional line "# origin: R C" sets the kernel's centre (default the
-// middle, (K-1)/2); 1D kernels are one row.
+// 1D kernels are one row.  A kernel file may also be a signal in the
+// two-column form "n value" (as `convkit signal` writes it): it becomes a
+// one-row kernel whose first tap sits at sample index n (Kernel::origin).
 #pragma once
 
 #include <string>
@@ -19,6 +20,8 @@ struct Kernel {
   int rows = 0, cols = 0;
   std::vector<double> data;  ///< row-major
   std::string name;          ///< filter name, file path or the literal
+  long long origin = 0;      ///< 1D kernels: sample index of the first tap
+  bool indexed = false;      ///< origin came from an "n value" file
   std::string description;
 };
 

@@ -77,6 +77,7 @@ class Parser {
     if (!mark.line.empty() && mark.line.back() == '\r') mark.line.pop_back();
     mark.column = column;
     mark.width = std::max(width, 1);
+    clip(mark);
     bool multi_line = text_.find('\n') != std::string_view::npos;
     std::string where =
         multi_line ? std::string(name_) + ":" + std::to_string(line) + ":" + std::to_string(column)
@@ -84,20 +85,44 @@ class Parser {
     throw ParseError(where + ": " + what, std::move(mark));
   }
 
-  void locate(std::size_t at, LayerSpec& l) const {
-    std::size_t line_start = 0;
-    int line = 1;
-    for (std::size_t i = 0; i < at; ++i)
-      if (text_[i] == '\n') {
-        ++line;
-        line_start = i + 1;
-      }
-    int column = 1;
-    for (std::size_t i = line_start; i < at; ++i)
-      if (!is_continuation(static_cast<unsigned char>(text_[i]))) ++column;
-    l.line = line;
-    l.column = column;
+  // Show at most ~100 characters of a long line, around the marked token.
+  static void clip(SourceMark& m) {
+    constexpr int kShown = 100, kBefore = 40;
+    std::vector<std::size_t> starts;  // byte offset of each character
+    for (std::size_t i = 0; i < m.line.size(); ++i)
+      if (!is_continuation(static_cast<unsigned char>(m.line[i]))) starts.push_back(i);
+    const int n = static_cast<int>(starts.size());
+    if (n <= kShown + 20) return;
+    const int first = std::clamp(m.column - 1 - kBefore, 0, n - kShown);
+    const int last = first + kShown;  // one past
+    std::string shown = first > 0 ? "..." : "";
+    const std::size_t b0 = starts[static_cast<std::size_t>(first)];
+    const std::size_t b1 = last < n ? starts[static_cast<std::size_t>(last)] : m.line.size();
+    shown += m.line.substr(b0, b1 - b0);
+    if (last < n) shown += "...";
+    m.column = m.column - first + (first > 0 ? 3 : 0);
+    m.width = std::max(1, std::min(m.width, kShown - (m.column - 1 - (first > 0 ? 3 : 0))));
+    m.line = std::move(shown);
   }
+
+  // Line and column of byte `at`.  Tokens arrive in increasing order, so this
+  // walks forward from the previous token (linear in the text, not quadratic).
+  void locate(std::size_t at, LayerSpec& l) {
+    if (at < loc_pos_) loc_pos_ = 0, loc_line_ = 1, loc_column_ = 1;
+    for (; loc_pos_ < at; ++loc_pos_) {
+      const unsigned char c = static_cast<unsigned char>(text_[loc_pos_]);
+      if (c == '\n') {
+        ++loc_line_;
+        loc_column_ = 1;
+      } else if (!is_continuation(c)) {
+        ++loc_column_;
+      }
+    }
+    l.line = loc_line_;
+    l.column = loc_column_;
+  }
+  std::size_t loc_pos_ = 0;
+  int loc_line_ = 1, loc_column_ = 1;
 
   // ---- lexing ---------------------------------------------------------------
 

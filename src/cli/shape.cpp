@@ -24,8 +24,7 @@ constexpr const char* kFlopsConvention =
     "CONV and FC layers only (bias additions, activations, pooling and batchnorm are not "
     "counted)";
 constexpr const char* kShortConvention =
-    "a MAC is one multiply-accumulate of a CONV or FC weight; a FLOP is a multiply or an add; "
-    "bias, activation, pooling and batchnorm arithmetic is not counted";
+    "MACs count CONV and FC weights only (not bias, activation, pooling or BN arithmetic)";
 constexpr double kBytesPerValue = 4.0;  // float32
 
 std::string json_shape(const Shape3& s) {
@@ -141,7 +140,7 @@ void run_shape(const ShapeOptions& o) {
   item("MACs", macs);
   std::string flops = group_digits(2 * rep.total_macs) + " per input";
   if (o.batch > 1) flops += "; " + per_batch + group_digits(2 * batch_macs);
-  item("FLOPs", flops + " (FLOPs = 2·MACs)");
+  item("FLOPs", flops + " (2·MACs: a multiply and an add each)");
   item("convention", kShortConvention);
   std::fputs(out.c_str(), stdout);
 }

@@ -91,14 +91,15 @@ class BandFiller {
   std::vector<int> colmap_;
 };
 
-// Output rows per band: the band's extended rows should stay in L2.  When the
-// vertical stride skips rows (Sy > KH) each output row is its own band, so
-// skipped rows are never built.
-int band_rows(const ConvGeometry& g, std::ptrdiff_t row_bytes) {
+// Output rows per band: the band's extended rows should stay in L2, but a
+// band also re-reads KH-1 rows of the band before it, so it holds at least
+// `min_rows` output rows.  When the vertical stride skips rows (Sy > KH) each
+// output row is its own band, so skipped rows are never built.
+int band_rows(const ConvGeometry& g, std::ptrdiff_t row_bytes, int min_rows) {
   if (g.stride_y > g.k_h) return 1;
   std::ptrdiff_t fit = (256 * 1024) / std::max<std::ptrdiff_t>(row_bytes, 1);
-  std::ptrdiff_t mb = (fit - g.k_h) / g.stride_y + 1;
-  return static_cast<int>(std::clamp<std::ptrdiff_t>(mb, 1, 64));
+  std::ptrdiff_t mb = std::max<std::ptrdiff_t>((fit - g.k_h) / g.stride_y + 1, min_rows);
+  return static_cast<int>(std::clamp<std::ptrdiff_t>(mb, 1, 256));
 }
 
 // Rows per parallel chunk worth a thread.
@@ -162,10 +163,11 @@ void conv2d_direct(View<const T> in, View<const T> kernel, const ConvGeometry& g
   const BandFiller<T> filler(in, g);
   const std::ptrdiff_t lp = filler.phase_len(), rl = filler.row_len();
   const int sx = g.stride_x, sy = g.stride_y;
-  std::vector<std::ptrdiff_t> offs;
+  std::vector<std::ptrdiff_t> offs, xoffs;
+  for (int kx = 0; kx < g.k_w; ++kx) xoffs.push_back((kx % sx) * lp + kx / sx);
   for (int ky = 0; ky < g.k_h; ++ky)
     for (int kx = 0; kx < g.k_w; ++kx) offs.push_back(ky * rl + (kx % sx) * lp + kx / sx);
-  const int mb = band_rows(g, rl * static_cast<std::ptrdiff_t>(sizeof(T)));
+  const int mb = band_rows(g, rl * static_cast<std::ptrdiff_t>(sizeof(T)), sy == 1 ? 8 : 1);
   const int ntaps = g.k_h * g.k_w;
   parallel_for(0, g.out_h, row_grain(double(g.out_w) * (ntaps + 4)),
                [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
@@ -175,7 +177,13 @@ void conv2d_direct(View<const T> in, View<const T> kernel, const ConvGeometry& g
                    std::ptrdiff_t nrows = (m1 - 1 - m0) * sy + g.k_h;
                    for (std::ptrdiff_t ir = 0; ir < nrows; ++ir)
                      filler.fill(m0 * sy + ir, buf.data() + ir * rl);
-                   for (std::ptrdiff_t m = m0; m < m1; ++m)
+                   std::ptrdiff_t m = m0;
+                   if (sy == 1 && g.k_h > 1)  // share loads between output rows
+                     for (; m + kBlockRows <= m1; m += kBlockRows)
+                       block_rows(out.data + m * out.stride, out.stride, g.out_w,
+                                  buf.data() + (m - m0) * rl, rl, xoffs.data(), w.data(), g.k_h,
+                                  g.k_w);
+                   for (; m < m1; ++m)
                      row_taps(out.data + m * out.stride, g.out_w, buf.data() + (m - m0) * sy * rl,
                               offs.data(), w.data(), ntaps);
                  }
@@ -196,22 +204,33 @@ void conv2d_separable(View<const T> in, View<const T> kernel, const ConvGeometry
   std::vector<std::ptrdiff_t> hoffs, voffs;
   for (int kx = 0; kx < g.k_w; ++kx) hoffs.push_back((kx % sx) * lp + kx / sx);
   for (int ky = 0; ky < g.k_h; ++ky) voffs.push_back(ky * lt);
-  const int mb = band_rows(g, (rl + lt) * static_cast<std::ptrdiff_t>(sizeof(T)));
+  // The horizontal pass of the KH-1 rows shared with the previous band is
+  // repeated: keep that under a quarter of the work.
+  const int mb = band_rows(g, lt * static_cast<std::ptrdiff_t>(sizeof(T)),
+                           (4 * (g.k_h - 1) + g.stride_y - 1) / g.stride_y);
   parallel_for(0, g.out_h, row_grain(double(g.out_w) * (g.k_h + g.k_w + 8)),
                [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
                  const std::size_t maxrows = static_cast<std::size_t>((mb - 1) * sy + g.k_h);
-                 std::vector<T> buf(maxrows * rl), tmp(maxrows * lt);
+                 // One extended row at a time feeds the horizontal pass.
+                 std::vector<T> buf(static_cast<std::size_t>(rl)), tmp(maxrows * lt);
                  for (std::ptrdiff_t m0 = lo; m0 < hi; m0 += mb) {
                    std::ptrdiff_t m1 = std::min<std::ptrdiff_t>(hi, m0 + mb);
                    std::ptrdiff_t nrows = (m1 - 1 - m0) * sy + g.k_h;
                    // Horizontal pass: each extended row -> one row of partial sums.
                    for (std::ptrdiff_t ir = 0; ir < nrows; ++ir) {
-                     filler.fill(m0 * sy + ir, buf.data() + ir * rl);
-                     row_taps(tmp.data() + ir * lt, g.out_w, buf.data() + ir * rl, hoffs.data(),
-                              row.data(), g.k_w);
+                     filler.fill(m0 * sy + ir, buf.data());
+                     row_taps(tmp.data() + ir * lt, g.out_w, buf.data(), hoffs.data(), row.data(),
+                              g.k_w);
                    }
                    // Vertical pass: KH partial-sum rows -> one output row.
-                   for (std::ptrdiff_t m = m0; m < m1; ++m)
+                   std::ptrdiff_t m = m0;
+                   if (sy == 1 && g.k_h > 1) {
+                     const std::ptrdiff_t zero = 0;
+                     for (; m + kBlockRows <= m1; m += kBlockRows)
+                       block_rows(out.data + m * out.stride, out.stride, g.out_w,
+                                  tmp.data() + (m - m0) * lt, lt, &zero, col.data(), g.k_h, 1);
+                   }
+                   for (; m < m1; ++m)
                      row_taps(out.data + m * out.stride, g.out_w, tmp.data() + (m - m0) * sy * lt,
                               voffs.data(), col.data(), g.k_h);
                  }

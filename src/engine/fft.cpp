@@ -175,6 +175,7 @@ AxisPlan plan_axis(int out, int s, int k, bool even) {
     if (t < 1) return;
     int n = (out + t - 1) / t;
     double cost = double(n) * f * (std::log2(double(f)) + 1.0);
+    if (f > 512) cost *= 1.5;  // long columns fall out of cache (measured)
     if (best_cost < 0 || cost < best_cost) best_cost = cost, best = AxisPlan{f, t, n};
   };
   if (need <= 4096) consider(fast_size(static_cast<int>(need), even));
@@ -207,7 +208,8 @@ double cost_fft(const ConvGeometry& g) {
   double tiles = double(p.y.n) * p.x.n;
   // Two real 2D transforms per tile plus the fill and the spectrum product,
   // in units of the direct loop's lane multiply-adds (see choose_schedule).
-  return tiles * area * (kFftCostPerLog * std::log2(std::max(area, 2.0)) + kFftCostPerPoint);
+  double big = (p.y.f > 512 ? 1.5 : 1.0) * (p.x.f > 512 ? 1.5 : 1.0);
+  return big * tiles * area * (kFftCostPerLog * std::log2(std::max(area, 2.0)) + kFftCostPerPoint);
 }
 
 template <class T>

@@ -31,6 +31,14 @@ void row_taps_d(double* out, int n, const double* base, const std::ptrdiff_t* of
                 int ntaps) {
   row_taps_impl<double>(out, n, base, offs, w, ntaps);
 }
+void block_rows_f(float* out, std::ptrdiff_t os, int n, const float* base, std::ptrdiff_t rs,
+                  const std::ptrdiff_t* xoffs, const float* w, int kh, int kw) {
+  block_rows_impl<float>(out, os, n, base, rs, xoffs, w, kh, kw);
+}
+void block_rows_d(double* out, std::ptrdiff_t os, int n, const double* base, std::ptrdiff_t rs,
+                  const std::ptrdiff_t* xoffs, const double* w, int kh, int kw) {
+  block_rows_impl<double>(out, os, n, base, rs, xoffs, w, kh, kw);
+}
 }  // namespace base_impl
 
 #if CONVKIT_HAVE_AVX2_PATH
@@ -58,6 +66,14 @@ void row_taps_f(float* out, int n, const float* base, const std::ptrdiff_t* offs
 void row_taps_d(double* out, int n, const double* base, const std::ptrdiff_t* offs, const double* w,
                 int ntaps) {
   row_taps_impl<double>(out, n, base, offs, w, ntaps);
+}
+void block_rows_f(float* out, std::ptrdiff_t os, int n, const float* base, std::ptrdiff_t rs,
+                  const std::ptrdiff_t* xoffs, const float* w, int kh, int kw) {
+  block_rows_impl<float>(out, os, n, base, rs, xoffs, w, kh, kw);
+}
+void block_rows_d(double* out, std::ptrdiff_t os, int n, const double* base, std::ptrdiff_t rs,
+                  const std::ptrdiff_t* xoffs, const double* w, int kh, int kw) {
+  block_rows_impl<double>(out, os, n, base, rs, xoffs, w, kh, kw);
 }
 }  // namespace avx2_impl
 #pragma GCC pop_options
@@ -114,6 +130,26 @@ void row_taps(double* out, int n, const double* base, const std::ptrdiff_t* offs
   if (use_avx2()) return avx2_impl::row_taps_d(out, n, base, offs, w, ntaps);
 #endif
   base_impl::row_taps_d(out, n, base, offs, w, ntaps);
+}
+
+void block_rows(float* out, std::ptrdiff_t out_stride, int n, const float* base,
+                std::ptrdiff_t row_step, const std::ptrdiff_t* xoffs, const float* w, int kh,
+                int kw) {
+#if CONVKIT_HAVE_AVX2_PATH
+  if (use_avx2())
+    return avx2_impl::block_rows_f(out, out_stride, n, base, row_step, xoffs, w, kh, kw);
+#endif
+  base_impl::block_rows_f(out, out_stride, n, base, row_step, xoffs, w, kh, kw);
+}
+
+void block_rows(double* out, std::ptrdiff_t out_stride, int n, const double* base,
+                std::ptrdiff_t row_step, const std::ptrdiff_t* xoffs, const double* w, int kh,
+                int kw) {
+#if CONVKIT_HAVE_AVX2_PATH
+  if (use_avx2())
+    return avx2_impl::block_rows_d(out, out_stride, n, base, row_step, xoffs, w, kh, kw);
+#endif
+  base_impl::block_rows_d(out, out_stride, n, base, row_step, xoffs, w, kh, kw);
 }
 
 }  // namespace convkit::detail

@@ -60,9 +60,8 @@ ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
   long long oh = out_len(in_h, g.pad.top, g.pad.bottom, k_h, spec.stride_y);
   long long ow = out_len(in_w, g.pad.left, g.pad.right, k_w, spec.stride_x);
   auto describe = [&](const char* axis, int n, int p0, int p1, int k) {
-    return std::string(axis) + ": input " + std::to_string(n) + " + padding " +
-           std::to_string(p0) + "+" + std::to_string(p1) + " is smaller than the kernel (" +
-           std::to_string(k) + ")";
+    return std::string(axis) + ": input " + std::to_string(n) + " + padding " + std::to_string(p0) +
+           "+" + std::to_string(p1) + " is smaller than the kernel (" + std::to_string(k) + ")";
   };
   if (oh < 1)
     throw UsageError("the output would be empty along the height: " +
@@ -110,28 +109,37 @@ int border_index(long long i, int n, Border b) {
 
 std::string_view to_string(Border b) {
   switch (b) {
-    case Border::zero: return "zero";
-    case Border::circular: return "circular";
-    case Border::reflect: return "reflect";
-    case Border::symmetric: return "symmetric";
-    case Border::replicate: return "replicate";
+    case Border::zero:
+      return "zero";
+    case Border::circular:
+      return "circular";
+    case Border::reflect:
+      return "reflect";
+    case Border::symmetric:
+      return "symmetric";
+    case Border::replicate:
+      return "replicate";
   }
   return "?";
 }
 
 std::string_view to_string(SizeMode m) {
   switch (m) {
-    case SizeMode::pad: return "pad";
-    case SizeMode::full: return "full";
-    case SizeMode::same: return "same";
-    case SizeMode::valid: return "valid";
+    case SizeMode::pad:
+      return "pad";
+    case SizeMode::full:
+      return "full";
+    case SizeMode::same:
+      return "same";
+    case SizeMode::valid:
+      return "valid";
   }
   return "?";
 }
 
 Border parse_border(std::string_view name) {
-  for (Border b : {Border::zero, Border::circular, Border::reflect, Border::symmetric,
-                   Border::replicate})
+  for (Border b :
+       {Border::zero, Border::circular, Border::reflect, Border::symmetric, Border::replicate})
     if (name == to_string(b)) return b;
   if (name == "constant" || name == "zeros") return Border::zero;
   if (name == "wrap") return Border::circular;

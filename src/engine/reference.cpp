@@ -14,8 +14,8 @@ void conv2d_reference(View<const T> in, View<const T> kernel, const ConvGeometry
     for (int n = 0; n < g.out_w; ++n) {
       T acc = 0;
       for (int i = 0; i < g.k_h; ++i) {
-        int r = border_index(static_cast<long long>(m) * g.stride_y + i - g.pad.top, g.in_h,
-                             g.border);
+        int r =
+            border_index(static_cast<long long>(m) * g.stride_y + i - g.pad.top, g.in_h, g.border);
         if (r < 0) continue;
         for (int j = 0; j < g.k_w; ++j) {
           int c = border_index(static_cast<long long>(n) * g.stride_x + j - g.pad.left, g.in_w,
@@ -32,7 +32,7 @@ void conv2d_reference(View<const T> in, View<const T> kernel, const ConvGeometry
 
 template void conv2d_reference<float>(View<const float>, View<const float>, const ConvGeometry&,
                                       View<float>);
-template void conv2d_reference<double>(View<const double>, View<const double>,
-                                       const ConvGeometry&, View<double>);
+template void conv2d_reference<double>(View<const double>, View<const double>, const ConvGeometry&,
+                                       View<double>);
 
 }  // namespace convkit

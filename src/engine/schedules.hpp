@@ -14,6 +14,9 @@ namespace convkit::detail {
 /// read (never write) a whole tile past the end of a row.
 inline constexpr int kRowSlack = 64;
 
+/// Output rows computed together by block_rows.
+inline constexpr int kBlockRows = 3;
+
 /// out[x] = sum_t w[t] * base[offs[t] + x], x in [0, n).  Runtime-dispatched
 /// between the AVX2+FMA and the portable loop.  May read up to
 /// base[offs[t] + round_up(n, kRowSlack) - 1].
@@ -21,6 +24,18 @@ void row_taps(float* out, int n, const float* base, const std::ptrdiff_t* offs, 
               int ntaps);
 void row_taps(double* out, int n, const double* base, const std::ptrdiff_t* offs, const double* w,
               int ntaps);
+
+/// kBlockRows output rows (out, out + out_stride, ...) of a vertical-stride-1
+/// correlation: out[r][x] = sum_{ky,kx} w[ky*kw+kx] *
+/// base[(r+ky)*row_step + xoffs[kx] + x].  Bit-identical to row_taps with
+/// offs[ky*kw+kx] = ky*row_step + xoffs[kx], but loads each input vector once
+/// for up to kBlockRows rows.
+void block_rows(float* out, std::ptrdiff_t out_stride, int n, const float* base,
+                std::ptrdiff_t row_step, const std::ptrdiff_t* xoffs, const float* w, int kh,
+                int kw);
+void block_rows(double* out, std::ptrdiff_t out_stride, int n, const double* base,
+                std::ptrdiff_t row_step, const std::ptrdiff_t* xoffs, const double* w, int kh,
+                int kw);
 
 enum class Simd { baseline, avx2 };
 /// The SIMD level row_taps uses now.
@@ -54,8 +69,8 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
 
 /// FFT cost per point of a tile, per log2 of the tile area and flat, in units
 /// of one lane multiply-add of the direct loop (measured: README "Engine").
-inline constexpr double kFftCostPerLog = 8.0;
-inline constexpr double kFftCostPerPoint = 10.0;
+inline constexpr double kFftCostPerLog = 40.0;
+inline constexpr double kFftCostPerPoint = 50.0;
 
 /// Estimated cost (arbitrary units, calibrated on the development machine) of
 /// each schedule for a geometry; automatic picks the cheapest.

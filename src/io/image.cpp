@@ -186,13 +186,20 @@ bool is_image_path(const std::string& path) {
   return format_from_extension(lower_extension(path)) != Format::unknown;
 }
 
+bool looks_like_image(std::string_view bytes) {
+  return sniff(bytes) != Format::unknown;
+}
+
 Image read_image(const std::string& path, const ImageLimits& limits) {
-  const std::string name = path == "-" ? "<stdin>" : path;
-  const std::string bytes = read_file_bytes(path);
+  return decode_image(read_file_bytes(path), path == "-" ? "<stdin>" : path, limits, path);
+}
+
+Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
+                   const std::string& path_hint) {
   if (bytes.empty()) throw Error(name + ": file is empty");
   Format f = sniff(bytes);
   if (f == Format::unknown) {
-    if (format_from_extension(lower_extension(path)) == Format::tga)
+    if (format_from_extension(lower_extension(path_hint)) == Format::tga)
       f = Format::tga;
     else
       throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");

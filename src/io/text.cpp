@@ -1,6 +1,7 @@
 // Numbers, signals and matrices as text.
 #include "convkit/io/text.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -92,6 +93,33 @@ std::vector<std::vector<Token>> tokenize(std::string_view text, const std::strin
   return rows;
 }
 
+// True when a comment line "# n value" comes before the first number: the
+// text is a signal in the two-column form even if it has a single line.
+bool has_index_header(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view line = text.substr(i, e - i);
+    i = e + 1;
+    std::size_t a = line.find_first_not_of(" \t\r");
+    if (a == std::string_view::npos) continue;
+    if (line[a] != '#') return false;
+    line.remove_prefix(a + 1);
+    std::string words;
+    for (char c : line) {
+      if (c == ' ' || c == '\t' || c == '\r') {
+        if (!words.empty() && words.back() != ' ') words += ' ';
+      } else {
+        words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    if (!words.empty() && words.back() == ' ') words.pop_back();
+    if (words == "n value") return true;
+  }
+  return false;
+}
+
 bool is_integer(double v) {
   return std::isfinite(v) && v == std::nearbyint(v) && std::fabs(v) < 9e15;
 }
@@ -104,6 +132,11 @@ TextShape classify_text(std::string_view text, const std::string& name) {
   if (rows.empty()) throw ParseError(name + ": no numbers found");
   bool one_column = true;
   for (const auto& r : rows) one_column = one_column && r.size() == 1;
+  if (!literal && detail::has_index_header(text)) {
+    bool pairs = true;
+    for (const auto& r : rows) pairs = pairs && r.size() == 2;
+    if (pairs) return TextShape::indexed_signal;
+  }
   if (rows.size() == 1 || one_column) return TextShape::signal;
   if (!literal) {
     bool indexed = true;
@@ -123,7 +156,8 @@ Signal parse_signal(std::string_view text, const std::string& name) {
   Signal s;
   bool one_column = true;
   for (const auto& r : rows) one_column = one_column && r.size() == 1;
-  if (rows.size() == 1 || one_column) {
+  const bool header = !literal && detail::has_index_header(text);
+  if (!header && (rows.size() == 1 || one_column)) {
     for (const auto& r : rows)
       for (const auto& t : r) s.values.push_back(t.value);
     return s;
@@ -162,8 +196,8 @@ Signal read_signal(const std::string& path) {
 }
 
 std::string format_signal(const Signal& s) {
-  std::string out;
-  out.reserve(s.values.size() * 12);
+  std::string out = "# n value\n";
+  out.reserve(s.values.size() * 12 + 10);
   for (std::size_t k = 0; k < s.values.size(); ++k) {
     out += std::to_string(s.origin + static_cast<std::int64_t>(k));
     out += ' ';

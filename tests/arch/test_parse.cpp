@@ -195,3 +195,18 @@ TEST_CASE("[arch] deep nesting is refused, not a stack overflow") {
   Caught e = parse_error(spec);
   CHECK(e.what.find("nested too deeply") != std::string::npos);
 }
+
+TEST_CASE("[arch] a long line is clipped around the offending token in the mark") {
+  std::string spec;
+  for (int i = 0; i < 60; ++i) spec += "RELU ";
+  spec += "BOGUS";
+  for (int i = 0; i < 60; ++i) spec += " RELU";
+  Caught e = parse_error(spec);
+  CHECK(e.what.find("column 301: unknown layer 'BOGUS'") != std::string::npos);
+  CHECK(e.mark.line.size() <= 110);
+  CHECK(e.mark.line.rfind("...", 0) == 0);
+  CHECK(e.mark.line.substr(e.mark.line.size() - 3) == "...");
+  REQUIRE(e.mark.column >= 1);
+  CHECK(e.mark.line.substr(static_cast<std::size_t>(e.mark.column - 1), 5) == "BOGUS");
+  CHECK(e.mark.width == 5);
+}

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace convkit {
@@ -35,6 +36,15 @@ struct ImageLimits {
 /// Read an image; "-" reads standard input.  Throws convkit::Error naming the
 /// file on a missing, unreadable, corrupt, truncated or oversized file.
 Image read_image(const std::string& path, const ImageLimits& limits = {});
+
+/// Decode an image already in memory (e.g. standard input); `name` is used in
+/// messages, `path_hint` (a file name) decides TGA, which has no magic bytes.
+Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits = {},
+                   const std::string& path_hint = "");
+
+/// True when the bytes start like a file read_image understands (PNG, JPEG,
+/// BMP, PGM/PPM, NPY magic).  TGA has no magic and is known by extension only.
+bool looks_like_image(std::string_view bytes);
 
 /// What to do with values that do not fit an integer format.
 ///   none       refuse to write if any value is outside [0, max] or not finite (the error names the

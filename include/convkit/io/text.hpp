@@ -20,15 +20,17 @@ struct Signal {
 
 /// Parse a signal: one value per line or whitespace/comma separated, or the
 /// two-column form "n value" per line (indices ascending; gaps are zeros).
-/// `#` starts a comment.  `name` is used in error messages with line:column.
+/// `#` starts a comment; a comment line "# n value" before the numbers marks
+/// the two-column form even when there is only one line.  `name` is used in error messages with line:column.
 Signal parse_signal(std::string_view text, const std::string& name);
 Signal read_signal(const std::string& path);  ///< "-" = stdin
-/// "n value" per line, values round-tripping exactly.
+/// A "# n value" comment line, then "n value" per line, values round-tripping exactly.
 std::string format_signal(const Signal& s);
 
 /// What a text holds, for commands that take either a signal or a matrix:
 ///   signal          one row of values, or one value per line
-///   indexed_signal  two columns "n value" whose first column counts up by one
+///   indexed_signal  two columns "n value" whose first column counts up by one,
+///                   or any two-column text under a "# n value" comment line
 ///   matrix          anything else (an inline literal "[...]" with several rows and columns)
 enum class TextShape { signal, indexed_signal, matrix };
 TextShape classify_text(std::string_view text, const std::string& name);

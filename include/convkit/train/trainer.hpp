@@ -1,0 +1,94 @@
+// convkit/train/trainer.hpp — training, evaluating and applying a CNN given
+// in the architecture language, on a DataSource.
+//
+// Reproducibility: every random stream of epoch e (the shuffle, augmentation
+// and dropout masks) is derived from (seed, e) alone, the weights from the
+// seed, and the model's arithmetic does not depend on how work is split
+// across threads of a given count.  A run resumed from the checkpoint of
+// epoch e therefore continues bit for bit like the uninterrupted run.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convkit/data/dataset.hpp"
+#include "convkit/train/checkpoint.hpp"
+#include "convkit/train/progress.hpp"
+
+namespace convkit {
+
+struct TrainConfig {
+  std::string arch;  ///< SPEC text
+  std::string data;  ///< data source as given (stored in the checkpoint)
+  int epochs = 10;   ///< total, counting epochs done before a resume
+  int batch = 64;
+  double lr = 1e-3;
+  std::string optimizer = "adam";  ///< sgd, adam, adamw
+  double momentum = 0.9;           ///< sgd only
+  double weight_decay = 0.0;
+  std::string schedule = "constant";  ///< constant, step, cosine
+  double gamma = 0.1;                 ///< step schedule: factor per step_epochs
+  int step_epochs = 10;               ///< step schedule
+  int warmup_epochs = 0;
+  std::uint64_t seed = 1;
+  double val_split = 0.1;
+  Augment augment;
+};
+
+/// Everything a run reports back, and the hooks it calls.
+struct TrainHooks {
+  Progress* progress = nullptr;                       ///< may be null
+  std::function<void(const EpochMetrics&)> on_epoch;  ///< after the checkpoint is saved
+  const std::atomic<bool>* stop = nullptr;            ///< checked after every batch
+};
+
+/// Thrown by train() when *hooks.stop became true: the current epoch is
+/// abandoned and the last checkpoint written stays as it was.
+struct TrainInterrupted {
+  int epoch_in_progress = 0;
+  int last_saved_epoch = 0;  ///< 0 when no checkpoint was written yet
+};
+
+/// The training settings recorded in a checkpoint, back as a config.
+TrainConfig config_from_checkpoint(const Checkpoint& c);
+
+/// Train from scratch (resume == nullptr) or continue a checkpoint, writing
+/// `checkpoint_path` atomically after every epoch (and `log_path` when not
+/// empty).  Returns the final checkpoint.  The training data is source.train
+/// minus a seeded validation split of cfg.val_split.
+Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const Checkpoint* resume,
+                       const std::string& checkpoint_path, const std::string& log_path,
+                       const TrainHooks& hooks);
+
+/// Evaluation of a saved model on a data set.
+struct EvalResult {
+  std::size_t count = 0;
+  double loss = 0, accuracy = 0;
+  std::vector<std::string> class_names;
+  std::vector<std::vector<std::int64_t>> confusion;  ///< [true][predicted]
+};
+EvalResult evaluate_model(const Checkpoint& model, const Dataset& data, int batch = 256);
+
+/// A saved model ready for inference (weights restored, eval mode).
+class LoadedModel {
+ public:
+  /// Throws convkit::Error when the checkpoint's tensors do not fit its architecture.
+  explicit LoadedModel(const Checkpoint& c);
+  ~LoadedModel();
+  LoadedModel(const LoadedModel&) = delete;
+  LoadedModel& operator=(const LoadedModel&) = delete;
+  int classes() const;
+  /// Class probabilities of n images in the data's units (N x C x H x W;
+  /// normalized here with the checkpoint's statistics): n x classes().
+  std::vector<double> probabilities(const float* images, int n);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace convkit

@@ -1,0 +1,461 @@
+// convkit convolve INPUT KERNEL — convolve a signal, a matrix or an image with
+// a kernel, through the engine (include/convkit/engine.hpp).
+//
+// What the input is:
+//   image      a PNG/JPEG/BMP/TGA/PGM/PPM file (by magic bytes; TGA by extension),
+//              or a 3-D .npy array HxWxC; filtered per channel, alpha passes through
+//   signal     text with one row of values or one value per line; two columns
+//              "n value" whose first column counts up by one (sample indices);
+//              an inline literal "[1 2 3]"; a 1-D .npy array
+//   matrix     any other text (rows of numbers), an inline literal "[1 2; 3 4]",
+//              a 2-D .npy array
+// --as signal|matrix overrides the guess for text.
+//
+// Signals keep their origin: x starting at n=a convolved with h starting at
+// n=b gives y starting at n=a+b (eq. (1) of the seed), so for signals the
+// default output is the full linear convolution.  Matrices and images default
+// to the seed's 2-D convention: no padding, stride 1 (valid).
+#include <cmath>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "convkit/engine.hpp"
+#include "convkit/error.hpp"
+#include "convkit/filters.hpp"
+#include "convkit/io/atomic.hpp"
+#include "convkit/io/image.hpp"
+#include "convkit/io/npy.hpp"
+#include "convkit/io/text.hpp"
+
+namespace convkit::cli {
+
+namespace {
+
+struct ConvolveOptions {
+  std::string input, kernel, output;
+  bool correlate = false;
+  std::string stride = "1";
+  std::string pad;
+  std::string padding = "zero";
+  std::string mode;
+  std::string as = "auto";
+  std::string range;
+  std::optional<long long> origin, kernel_origin;
+  bool abs = false, normalize = false, clip = false;
+  std::optional<double> offset;
+  bool filter_alpha = false;
+  int bit_depth = 0;
+  int threads = 0;
+};
+
+std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
+  std::vector<int> out;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t j = text.find(',', i);
+    std::string tok = text.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(tok, &used);
+      if (used != tok.size() || v < -(1LL << 30) || v > (1LL << 30))
+        throw std::invalid_argument("");
+      out.push_back(static_cast<int>(v));
+    } catch (const std::exception&) {
+      throw UsageError(flag + " '" + text + "': '" + tok + "' is not an integer");
+    }
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return out;
+}
+
+std::pair<long long, long long> parse_range(const std::string& text) {
+  auto colon = text.find(':', text[0] == '-' ? 1 : 0);
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("");
+    std::size_t u1 = 0, u2 = 0;
+    const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+    long long lo = std::stoll(a, &u1), hi = std::stoll(b, &u2);
+    if (u1 != a.size() || u2 != b.size()) throw std::invalid_argument("");
+    if (hi < lo) throw UsageError("--range " + text + ": the end is before the start");
+    if (hi - lo > (1LL << 28)) throw UsageError("--range " + text + ": too many samples");
+    return {lo, hi};
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw UsageError("--range '" + text + "' is not of the form A:B (e.g. -6:12)");
+  }
+}
+
+// Policy flags -> ImageWriteOptions.
+ImageWriteOptions write_options(const ConvolveOptions& o) {
+  ImageWriteOptions w;
+  int n = o.abs + o.normalize + o.clip + o.offset.has_value();
+  if (n > 1) throw UsageError("choose at most one of --abs, --normalize, --offset, --clip");
+  if (o.abs) w.policy = ValuePolicy::abs;
+  if (o.normalize) w.policy = ValuePolicy::normalize;
+  if (o.clip) w.policy = ValuePolicy::clip;
+  if (o.offset) {
+    w.policy = ValuePolicy::offset;
+    w.offset = static_cast<float>(*o.offset);
+  }
+  w.bit_depth = o.bit_depth;
+  return w;
+}
+
+bool has_policy(const ConvolveOptions& o) {
+  return o.abs || o.normalize || o.clip || o.offset.has_value();
+}
+
+std::string extension(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  auto dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string e = path.substr(dot + 1);
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+void write_text(const std::string& out, const std::string& text) {
+  if (out.empty() || out == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    write_file_atomic(out, text);
+  }
+}
+
+// The engine's request from the flags; `one_d` for signals.
+ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
+  ConvSpec spec;
+  spec.correlate = o.correlate;
+  spec.border = parse_border(o.padding);
+  auto s = parse_ints("--stride", o.stride);
+  if (s.size() > 2 || (one_d && s.size() != 1))
+    throw UsageError("--stride '" + o.stride + "': give S" +
+                     (one_d ? " for a signal" : " or SY,SX"));
+  for (int v : s)
+    if (v < 1) throw UsageError("--stride '" + o.stride + "': strides must be at least 1");
+  spec.stride_y = one_d ? 1 : s[0];
+  spec.stride_x = s.back();
+  if (!o.mode.empty() && !o.pad.empty()) throw UsageError("give either --mode or --pad, not both");
+  if (!o.mode.empty()) {
+    spec.mode = parse_size_mode(o.mode);
+  } else if (o.pad.empty()) {
+    spec.mode = one_d ? SizeMode::full : SizeMode::pad;
+  } else {
+    spec.mode = SizeMode::pad;
+    auto p = parse_ints("--pad", o.pad);
+    for (int v : p)
+      if (v < 0) throw UsageError("--pad '" + o.pad + "': padding must not be negative");
+    if (one_d) {
+      if (p.size() > 2) throw UsageError("--pad '" + o.pad + "': a signal takes P or BEFORE,AFTER");
+      spec.pad.left = p[0];
+      spec.pad.right = p.back();
+    } else if (p.size() == 1) {
+      spec.pad = {p[0], p[0], p[0], p[0]};
+    } else if (p.size() == 2) {
+      spec.pad = {p[0], p[0], p[1], p[1]};
+    } else if (p.size() == 4) {
+      spec.pad = {p[0], p[1], p[2], p[3]};
+    } else {
+      throw UsageError("--pad '" + o.pad + "': give P, Y,X or T,B,L,R");
+    }
+  }
+  return spec;
+}
+
+enum class Kind { signal, matrix, image };
+
+struct Input {
+  Kind kind = Kind::matrix;
+  Signal signal;
+  Matrix matrix;
+  Image image;
+};
+
+Input load_input(const ConvolveOptions& o) {
+  Input in;
+  const std::string& path = o.input;
+  const std::size_t first = path.find_first_not_of(" \t\r\n");
+  std::error_code ec;
+  const bool literal = first != std::string::npos && path[first] == '[';
+  std::string bytes;
+  std::string name;
+  if (literal) {
+    bytes = path;
+    name = "input '" + path + "'";
+  } else {
+    bytes = read_file_bytes(path);
+    name = path == "-" ? "<stdin>" : path;
+  }
+  if (!literal && bytes.rfind("\x93NUMPY", 0) == 0) {
+    NpyArray a = parse_npy(bytes, name);
+    if (a.shape.size() == 1) {
+      in.kind = Kind::signal;
+      in.signal.values = std::move(a.data);
+    } else if (a.shape.size() == 2 && o.as != "image") {
+      in.kind = Kind::matrix;
+      if (a.shape[0] > (1 << 30) || a.shape[1] > (1 << 30)) throw Error(name + ": array too large");
+      in.matrix.rows = static_cast<int>(a.shape[0]);
+      in.matrix.cols = static_cast<int>(a.shape[1]);
+      in.matrix.data = std::move(a.data);
+    } else {
+      in.kind = Kind::image;
+      in.image = decode_image(bytes, name, {}, path);
+    }
+  } else if (!literal && (looks_like_image(bytes) || extension(path) == "tga")) {
+    in.kind = Kind::image;
+    in.image = decode_image(bytes, name, {}, path);
+  } else {
+    TextShape shape = classify_text(bytes, name);
+    if (o.as == "signal") shape = TextShape::signal;
+    if (o.as == "matrix") shape = TextShape::matrix;
+    if (o.as == "image") throw UsageError(name + " is text, not an image");
+    if (shape == TextShape::matrix) {
+      in.kind = Kind::matrix;
+      in.matrix = parse_matrix(bytes, name);
+    } else {
+      in.kind = Kind::signal;
+      in.signal = parse_signal(bytes, name);
+    }
+  }
+  if (o.origin) {
+    if (in.kind != Kind::signal) throw UsageError("--origin applies to signals only");
+    in.signal.origin = *o.origin;
+  }
+  return in;
+}
+
+void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
+  if (k.rows != 1 && k.cols != 1)
+    throw UsageError("a signal needs a 1D kernel; '" + k.name + "' is " + std::to_string(k.rows) +
+                     "x" + std::to_string(k.cols));
+  const ConvSpec spec = make_spec(o, true);
+  const auto& x = in.signal.values;
+  const int n = static_cast<int>(x.size());
+  const int kw = static_cast<int>(k.data.size());
+  if (x.size() > (std::size_t(1) << 30)) throw Error("signal is too long");
+  const ConvGeometry g = plan(spec, 1, n, 1, kw);
+  std::vector<double> y(static_cast<std::size_t>(g.out_w));
+  conv2d<double>(make_view<const double>(x.data(), 1, n),
+                 make_view<const double>(k.data.data(), 1, kw), g,
+                 make_view<double>(y.data(), 1, g.out_w));
+  // Sample index of output j:  n = start + j * stride, with
+  //   convolution   start = a + b + (K-1) - pad_before
+  //   correlation   start = a - b - pad_before
+  const long long a = in.signal.origin;
+  const long long b = o.kernel_origin ? *o.kernel_origin : k.origin;
+  const long long start = spec.correlate ? a - b - g.pad.left : a + b + (kw - 1) - g.pad.left;
+  const long long step = g.stride_x;
+
+  std::vector<std::pair<long long, double>> samples;
+  if (!o.range.empty()) {
+    auto [lo, hi] = parse_range(o.range);
+    for (long long t = lo; t <= hi; ++t) {
+      double v = 0;
+      long long d = t - start;
+      if (d >= 0 && d % step == 0 && d / step < g.out_w) v = y[static_cast<std::size_t>(d / step)];
+      samples.emplace_back(t, v);
+    }
+  } else {
+    for (int j = 0; j < g.out_w; ++j) samples.emplace_back(start + j * step, y[j]);
+  }
+  const std::string ext = extension(o.output);
+  if (ext == "npy") {
+    NpyArray arr;
+    arr.shape = {static_cast<std::int64_t>(samples.size())};
+    for (auto& s : samples) arr.data.push_back(s.second);
+    write_npy(o.output, arr, NpyType::f8);
+    return;
+  }
+  if (is_image_path(o.output))
+    throw UsageError("a 1D result cannot be written as an image; use .txt or .npy");
+  std::string text = "# n value\n";
+  for (auto& [t, v] : samples) text += std::to_string(t) + " " + format_number(v) + "\n";
+  write_text(o.output, text);
+}
+
+void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
+  const ConvSpec spec = make_spec(o, false);
+  const Matrix& m = in.matrix;
+  const ConvGeometry g = plan(spec, m.rows, m.cols, k.rows, k.cols);
+  Matrix out;
+  out.rows = g.out_h;
+  out.cols = g.out_w;
+  out.data.resize(static_cast<std::size_t>(out.rows) * out.cols);
+  conv2d<double>(make_view<const double>(m.data.data(), m.rows, m.cols),
+                 make_view<const double>(k.data.data(), k.rows, k.cols), g,
+                 make_view<double>(out.data.data(), out.rows, out.cols));
+  const std::string ext = extension(o.output);
+  if (ext == "npy" && o.bit_depth == 0) {
+    NpyArray a;
+    a.shape = {out.rows, out.cols};
+    a.data = out.data;
+    write_npy(o.output, a, NpyType::f8);
+  } else if (!o.output.empty() && o.output != "-" && is_image_path(o.output)) {
+    Image img;
+    img.width = out.cols;
+    img.height = out.rows;
+    img.channels = 1;
+    img.bit_depth = 32;
+    img.data.assign(out.data.begin(), out.data.end());
+    write_image(img, o.output, write_options(o));
+  } else {
+    write_text(o.output, format_matrix(out));
+  }
+}
+
+void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
+  if (o.output.empty())
+    throw UsageError(
+        "an image result needs -o OUT (e.g. -o out.png, out.npy, or -o - for PNG on "
+        "standard output)");
+  const ConvSpec spec = make_spec(o, false);
+  const Image& src = in.image;
+  const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+  Image dst;
+  dst.width = g.out_w;
+  dst.height = g.out_h;
+  dst.channels = src.channels;
+  dst.bit_depth = src.bit_depth;
+  const std::size_t plane = static_cast<std::size_t>(g.out_w) * g.out_h;
+  dst.data.resize(plane * src.channels);
+  std::vector<float> kernel(k.data.begin(), k.data.end());
+  // Alpha passes through: the engine samples it at each output position under
+  // the kernel's centre (a delta kernel with the same geometry).
+  std::vector<float> delta(kernel.size(), 0.f);
+  const int cy = (k.rows - 1) / 2, cx = (k.cols - 1) / 2;
+  delta[static_cast<std::size_t>(cy) * k.cols + cx] = 1.f;
+  ConvGeometry ga = g;
+  ga.correlate = true;
+  if (!o.correlate) {  // the flipped kernel's centre, so alpha lines up with the colour channels
+    std::fill(delta.begin(), delta.end(), 0.f);
+    delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = 1.f;
+  }
+  for (int c = 0; c < src.channels; ++c) {
+    const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
+    conv2d<float>(make_view<const float>(src.plane(c), src.height, src.width),
+                  make_view<const float>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
+                  alpha ? ga : g, make_view<float>(dst.plane(c), g.out_h, g.out_w));
+  }
+  const std::string ext = extension(o.output);
+  if (o.output != "-" && !is_image_path(o.output)) {
+    if (dst.channels != 1)
+      throw UsageError(o.output + ": a " + std::to_string(dst.channels) +
+                       "-channel image result needs an image or .npy output");
+    Matrix m;
+    m.rows = dst.height;
+    m.cols = dst.width;
+    m.data.assign(dst.data.begin(), dst.data.end());
+    write_text(o.output, format_matrix(m));
+    return;
+  }
+  write_image(dst, o.output, write_options(o));
+}
+
+void run_convolve(const ConvolveOptions& o) {
+  apply_threads(o.threads);
+  Kernel k = load_kernel(o.kernel);
+  Input in = load_input(o);
+  const std::string ext = extension(o.output);
+  const bool integer_out = (is_image_path(o.output) && ext != "npy") ||
+                           (o.output == "-" && in.kind == Kind::image) ||
+                           (ext == "npy" && (o.bit_depth == 8 || o.bit_depth == 16));
+  if (has_policy(o) && !integer_out)
+    throw UsageError(
+        "--abs, --normalize, --offset and --clip apply when writing an 8- or 16-bit "
+        "image; this output keeps exact values");
+  if (o.kernel_origin && in.kind != Kind::signal)
+    throw UsageError("--kernel-origin applies to signals only");
+  if (!o.range.empty() && in.kind != Kind::signal)
+    throw UsageError("--range applies to 1D signals only");
+  switch (in.kind) {
+    case Kind::signal:
+      run_signal(o, in, k);
+      break;
+    case Kind::matrix:
+      run_matrix(o, in, k);
+      break;
+    case Kind::image:
+      run_image(o, in, k);
+      break;
+  }
+}
+
+void register_convolve(CLI::App& app) {
+  auto opts = std::make_shared<ConvolveOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "convolve", "Convolve a signal, matrix or image with a kernel (true convolution by default)");
+  sub->add_option("INPUT", opts->input,
+                  "Signal or matrix text, an inline literal \"[1 2 3; 4 5 6]\", an image "
+                  "(PNG, JPEG, BMP, TGA, PGM/PPM) or a .npy array; - reads standard input")
+      ->required();
+  sub->add_option("KERNEL", opts->kernel,
+                  "Inline literal \"[-1 0 1]\", a kernel file (matrix text, \"n value\" signal, "
+                  ".npy) or a filter name (see 'convkit filters')")
+      ->required();
+  sub->add_option("-o,--output", opts->output,
+                  "Output file, format by extension (.txt, .npy, .png, .jpg, .bmp, .tga, .pgm, "
+                  ".ppm); default: text on standard output");
+  sub->add_flag("--correlate", opts->correlate,
+                "Correlation (no kernel flip), as CNN layers compute it");
+  sub->add_option("--stride", opts->stride, "Stride S, or SY,SX")->default_str("1");
+  sub->add_option("--pad", opts->pad,
+                  "Padding: P, Y,X or T,B,L,R (signals: P or BEFORE,AFTER); "
+                  "output size floor((N+2P-K)/S)+1");
+  sub->add_option("--padding", opts->padding,
+                  "How padded samples are made: zero, circular, reflect, symmetric, replicate")
+      ->default_str("zero");
+  sub->add_option("--mode", opts->mode,
+                  "Output size as scipy.signal: full, same or valid (default: full for signals; "
+                  "no padding for matrices and images)");
+  sub->add_option("--as", opts->as, "Treat a text INPUT as a signal or a matrix (default: guess)")
+      ->check(CLI::IsMember({"auto", "signal", "matrix", "image"}));
+  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value");
+  sub->add_option("--kernel-origin", opts->kernel_origin,
+                  "Sample index of the kernel's first tap (1D; default 0, or from an \"n value\" "
+                  "file)");
+  sub->add_option("--range", opts->range,
+                  "Print the 1D result from n=A to n=B, zeros outside its support (A:B)");
+  auto* abs = sub->add_flag("--abs", opts->abs, "Write |v| to 8/16-bit images");
+  auto* norm = sub->add_flag("--normalize", opts->normalize,
+                             "Map the result's [min, max] to the image format's full range");
+  auto* off =
+      sub->add_option("--offset", opts->offset, "Write v + V to 8/16-bit images (e.g. 128)");
+  auto* clip = sub->add_flag("--clip", opts->clip, "Clamp values to the image format's range");
+  abs->excludes(norm, off, clip);
+  norm->excludes(off, clip);
+  off->excludes(clip);
+  sub->add_flag("--filter-alpha", opts->filter_alpha,
+                "Filter the alpha channel too (by default it passes through)");
+  sub->add_option("--bit-depth", opts->bit_depth,
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 (.npy "
+                  "float32); default: the input's")
+      ->check(CLI::IsMember({0, 8, 16, 32}));
+  add_threads_option(sub, opts->threads);
+  sub->footer(R"(Examples:
+  # the seed's problem 2(a): a rect of length 7 through h(n) = 0.5^n u(n)
+  convkit signal rect --length 7 -o x.txt
+  convkit signal geometric --ratio 0.5 --length 64 -o h.txt
+  convkit convolve x.txt h.txt --range -6:12
+  # 2(c): no padding, stride 1 -> a 3x3 matrix of -40
+  convkit convolve "[1 2 3 4 5; 6 7 8 9 10; 11 12 13 14 15; 16 17 18 19 20; 21 22 23 24 25]" \
+                   "[-1 -2 -1; 0 0 0; 1 2 1]"
+  # 2(d) ii: stride 2, pad 1
+  convkit convolve data/seed-x.txt data/seed-h.txt --stride 2 --pad 1
+  # an image: vertical edges, negative values shown around grey 128
+  convkit convolve photo.png "[-1 0 1; -2 0 2; -1 0 1]" --mode same --padding reflect \
+                   --offset 128 -o edges.png
+
+Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
+default to the full convolution; matrices and images default to no padding,
+stride 1.  Results are never silently clipped into 8-bit files: choose
+--abs, --normalize, --offset V or --clip, or write .npy.)");
+  sub->callback([opts] { run_convolve(*opts); });
+}
+
+}  // namespace
+
+CONVKIT_COMMAND(10, register_convolve);
+
+}  // namespace convkit::cli

@@ -1,0 +1,119 @@
+// convkit eval: accuracy, per-class accuracy and confusion matrix of a saved
+// model on a data set.
+#include <cstdio>
+
+#include "cli/command.hpp"
+#include "convkit/error.hpp"
+#include "convkit/train/trainer.hpp"
+
+namespace convkit::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string model, data, split = "test";
+  int batch = 256, threads = 0;
+  bool json = false;
+};
+
+std::string json_str(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+      continue;
+    }
+    o += c;
+  }
+  return o + "\"";
+}
+
+void run_eval(const EvalOptions& o) {
+  apply_threads(o.threads);
+  const Checkpoint ck = load_checkpoint(o.model);
+  const std::string data = o.data.empty() ? ck.setting("data") : o.data;
+  if (data.empty()) throw UsageError("--data is required (the checkpoint does not name its data)");
+  const bool test = o.split == "test";
+  DataSource src = open_dataset(data, !test, test);
+  const Dataset& d = test ? src.test : src.train;
+  if (d.size() == 0) throw Error(src.name + ": the " + o.split + " part is empty");
+  const EvalResult r = evaluate_model(ck, d, o.batch);
+  const std::size_t k = r.confusion.size();
+  std::vector<std::int64_t> total(k, 0);
+  for (std::size_t t = 0; t < k; ++t)
+    for (auto v : r.confusion[t]) total[t] += v;
+  auto class_acc = [&](std::size_t t) {
+    return total[t] ? static_cast<double>(r.confusion[t][t]) / static_cast<double>(total[t]) : 0.0;
+  };
+  if (o.json) {
+    std::printf("{\n  \"model\": %s,\n  \"data\": %s,\n  \"split\": %s,\n  \"images\": %zu,\n",
+                json_str(o.model).c_str(), json_str(src.name).c_str(), json_str(o.split).c_str(),
+                r.count);
+    std::printf("  \"accuracy\": %.17g,\n  \"loss\": %.17g,\n  \"classes\": [\n", r.accuracy,
+                r.loss);
+    for (std::size_t t = 0; t < k; ++t)
+      std::printf("    {\"name\": %s, \"images\": %lld, \"accuracy\": %.17g}%s\n",
+                  json_str(r.class_names[t]).c_str(), static_cast<long long>(total[t]),
+                  class_acc(t), t + 1 < k ? "," : "");
+    std::printf("  ],\n  \"confusion\": [\n");
+    for (std::size_t t = 0; t < k; ++t) {
+      std::printf("    [");
+      for (std::size_t p = 0; p < k; ++p)
+        std::printf("%s%lld", p ? ", " : "", static_cast<long long>(r.confusion[t][p]));
+      std::printf("]%s\n", t + 1 < k ? "," : "");
+    }
+    std::printf("  ]\n}\n");
+    return;
+  }
+  std::printf("%s on %s (%s part, %zu images): accuracy %.2f%%  loss %.4f\n\n", o.model.c_str(),
+              src.name.c_str(), o.split.c_str(), r.count, 100 * r.accuracy, r.loss);
+  std::size_t w = 5;
+  for (std::size_t t = 0; t < k; ++t)
+    w = std::max(w, r.class_names[t].size() + std::to_string(t).size() + 1);
+  std::printf("%-*s  %8s  %6s\n", static_cast<int>(w), "class", "accuracy", "images");
+  for (std::size_t t = 0; t < k; ++t)
+    std::printf("%-*s  %7.2f%%  %6lld\n", static_cast<int>(w),
+                (std::to_string(t) + " " + r.class_names[t]).c_str(), 100 * class_acc(t),
+                static_cast<long long>(total[t]));
+  std::printf("\nconfusion matrix (rows: true class, columns: predicted class)\n");
+  std::printf("%-*s", static_cast<int>(w), "");
+  for (std::size_t p = 0; p < k; ++p) std::printf(" %6zu", p);
+  std::printf("\n");
+  for (std::size_t t = 0; t < k; ++t) {
+    std::printf("%-*s", static_cast<int>(w), (std::to_string(t) + " " + r.class_names[t]).c_str());
+    for (std::size_t p = 0; p < k; ++p)
+      std::printf(" %6lld", static_cast<long long>(r.confusion[t][p]));
+    std::printf("\n");
+  }
+}
+
+void register_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "eval", "Accuracy, per-class accuracy and confusion matrix of a trained model");
+  sub->add_option("-m,--model", o->model, "Checkpoint written by 'convkit train'")->required();
+  sub->add_option("--data", o->data, "Data set (default: the one the model was trained on)");
+  sub->add_option("--split", o->split, "Which part: test or train")
+      ->check(CLI::IsMember({"test", "train"}))
+      ->capture_default_str();
+  sub->add_option("--batch", o->batch, "Images per forward pass")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  sub->add_flag("--json", o->json, "Print JSON");
+  add_threads_option(sub, o->threads);
+  sub->footer(
+      "Examples:\n"
+      "  convkit eval -m fm.ckpt                      # on the test part of its data\n"
+      "  convkit eval -m fm.ckpt --data fashion-mnist --json > eval.json\n"
+      "  convkit eval -m edges.ckpt --data synthetic-edges --split train");
+  sub->callback([o] { run_eval(*o); });
+}
+
+}  // namespace
+
+CONVKIT_COMMAND(51, register_eval);
+
+}  // namespace convkit::cli

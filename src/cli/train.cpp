@@ -1,0 +1,250 @@
+// convkit train: train a CNN given in the architecture language on a data
+// set, with a checkpoint after every epoch, --resume, and a clean Ctrl-C.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.hpp"
+#include "convkit/arch.hpp"
+#include "convkit/error.hpp"
+#include "convkit/train/trainer.hpp"
+
+namespace convkit::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment;
+  TrainConfig cfg;
+  int threads = 0;
+  bool quiet = false;
+};
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_sigint(int) {
+  g_stop.store(true);
+  // A second Ctrl-C ends the program at once.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the architecture file");
+  std::string text;
+  char buf[65536];
+  while (in) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > (16u << 20)) throw Error(path + ": the architecture file is too large");
+  }
+  return text;
+}
+
+Augment parse_augment(const std::string& s) {
+  Augment a;
+  if (s.empty() || s == "none") return a;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item == "flip") {
+      a.hflip = true;
+    } else if (item == "crop") {
+      a.crop_pad = 4;
+    } else if (item.rfind("crop:", 0) == 0) {
+      try {
+        std::size_t pos = 0;
+        a.crop_pad = std::stoi(item.substr(5), &pos);
+        if (pos != item.size() - 5 || a.crop_pad < 1 || a.crop_pad > 64) throw 0;
+      } catch (...) {
+        throw UsageError("--augment: bad crop padding in '" + item + "' (use crop:N, N 1 to 64)");
+      }
+    } else {
+      throw UsageError("--augment: unknown item '" + item + "' (use crop, crop:N, flip)");
+    }
+  }
+  return a;
+}
+
+void run_train(TrainOptions& o, CLI::App* sub) {
+  apply_threads(o.threads);
+  TrainConfig cfg = o.cfg;
+  cfg.augment = parse_augment(o.augment);
+  Checkpoint resumed;
+  const Checkpoint* resume = nullptr;
+  std::string out = o.out;
+  if (!o.resume.empty()) {
+    resumed = load_checkpoint(o.resume);
+    resume = &resumed;
+    // The run continues with the checkpoint's settings; only --epochs (the
+    // total), output and reporting options may be given anew.
+    for (const char* flag :
+         {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
+          "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
+          "--augment"})
+      if (sub->count(flag) > 0)
+        throw UsageError(std::string(flag) +
+                         " cannot change on --resume: the run continues "
+                         "with the settings stored in " +
+                         o.resume);
+    const int epochs = cfg.epochs;
+    const std::string data = o.data;
+    cfg = config_from_checkpoint(resumed);
+    if (sub->count("--epochs") > 0) cfg.epochs = epochs;
+    if (!data.empty()) cfg.data = data;
+    if (sub->count("-o") == 0) out = o.resume;
+  } else {
+    if (o.arch.empty() == o.arch_file.empty())
+      throw UsageError("give the network with --arch SPEC or --arch-file FILE (one of them)");
+    if (o.data.empty()) throw UsageError("--data is required (e.g. --data fashion-mnist)");
+    cfg.data = o.data;
+    if (!o.arch.empty()) {
+      cfg.arch = o.arch;
+      try {
+        parse_arch(cfg.arch, "--arch");
+      } catch (const ParseError& e) {
+        if (e.mark()) throw UsageError(e.what(), *e.mark());
+        throw UsageError(e.what());
+      }
+    } else {
+      cfg.arch = read_text_file(o.arch_file);
+      parse_arch(cfg.arch, o.arch_file);
+    }
+  }
+  if (cfg.data.empty()) throw UsageError("--data is required");
+
+  DataSource src = open_dataset(cfg.data, true, false);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  Progress progress(stderr, tty, o.quiet);
+  if (resume && resume->epoch >= cfg.epochs) {
+    std::printf("%s already holds %d epochs (--epochs %d): nothing to do\n", o.resume.c_str(),
+                resume->epoch, cfg.epochs);
+    return;
+  }
+  std::printf("training on %s: %zu images %dx%dx%d, %d classes, %.0f%% held out for validation%s\n",
+              src.name.c_str(), src.train.size(), src.train.width, src.train.height,
+              src.train.channels, src.train.num_classes(), cfg.val_split * 100,
+              resume ? (", resuming after epoch " + std::to_string(resume->epoch)).c_str() : "");
+  std::fflush(stdout);
+
+  g_stop.store(false);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  struct Restore {
+    struct sigaction a, b;
+    ~Restore() {
+      sigaction(SIGINT, &a, nullptr);
+      sigaction(SIGTERM, &b, nullptr);
+    }
+  } restore{old_int, old_term};
+
+  TrainHooks hooks;
+  hooks.progress = &progress;
+  hooks.stop = &g_stop;
+  const bool has_val = cfg.val_split > 0;
+  hooks.on_epoch = [&](const EpochMetrics& m) {
+    std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
+    std::fflush(stdout);
+  };
+  Checkpoint final_ck;
+  try {
+    final_ck = train_model(cfg, src, resume, out, o.log, hooks);
+  } catch (const TrainInterrupted& t) {
+    throw Error("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
+                (t.last_saved_epoch > 0
+                     ? "; " + out + " holds epoch " + std::to_string(t.last_saved_epoch) +
+                           " (continue with --resume " + out + ")"
+                     : "; no epoch was finished, so no checkpoint was written"));
+  }
+  std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+}
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train a CNN given in the SPEC language on a data set, checkpointing every epoch");
+  sub->add_option("--arch", o->arch, "The network, e.g. \"CONV3-10 ReLU POOL2 FLATTEN FC-10\"");
+  sub->add_option("--arch-file", o->arch_file, "Read the network from FILE");
+  sub->add_option("--data", o->data,
+                  "fashion-mnist, synthetic-edges, or a directory with MNIST-style IDX files, "
+                  "CIFAR-10 binary batches, or one image folder per class");
+  sub->add_option("--epochs", o->cfg.epochs, "Total epochs (counting those before a --resume)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  sub->add_option("--batch", o->cfg.batch, "Mini-batch size")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  sub->add_option("--lr", o->cfg.lr, "Learning rate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--optimizer", o->cfg.optimizer, "sgd, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+      ->capture_default_str();
+  sub->add_option("--momentum", o->cfg.momentum, "SGD momentum")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  sub->add_option("--weight-decay", o->cfg.weight_decay,
+                  "Weight decay (L2 for sgd/adam, decoupled for adamw; not on biases or BN)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--schedule", o->cfg.schedule,
+                  "Learning-rate schedule: constant, step (x gamma every --step-epochs) or "
+                  "cosine (to 0 at the last epoch)")
+      ->check(CLI::IsMember({"constant", "step", "cosine"}))
+      ->capture_default_str();
+  sub->add_option("--gamma", o->cfg.gamma, "Step schedule factor")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--step-epochs", o->cfg.step_epochs, "Step schedule period in epochs")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  sub->add_option("--warmup-epochs", o->cfg.warmup_epochs, "Linear warm-up epochs")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  sub->add_option("--seed", o->cfg.seed, "Seed of weights, split, shuffling, augmentation, dropout")
+      ->capture_default_str();
+  sub->add_option("--val-split", o->cfg.val_split,
+                  "Fraction of the training images held out for validation")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  sub->add_option("--augment", o->augment,
+                  "Augmentation: comma list of crop (random crop, 4 px zero padding), crop:N, "
+                  "flip (horizontal)");
+  sub->add_option("-o,--output", o->out, "Checkpoint written after every epoch")
+      ->capture_default_str();
+  sub->add_option("--resume", o->resume,
+                  "Continue this checkpoint up to --epochs (same settings, same result as an "
+                  "uninterrupted run)");
+  sub->add_option("--log", o->log, "Per-epoch metrics to FILE: CSV, or JSON if FILE ends in .json");
+  add_threads_option(sub, o->threads);
+  sub->add_flag("-q,--quiet", o->quiet, "No progress bar");
+  sub->footer(
+      "Examples:\n"
+      "  convkit train --data synthetic-edges --epochs 30 \\\n"
+      "      --arch \"CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3\"\n"
+      "  convkit train --data fashion-mnist --epochs 3 -o fm.ckpt --log fm.csv \\\n"
+      "      --arch \"CONV3-10 ReLU POOL2 CONV3-10 ReLU POOL2 FLATTEN FC-10\"\n"
+      "  convkit train --resume fm.ckpt --epochs 5     # two more epochs\n"
+      "  convkit train --data fashion-mnist --arch-file net.arch --optimizer sgd --lr 0.05 \\\n"
+      "      --momentum 0.9 --schedule cosine --augment crop:2,flip --seed 7\n"
+      "\n"
+      "Ctrl-C stops after the current batch; the checkpoint of the last finished epoch stays\n"
+      "valid. The same --seed and --threads give bit-identical weights and metrics.");
+  sub->callback([o, sub] { run_train(*o, sub); });
+}
+
+}  // namespace
+
+CONVKIT_COMMAND(50, register_train);
+
+}  // namespace convkit::cli

@@ -1,0 +1,357 @@
+// Multi-channel, batched schedules of the engine's convolution (im2col +
+// GEMM) and the pooling windows.  See engine_nn.hpp for the definitions.
+#include <dlfcn.h>
+
+#include <cblas.h>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+#include "convkit/engine_nn.hpp"
+#include "convkit/error.hpp"
+#include "convkit/parallel.hpp"
+
+namespace convkit {
+
+namespace {
+
+// OpenBLAS would start its own threads inside every call and fight
+// parallel_for for the cores.  Ask it (if it is OpenBLAS at all: the symbol
+// is looked up at run time, so any CBLAS works) to stay single-threaded.
+void blas_single_threaded() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using SetThreads = void (*)(int);
+    if (void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) {
+      SetThreads set = nullptr;
+      static_assert(sizeof(set) == sizeof(sym));
+      std::memcpy(&set, &sym, sizeof(set));
+      set(1);
+    }
+  });
+}
+
+CBLAS_TRANSPOSE tr(bool t) {
+  return t ? CblasTrans : CblasNoTrans;
+}
+
+// Where row r of the extended input comes from, for every output position m
+// and kernel offset i: index[i * out + m] (or -1 for a zero sample).
+std::vector<int> axis_map(int out, int k, int stride, int pad_before, int n, Border b) {
+  std::vector<int> map(static_cast<std::size_t>(k) * out);
+  for (int i = 0; i < k; ++i)
+    for (int m = 0; m < out; ++m)
+      map[static_cast<std::size_t>(i) * out + m] =
+          border_index(static_cast<long long>(m) * stride + i - pad_before, n, b);
+  return map;
+}
+
+// Row of `col` that holds kernel offset (i, j) of channel c: the weight that
+// multiplies the extended sample at offset (i, j) is w[c, i, j] for a
+// correlation and w[c, KH-1-i, KW-1-j] for a true convolution.
+inline std::int64_t col_row(const ConvGeometry& g, int c, int i, int j) {
+  int ki = g.correlate ? i : g.k_h - 1 - i;
+  int kj = g.correlate ? j : g.k_w - 1 - j;
+  return (static_cast<std::int64_t>(c) * g.k_h + ki) * g.k_w + kj;
+}
+
+// Visit every (row of col, output row m, input row r) and hand the caller the
+// column map for kernel column j; shared by im2col and col2im.
+template <class F>
+void for_each_patch_row(int channels, const ConvGeometry& g, F&& fn) {
+  const std::vector<int> rmap = axis_map(g.out_h, g.k_h, g.stride_y, g.pad.top, g.in_h, g.border);
+  const std::vector<int> cmap = axis_map(g.out_w, g.k_w, g.stride_x, g.pad.left, g.in_w, g.border);
+  for (int c = 0; c < channels; ++c)
+    for (int i = 0; i < g.k_h; ++i)
+      for (int j = 0; j < g.k_w; ++j) {
+        const std::int64_t row = col_row(g, c, i, j);
+        const int* cm = cmap.data() + static_cast<std::size_t>(j) * g.out_w;
+        // Interior columns: k*Sx + j - pad.left inside [0, W) (a contiguous range).
+        auto inside = [&](int k) {
+          const long long raw = static_cast<long long>(k) * g.stride_x + j - g.pad.left;
+          return raw >= 0 && raw < g.in_w;
+        };
+        int k0 = 0, k1 = g.out_w;
+        while (k0 < k1 && !inside(k0)) ++k0;
+        while (k1 > k0 && !inside(k1 - 1)) --k1;
+        for (int m = 0; m < g.out_h; ++m)
+          fn(c, row, m, rmap[static_cast<std::size_t>(i) * g.out_h + m], cm, k0, k1);
+      }
+}
+
+}  // namespace
+
+template <>
+void gemm<float>(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc) {
+  blas_single_threaded();
+  cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <>
+void gemm<double>(bool ta, bool tb, int M, int N, int K, double alpha, const double* A, int lda,
+                  const double* B, int ldb, double beta, double* C, int ldc) {
+  blas_single_threaded();
+  cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <class T>
+void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
+  const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  for_each_patch_row(
+      channels, g, [&](int c, std::int64_t row, int m, int r, const int* cm, int k0, int k1) {
+        T* dst = col + row * ohw + static_cast<std::int64_t>(m) * g.out_w;
+        if (r < 0) {
+          std::fill(dst, dst + g.out_w, T(0));
+          return;
+        }
+        const T* src = x + c * plane + static_cast<std::int64_t>(r) * g.in_w;
+        for (int k = 0; k < k0; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+        if (k1 > k0) {
+          if (g.stride_x == 1) {
+            std::memcpy(dst + k0, src + cm[k0], sizeof(T) * static_cast<std::size_t>(k1 - k0));
+          } else {
+            const T* s = src + cm[k0];
+            for (int k = k0; k < k1; ++k, s += g.stride_x) dst[k] = *s;
+          }
+        }
+        for (int k = std::max(k0, k1); k < g.out_w; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+      });
+}
+
+template <class T>
+void col2im_add(const T* col, int channels, const ConvGeometry& g, T* dx) {
+  const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  for_each_patch_row(channels, g,
+                     [&](int c, std::int64_t row, int m, int r, const int* cm, int k0, int k1) {
+                       if (r < 0) return;
+                       const T* src = col + row * ohw + static_cast<std::int64_t>(m) * g.out_w;
+                       T* dst = dx + c * plane + static_cast<std::int64_t>(r) * g.in_w;
+                       for (int k = 0; k < k0; ++k)
+                         if (cm[k] >= 0) dst[cm[k]] += src[k];
+                       if (k1 > k0) {
+                         T* d = dst + cm[k0];
+                         for (int k = k0; k < k1; ++k, d += g.stride_x) *d += src[k];
+                       }
+                       for (int k = std::max(k0, k1); k < g.out_w; ++k)
+                         if (cm[k] >= 0) dst[cm[k]] += src[k];
+                     });
+}
+
+namespace {
+
+void check_shape(const ConvBatchShape& s) {
+  if (s.batch < 0 || s.channels < 1 || s.filters < 1)
+    throw UsageError("convolution layer needs at least one input channel and one filter");
+  if (s.col_rows() > std::numeric_limits<int>::max() || s.col_cols() > (1 << 28))
+    throw UsageError("convolution layer is too large");
+}
+
+// Fixed groups of samples for the weight-gradient reduction.
+constexpr int kGroup = 8;
+
+}  // namespace
+
+template <class T>
+void conv_multichannel_forward(const ConvBatchShape& s, const T* x, const T* w, const T* bias,
+                               T* y) {
+  check_shape(s);
+  const ConvGeometry& g = s.g;
+  const std::int64_t rows = s.col_rows(), cols = s.col_cols();
+  const std::int64_t in_size = static_cast<std::int64_t>(s.channels) * g.in_h * g.in_w;
+  const std::int64_t out_size = static_cast<std::int64_t>(s.filters) * cols;
+  parallel_for(0, s.batch, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    std::vector<T> col(static_cast<std::size_t>(rows * cols));
+    for (std::ptrdiff_t n = lo; n < hi; ++n) {
+      T* yn = y + n * out_size;
+      im2col(x + n * in_size, s.channels, g, col.data());
+      if (bias) {
+        for (int f = 0; f < s.filters; ++f) std::fill(yn + f * cols, yn + (f + 1) * cols, bias[f]);
+      }
+      gemm<T>(false, false, s.filters, static_cast<int>(cols), static_cast<int>(rows), T(1), w,
+              static_cast<int>(rows), col.data(), static_cast<int>(cols), bias ? T(1) : T(0), yn,
+              static_cast<int>(cols));
+    }
+  });
+}
+
+template <class T>
+void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w, const T* dy, T* dw,
+                                T* db, T* dx) {
+  check_shape(s);
+  const ConvGeometry& g = s.g;
+  const std::int64_t rows = s.col_rows(), cols = s.col_cols();
+  const std::int64_t in_size = static_cast<std::int64_t>(s.channels) * g.in_h * g.in_w;
+  const std::int64_t out_size = static_cast<std::int64_t>(s.filters) * cols;
+  const std::int64_t wsize = static_cast<std::int64_t>(s.filters) * rows;
+  const int groups = (s.batch + kGroup - 1) / kGroup;
+  const bool want_w = dw != nullptr || db != nullptr;
+  // Partial weight/bias gradients of each group, reduced in order below.
+  std::vector<T> partial(want_w ? static_cast<std::size_t>(groups) * (wsize + s.filters) : 0);
+  parallel_for(0, groups, 1, [&](std::ptrdiff_t glo, std::ptrdiff_t ghi) {
+    std::vector<T> col(static_cast<std::size_t>(rows * cols));
+    std::vector<T> dcol(dx ? static_cast<std::size_t>(rows * cols) : 0);
+    for (std::ptrdiff_t gi = glo; gi < ghi; ++gi) {
+      T* pw = want_w ? partial.data() + gi * (wsize + s.filters) : nullptr;
+      const std::ptrdiff_t n0 = gi * kGroup;
+      const std::ptrdiff_t n1 = std::min<std::ptrdiff_t>(s.batch, n0 + kGroup);
+      for (std::ptrdiff_t n = n0; n < n1; ++n) {
+        const T* dyn = dy + n * out_size;
+        if (dw) {
+          im2col(x + n * in_size, s.channels, g, col.data());
+          gemm<T>(false, true, s.filters, static_cast<int>(rows), static_cast<int>(cols), T(1), dyn,
+                  static_cast<int>(cols), col.data(), static_cast<int>(cols), n == n0 ? T(0) : T(1),
+                  pw, static_cast<int>(rows));
+        }
+        if (db) {
+          T* pb = pw + wsize;
+          for (int f = 0; f < s.filters; ++f) {
+            T acc = 0;
+            const T* d = dyn + f * cols;
+            for (std::int64_t k = 0; k < cols; ++k) acc += d[k];
+            pb[f] = n == n0 ? acc : pb[f] + acc;
+          }
+        }
+        if (dx) {
+          gemm<T>(true, false, static_cast<int>(rows), static_cast<int>(cols), s.filters, T(1), w,
+                  static_cast<int>(rows), dyn, static_cast<int>(cols), T(0), dcol.data(),
+                  static_cast<int>(cols));
+          col2im_add(dcol.data(), s.channels, g, dx + n * in_size);
+        }
+      }
+    }
+  });
+  if (!want_w) return;
+  for (int gi = 0; gi < groups; ++gi) {
+    const T* pw = partial.data() + static_cast<std::size_t>(gi) * (wsize + s.filters);
+    if (dw)
+      for (std::int64_t k = 0; k < wsize; ++k) dw[k] += pw[k];
+    if (db)
+      for (int f = 0; f < s.filters; ++f) db[f] += pw[wsize + f];
+  }
+}
+
+// ---- pooling ---------------------------------------------------------------
+
+namespace {
+
+// Visit every output (m, k) of one plane with the clipped window rows/cols.
+template <class F>
+void for_each_window(const ConvGeometry& g, F&& fn) {
+  for (int m = 0; m < g.out_h; ++m) {
+    const int r0 = std::max(0, m * g.stride_y - g.pad.top);
+    const int r1 = std::min(g.in_h, m * g.stride_y - g.pad.top + g.k_h);
+    for (int k = 0; k < g.out_w; ++k) {
+      const int c0 = std::max(0, k * g.stride_x - g.pad.left);
+      const int c1 = std::min(g.in_w, k * g.stride_x - g.pad.left + g.k_w);
+      fn(static_cast<std::int64_t>(m) * g.out_w + k, r0, r1, c0, c1);
+    }
+  }
+}
+
+std::ptrdiff_t plane_grain(const ConvGeometry& g) {
+  const std::int64_t work = static_cast<std::int64_t>(g.out_h) * g.out_w * g.k_h * g.k_w;
+  return static_cast<std::ptrdiff_t>(
+      std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, work)));
+}
+
+}  // namespace
+
+template <class T>
+void maxpool_forward(std::int64_t planes, const ConvGeometry& g, const T* x, T* y,
+                     std::int32_t* argmax) {
+  const std::int64_t in_plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::int64_t out_plane = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  parallel_for(0, planes, plane_grain(g), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    for (std::ptrdiff_t p = lo; p < hi; ++p) {
+      const T* xp = x + p * in_plane;
+      for_each_window(g, [&](std::int64_t o, int r0, int r1, int c0, int c1) {
+        T best = -std::numeric_limits<T>::infinity();
+        std::int32_t at = -1;
+        for (int r = r0; r < r1; ++r)
+          for (int c = c0; c < c1; ++c) {
+            const T v = xp[static_cast<std::int64_t>(r) * g.in_w + c];
+            if (at < 0 || v > best) {
+              best = v;
+              at = r * g.in_w + c;
+            }
+          }
+        y[p * out_plane + o] = at < 0 ? T(0) : best;
+        if (argmax) argmax[p * out_plane + o] = at;
+      });
+    }
+  });
+}
+
+template <class T>
+void avgpool_forward(std::int64_t planes, const ConvGeometry& g, const T* x, T* y) {
+  const std::int64_t in_plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::int64_t out_plane = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  parallel_for(0, planes, plane_grain(g), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    for (std::ptrdiff_t p = lo; p < hi; ++p) {
+      const T* xp = x + p * in_plane;
+      for_each_window(g, [&](std::int64_t o, int r0, int r1, int c0, int c1) {
+        T acc = 0;
+        for (int r = r0; r < r1; ++r)
+          for (int c = c0; c < c1; ++c) acc += xp[static_cast<std::int64_t>(r) * g.in_w + c];
+        const int count = (r1 - r0) * (c1 - c0);
+        y[p * out_plane + o] = count > 0 ? acc / static_cast<T>(count) : T(0);
+      });
+    }
+  });
+}
+
+template <class T>
+void maxpool_backward(std::int64_t planes, const ConvGeometry& g, const T* dy,
+                      const std::int32_t* argmax, T* dx) {
+  const std::int64_t in_plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::int64_t out_plane = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  parallel_for(0, planes, plane_grain(g), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    for (std::ptrdiff_t p = lo; p < hi; ++p)
+      for (std::int64_t o = 0; o < out_plane; ++o) {
+        const std::int32_t at = argmax[p * out_plane + o];
+        if (at >= 0) dx[p * in_plane + at] += dy[p * out_plane + o];
+      }
+  });
+}
+
+template <class T>
+void avgpool_backward(std::int64_t planes, const ConvGeometry& g, const T* dy, T* dx) {
+  const std::int64_t in_plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::int64_t out_plane = static_cast<std::int64_t>(g.out_h) * g.out_w;
+  parallel_for(0, planes, plane_grain(g), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    for (std::ptrdiff_t p = lo; p < hi; ++p) {
+      T* dxp = dx + p * in_plane;
+      for_each_window(g, [&](std::int64_t o, int r0, int r1, int c0, int c1) {
+        const int count = (r1 - r0) * (c1 - c0);
+        if (count <= 0) return;
+        const T share = dy[p * out_plane + o] / static_cast<T>(count);
+        for (int r = r0; r < r1; ++r)
+          for (int c = c0; c < c1; ++c) dxp[static_cast<std::int64_t>(r) * g.in_w + c] += share;
+      });
+    }
+  });
+}
+
+#define CONVKIT_INSTANTIATE_NN_ENGINE(T)                                                           \
+  template void im2col<T>(const T*, int, const ConvGeometry&, T*);                                 \
+  template void col2im_add<T>(const T*, int, const ConvGeometry&, T*);                             \
+  template void conv_multichannel_forward<T>(const ConvBatchShape&, const T*, const T*, const T*,  \
+                                             T*);                                                  \
+  template void conv_multichannel_backward<T>(const ConvBatchShape&, const T*, const T*, const T*, \
+                                              T*, T*, T*);                                         \
+  template void maxpool_forward<T>(std::int64_t, const ConvGeometry&, const T*, T*,                \
+                                   std::int32_t*);                                                 \
+  template void avgpool_forward<T>(std::int64_t, const ConvGeometry&, const T*, T*);               \
+  template void maxpool_backward<T>(std::int64_t, const ConvGeometry&, const T*,                   \
+                                    const std::int32_t*, T*);                                      \
+  template void avgpool_backward<T>(std::int64_t, const ConvGeometry&, const T*, T*);
+
+CONVKIT_INSTANTIATE_NN_ENGINE(float)
+CONVKIT_INSTANTIATE_NN_ENGINE(double)
+
+}  // namespace convkit

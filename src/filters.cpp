@@ -1,0 +1,193 @@
+// Kernels: inline literals, kernel files and the named filters library.
+#include "convkit/filters.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "convkit/error.hpp"
+#include "convkit/io/atomic.hpp"
+#include "convkit/io/npy.hpp"
+#include "convkit/io/text.hpp"
+
+namespace convkit {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_dir(const std::string& p) {
+  std::error_code ec;
+  return !p.empty() && fs::is_directory(p, ec);
+}
+
+std::string exe_relative_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  buf[n] = '\0';
+  return (fs::path(buf).parent_path().parent_path() / "share" / "convkit" / "filters").string();
+}
+
+// First comment line of a filter file, without the '#'.
+std::string description_of(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view line = text.substr(i, e - i);
+    std::size_t a = line.find_first_not_of(" \t\r");
+    if (a != std::string_view::npos) {
+      if (line[a] != '#') return "";
+      std::string d(line.substr(a + 1));
+      d.erase(0, d.find_first_not_of(" \t"));
+      while (!d.empty() && (d.back() == ' ' || d.back() == '\r' || d.back() == '\t')) d.pop_back();
+      return d;
+    }
+    i = e + 1;
+  }
+  return "";
+}
+
+Kernel kernel_from_text(std::string_view text, const std::string& name) {
+  Kernel k;
+  k.name = name;
+  if (classify_text(text, name) == TextShape::indexed_signal) {
+    Signal s = parse_signal(text, name);
+    k.rows = 1;
+    k.cols = static_cast<int>(s.values.size());
+    k.data = std::move(s.values);
+    k.origin = s.origin;
+    k.indexed = true;
+  } else {
+    Matrix m = parse_matrix(text, name);
+    k.rows = m.rows;
+    k.cols = m.cols;
+    k.data = std::move(m.data);
+  }
+  k.description = description_of(text);
+  return k;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool plain_name(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  }) && s.find("..") == std::string::npos;
+}
+
+}  // namespace
+
+std::string filters_dir() {
+  if (const char* env = std::getenv("CONVKIT_FILTERS_DIR"); env && *env) return env;
+#ifdef CONVKIT_BUILD_FILTERS_DIR
+  if (is_dir(CONVKIT_BUILD_FILTERS_DIR)) return CONVKIT_BUILD_FILTERS_DIR;
+#endif
+#ifdef CONVKIT_INSTALL_FILTERS_DIR
+  if (is_dir(CONVKIT_INSTALL_FILTERS_DIR)) return CONVKIT_INSTALL_FILTERS_DIR;
+#endif
+  std::string rel = exe_relative_dir();
+  if (is_dir(rel)) return rel;
+#ifdef CONVKIT_INSTALL_FILTERS_DIR
+  return CONVKIT_INSTALL_FILTERS_DIR;
+#else
+  return rel;
+#endif
+}
+
+std::vector<FilterInfo> list_filters() {
+  std::vector<FilterInfo> out;
+  const std::string dir = filters_dir();
+  std::error_code ec;
+  if (!is_dir(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file() || e.path().extension() != ".txt") continue;
+    const std::string path = e.path().string();
+    const std::string text = read_file_bytes(path, 1 << 24);
+    Kernel k = kernel_from_text(text, path);
+    out.push_back({e.path().stem().string(), k.description, path, k.rows, k.cols});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const FilterInfo& a, const FilterInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+Kernel load_kernel(const std::string& spec) {
+  const std::size_t first = spec.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw UsageError("empty kernel argument");
+  if (spec[first] == '[') {
+    Kernel k = kernel_from_text(spec, "kernel '" + spec + "'");
+    k.name = spec;
+    return k;
+  }
+  std::error_code ec;
+  if (spec == "-" || fs::is_regular_file(spec, ec)) {
+    const std::string bytes = read_file_bytes(spec, std::size_t(1) << 30);
+    const std::string name = spec == "-" ? "<stdin>" : spec;
+    if (bytes.rfind("\x93NUMPY", 0) == 0) {
+      NpyArray a = parse_npy(bytes, name);
+      if (a.shape.size() > 2)
+        throw Error(name + ": a kernel has 1 or 2 dimensions, not " +
+                    std::to_string(a.shape.size()));
+      if (a.shape[0] > (1 << 24) || (a.shape.size() == 2 && a.shape[1] > (1 << 24)))
+        throw Error(name + ": kernel is too large");
+      Kernel k;
+      k.name = spec;
+      k.rows = a.shape.size() == 1 ? 1 : static_cast<int>(a.shape[0]);
+      k.cols = static_cast<int>(a.shape.size() == 1 ? a.shape[0] : a.shape[1]);
+      k.data = std::move(a.data);
+      return k;
+    }
+    return kernel_from_text(bytes, name);
+  }
+  if (fs::is_directory(spec, ec)) throw UsageError("kernel '" + spec + "' is a directory");
+  const std::string dir = filters_dir();
+  if (plain_name(spec)) {
+    const std::string path = dir + "/" + spec + ".txt";
+    if (fs::is_regular_file(path, ec)) {
+      Kernel k = kernel_from_text(read_file_bytes(path, 1 << 24), path);
+      k.name = spec;
+      return k;
+    }
+  }
+  // Nothing fits: suggest close filter names.
+  std::string msg = "unknown kernel '" + spec +
+                    "': not an inline literal like \"[1 2 1]\", not a file, and not a filter in " +
+                    dir;
+  std::vector<std::pair<std::size_t, std::string>> close;
+  if (is_dir(dir)) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().extension() != ".txt") continue;
+      const std::string n = e.path().stem().string();
+      std::size_t d = edit_distance(spec, n);
+      if (d <= std::max<std::size_t>(2, spec.size() / 3) ||
+          (spec.size() >= 3 && n.find(spec) != std::string::npos))
+        close.emplace_back(d, n);
+    }
+  }
+  std::sort(close.begin(), close.end());
+  if (!close.empty()) {
+    msg += "; did you mean ";
+    for (std::size_t k = 0; k < close.size() && k < 3; ++k)
+      msg += (k ? ", '" : "'") + close[k].second + "'";
+    msg += "?";
+  } else {
+    msg += " (run 'convkit filters' for the list)";
+  }
+  throw UsageError(msg);
+}
+
+}  // namespace convkit

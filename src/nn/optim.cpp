@@ -1,0 +1,113 @@
+// Optimizers and learning-rate schedules (nn/optim.hpp).
+#include "convkit/nn/optim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "convkit/error.hpp"
+
+namespace convkit::nn {
+
+Optimizer::Optimizer(const OptimizerConfig& cfg, std::size_t count) : cfg_(cfg), count_(count) {
+  if (cfg.momentum < 0 || cfg.momentum >= 1)
+    throw UsageError("momentum must be at least 0 and below 1");
+  if (cfg.nesterov && cfg.momentum <= 0) throw UsageError("nesterov needs a momentum above 0");
+  if (cfg.weight_decay < 0) throw UsageError("weight decay must not be negative");
+  if (cfg.beta1 < 0 || cfg.beta1 >= 1 || cfg.beta2 < 0 || cfg.beta2 >= 1)
+    throw UsageError("adam betas must be at least 0 and below 1");
+  if (!(cfg.eps > 0)) throw UsageError("adam epsilon must be positive");
+  state_.assign(cfg.kind == OptimizerKind::sgd ? count : 2 * count, 0.0f);
+}
+
+void Optimizer::set_decay_mask(std::vector<unsigned char> mask) {
+  if (mask.size() != count_) throw UsageError("weight-decay mask size does not match the model");
+  mask_ = std::move(mask);
+}
+
+void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
+  if (params.size() != count_ || grads.size() != count_)
+    throw UsageError("optimizer: parameter count does not match");
+  ++t_;
+  const float wd = static_cast<float>(cfg_.weight_decay);
+  const float rate = static_cast<float>(lr);
+  const bool masked = !mask_.empty();
+  auto decay = [&](std::size_t i) { return masked && !mask_[i] ? 0.0f : wd; };
+  switch (cfg_.kind) {
+    case OptimizerKind::sgd: {
+      const float mu = static_cast<float>(cfg_.momentum);
+      float* v = state_.data();
+      for (std::size_t i = 0; i < count_; ++i) {
+        const float g = grads[i] + decay(i) * params[i];
+        v[i] = mu * v[i] + g;
+        const float d = cfg_.nesterov ? g + mu * v[i] : (mu > 0 ? v[i] : g);
+        params[i] -= rate * d;
+      }
+      break;
+    }
+    case OptimizerKind::adam:
+    case OptimizerKind::adamw: {
+      const bool decoupled = cfg_.kind == OptimizerKind::adamw;
+      const float b1 = static_cast<float>(cfg_.beta1), b2 = static_cast<float>(cfg_.beta2);
+      const float c1 = static_cast<float>(1.0 - std::pow(cfg_.beta1, static_cast<double>(t_)));
+      const float c2 = static_cast<float>(1.0 - std::pow(cfg_.beta2, static_cast<double>(t_)));
+      const float eps = static_cast<float>(cfg_.eps);
+      float* m = state_.data();
+      float* v = state_.data() + count_;
+      for (std::size_t i = 0; i < count_; ++i) {
+        float g = grads[i];
+        if (decoupled)
+          params[i] -= rate * decay(i) * params[i];
+        else
+          g += decay(i) * params[i];
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        params[i] -= rate * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+      }
+      break;
+    }
+  }
+}
+
+OptimizerKind parse_optimizer(std::string_view name) {
+  if (name == "sgd") return OptimizerKind::sgd;
+  if (name == "adam") return OptimizerKind::adam;
+  if (name == "adamw") return OptimizerKind::adamw;
+  throw UsageError("unknown optimizer '" + std::string(name) + "' (choose sgd, adam or adamw)");
+}
+
+ScheduleKind parse_schedule(std::string_view name) {
+  if (name == "constant") return ScheduleKind::constant;
+  if (name == "step") return ScheduleKind::step;
+  if (name == "cosine") return ScheduleKind::cosine;
+  throw UsageError("unknown learning-rate schedule '" + std::string(name) +
+                   "' (choose constant, step or cosine)");
+}
+
+double LrSchedule::at(std::int64_t s) const {
+  if (s < 0) s = 0;
+  double scale = 1.0;
+  std::int64_t e = s, span = total;
+  if (warmup > 0) {
+    if (s < warmup) scale = static_cast<double>(s + 1) / static_cast<double>(warmup);
+    e = std::max<std::int64_t>(0, s - warmup);
+    span = std::max<std::int64_t>(1, total - warmup);
+  }
+  double lr = base;
+  switch (kind) {
+    case ScheduleKind::constant:
+      break;
+    case ScheduleKind::step:
+      lr = base * std::pow(gamma, static_cast<double>(e / std::max<std::int64_t>(1, step_size)));
+      break;
+    case ScheduleKind::cosine: {
+      const double f = std::min(
+          1.0, static_cast<double>(e) / static_cast<double>(std::max<std::int64_t>(1, span)));
+      lr = min_lr + (base - min_lr) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * f));
+      break;
+    }
+  }
+  return lr * scale;
+}
+
+}  // namespace convkit::nn

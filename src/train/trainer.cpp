@@ -1,0 +1,413 @@
+// The training loop, evaluation and inference on a saved model.
+#include "convkit/train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "convkit/arch.hpp"
+#include "convkit/error.hpp"
+#include "convkit/nn/model.hpp"
+#include "convkit/nn/optim.hpp"
+
+namespace convkit {
+
+namespace {
+
+using Model = nn::Sequential<float>;
+
+// An independent 64-bit stream seed from (seed, epoch, stream).
+std::uint64_t mix(std::uint64_t seed, std::uint64_t epoch, std::uint64_t stream) {
+  std::uint64_t z = seed * 0x9e3779b97f4a7c15ULL ^ (epoch + 1) * 0xbf58476d1ce4e5b9ULL ^
+                    (stream + 1) * 0x94d049bb133111ebULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::string fmt_double(double v) {
+  char b[40];
+  for (int p = 6; p <= 17; ++p) {
+    std::snprintf(b, sizeof b, "%.*g", p, v);
+    if (std::strtod(b, nullptr) == v) break;
+  }
+  return b;
+}
+
+Model build_model(const std::string& arch, int c, int h, int w, std::uint64_t seed) {
+  nn::BuildOptions opt;
+  opt.seed = seed;
+  return Model(parse_arch(arch), nn::Dims{c, h, w}, opt);
+}
+
+void check_classes(const Model& m, int classes, const std::string& what) {
+  const auto out = m.output_dims().size();
+  if (out != classes)
+    throw UsageError("the network ends with " + std::to_string(out) + " outputs but " + what +
+                     " has " + std::to_string(classes) + " classes; end the SPEC with FC-" +
+                     std::to_string(classes));
+}
+
+std::vector<NamedTensor> export_tensors(const std::vector<nn::TensorInfo>& infos,
+                                        std::span<const float> buf) {
+  std::vector<NamedTensor> out;
+  for (const auto& t : infos) {
+    NamedTensor n;
+    n.name = t.name;
+    n.shape.assign(t.shape.begin(), t.shape.end());
+    n.data.assign(buf.begin() + static_cast<std::ptrdiff_t>(t.offset),
+                  buf.begin() + static_cast<std::ptrdiff_t>(t.offset + t.size));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+// Restore the model's parameters and buffers from the checkpoint, checking
+// that names and shapes match one to one.
+void import_tensors(Model& m, const Checkpoint& c, const std::string& source) {
+  std::size_t used = 0;
+  auto restore = [&](const std::vector<nn::TensorInfo>& infos, std::span<float> buf) {
+    for (const auto& t : infos) {
+      const NamedTensor* n = c.find(t.name);
+      if (!n)
+        throw Error(source + ": checkpoint has no tensor " + t.name + " for its architecture");
+      if (!std::equal(n->shape.begin(), n->shape.end(), t.shape.begin(), t.shape.end()) ||
+          n->data.size() != t.size)
+        throw Error(source + ": tensor " + t.name + " in the checkpoint has the wrong shape");
+      std::copy(n->data.begin(), n->data.end(),
+                buf.begin() + static_cast<std::ptrdiff_t>(t.offset));
+      ++used;
+    }
+  };
+  restore(m.param_tensors(), m.params());
+  restore(m.buffer_tensors(), m.buffers());
+  if (used != c.tensors.size())
+    throw Error(source + ": checkpoint holds " + std::to_string(c.tensors.size()) +
+                " tensors but its architecture has " + std::to_string(used));
+}
+
+nn::LrSchedule make_schedule(const TrainConfig& cfg, std::int64_t per_epoch) {
+  nn::LrSchedule s;
+  s.kind = nn::parse_schedule(cfg.schedule);
+  s.base = cfg.lr;
+  s.gamma = cfg.gamma;
+  s.step_size = std::max<std::int64_t>(1, cfg.step_epochs * per_epoch);
+  s.total = std::max<std::int64_t>(1, cfg.epochs * per_epoch);
+  s.warmup = cfg.warmup_epochs * per_epoch;
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& cfg) {
+  return {{"data", cfg.data},
+          {"batch", std::to_string(cfg.batch)},
+          {"lr", fmt_double(cfg.lr)},
+          {"optimizer", cfg.optimizer},
+          {"momentum", fmt_double(cfg.momentum)},
+          {"weight_decay", fmt_double(cfg.weight_decay)},
+          {"schedule", cfg.schedule},
+          {"gamma", fmt_double(cfg.gamma)},
+          {"step_epochs", std::to_string(cfg.step_epochs)},
+          {"warmup_epochs", std::to_string(cfg.warmup_epochs)},
+          {"seed", std::to_string(cfg.seed)},
+          {"val_split", fmt_double(cfg.val_split)},
+          {"crop_pad", std::to_string(cfg.augment.crop_pad)},
+          {"hflip", cfg.augment.hflip ? "1" : "0"},
+          {"epochs", std::to_string(cfg.epochs)}};
+}
+
+int argmax(const float* v, int k) {
+  return static_cast<int>(std::max_element(v, v + k) - v);
+}
+
+// Mean loss and accuracy of the model in eval mode over a whole set.
+std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalization& norm, int batch,
+                                   std::vector<std::vector<std::int64_t>>* confusion) {
+  const int k = static_cast<int>(m.output_dims().size());
+  std::vector<float> x(static_cast<std::size_t>(batch) * d.image_size());
+  std::vector<std::int32_t> y(static_cast<std::size_t>(batch));
+  std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
+  double loss = 0;
+  std::size_t correct = 0;
+  for (std::size_t start = 0; start < d.size(); start += static_cast<std::size_t>(batch)) {
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(batch), d.size() - start);
+    for (std::size_t i = 0; i < n; ++i) idx[i] = start + i;
+    make_batch(d, idx.data(), n, norm, {}, nullptr, x.data(), y.data());
+    const float* out = m.forward(x.data(), static_cast<int>(n), nn::Mode::eval);
+    loss += m.loss(y.data()) * static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const int p = argmax(out + i * k, k);
+      correct += p == y[i];
+      if (confusion) ++(*confusion)[y[i]][p];
+    }
+  }
+  if (d.size() == 0) return {0.0, 0.0};
+  return {loss / static_cast<double>(d.size()),
+          static_cast<double>(correct) / static_cast<double>(d.size())};
+}
+
+double to_double(const std::string& s, const std::string& key) {
+  try {
+    std::size_t pos = 0;
+    const double v = std::stod(s, &pos);
+    if (pos == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error("checkpoint setting " + key + " has a bad value '" + s + "'");
+}
+
+}  // namespace
+
+TrainConfig config_from_checkpoint(const Checkpoint& c) {
+  TrainConfig cfg;
+  cfg.arch = c.arch;
+  cfg.data = c.setting("data");
+  cfg.batch = static_cast<int>(to_double(c.setting("batch", "64"), "batch"));
+  cfg.lr = to_double(c.setting("lr", "0.001"), "lr");
+  cfg.optimizer = c.setting("optimizer", c.optimizer);
+  cfg.momentum = to_double(c.setting("momentum", "0.9"), "momentum");
+  cfg.weight_decay = to_double(c.setting("weight_decay", "0"), "weight_decay");
+  cfg.schedule = c.setting("schedule", "constant");
+  cfg.gamma = to_double(c.setting("gamma", "0.1"), "gamma");
+  cfg.step_epochs = static_cast<int>(to_double(c.setting("step_epochs", "10"), "step_epochs"));
+  cfg.warmup_epochs = static_cast<int>(to_double(c.setting("warmup_epochs", "0"), "warmup_epochs"));
+  cfg.seed = static_cast<std::uint64_t>(std::stoull(c.setting("seed", "1")));
+  cfg.val_split = to_double(c.setting("val_split", "0.1"), "val_split");
+  cfg.augment.crop_pad = static_cast<int>(to_double(c.setting("crop_pad", "0"), "crop_pad"));
+  cfg.augment.hflip = c.setting("hflip", "0") == "1";
+  cfg.epochs = static_cast<int>(to_double(c.setting("epochs", "1"), "epochs"));
+  if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
+  return cfg;
+}
+
+Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const Checkpoint* resume,
+                       const std::string& checkpoint_path, const std::string& log_path,
+                       const TrainHooks& hooks) {
+  if (cfg.epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (cfg.batch < 1) throw UsageError("--batch must be at least 1");
+  if (!(cfg.lr > 0) || !std::isfinite(cfg.lr)) throw UsageError("--lr must be positive");
+  const Dataset& all = source.train;
+  if (all.size() < 2) throw Error(source.name + ": the training part holds fewer than 2 images");
+  Split split = split_validation(all, cfg.val_split, cfg.seed);
+  const Dataset& tr = split.train;
+  const Dataset& val = split.val;
+  if (tr.size() < 2) throw UsageError("--val-split leaves fewer than 2 training images");
+
+  Model model = build_model(cfg.arch, all.channels, all.height, all.width, cfg.seed);
+  check_classes(model, all.num_classes(), source.name);
+
+  nn::OptimizerConfig ocfg;
+  ocfg.kind = nn::parse_optimizer(cfg.optimizer);
+  ocfg.momentum = ocfg.kind == nn::OptimizerKind::sgd ? cfg.momentum : 0.0;
+  ocfg.weight_decay = cfg.weight_decay;
+  nn::Optimizer opt(ocfg, model.params().size());
+  opt.set_decay_mask(model.decay_mask());
+
+  const int B = cfg.batch;
+  const std::size_t rem = tr.size() % static_cast<std::size_t>(B);
+  // A last batch of one image would make batchnorm's variance meaningless: drop it.
+  const std::size_t usable = rem == 1 ? tr.size() - 1 : tr.size();
+  const std::int64_t per_epoch = static_cast<std::int64_t>((usable + B - 1) / B);
+  const nn::LrSchedule sched = make_schedule(cfg, per_epoch);
+
+  Checkpoint ck;
+  ck.arch = cfg.arch;
+  ck.in_channels = all.channels;
+  ck.in_height = all.height;
+  ck.in_width = all.width;
+  ck.class_names = all.class_names;
+  ck.optimizer = cfg.optimizer;
+  ck.settings = settings_of(cfg);
+  Normalization norm;
+  if (resume) {
+    if (resume->in_channels != all.channels || resume->in_height != all.height ||
+        resume->in_width != all.width)
+      throw Error("checkpoint was trained on " + std::to_string(resume->in_width) + "x" +
+                  std::to_string(resume->in_height) + "x" + std::to_string(resume->in_channels) +
+                  " images but " + source.name + " has " + std::to_string(all.width) + "x" +
+                  std::to_string(all.height) + "x" + std::to_string(all.channels));
+    if (resume->optimizer != cfg.optimizer)
+      throw Error("checkpoint optimizer " + resume->optimizer + " differs from " + cfg.optimizer);
+    import_tensors(model, *resume, "checkpoint");
+    const NamedTensor* st = nullptr;
+    for (const auto& t : resume->optimizer_tensors)
+      if (t.name == "optimizer.state") st = &t;
+    if (!st || st->data.size() != opt.state().size())
+      throw Error("checkpoint optimizer state does not fit the model");
+    std::copy(st->data.begin(), st->data.end(), opt.state().begin());
+    for (const auto& [k, v] : resume->optimizer_scalars)
+      if (k == "steps") opt.set_steps(static_cast<std::int64_t>(v));
+    ck.epoch = resume->epoch;
+    ck.history = resume->history;
+    norm.mean = resume->norm_mean;
+    norm.stddev = resume->norm_std;
+    if (norm.mean.size() != static_cast<std::size_t>(all.channels) ||
+        norm.stddev.size() != norm.mean.size())
+      throw Error("checkpoint normalization does not match the data's channels");
+  } else {
+    norm = compute_normalization(tr);
+  }
+  ck.norm_mean = norm.mean;
+  ck.norm_std = norm.stddev;
+
+  auto snapshot = [&] {
+    ck.tensors = export_tensors(model.param_tensors(), model.params());
+    auto bufs = export_tensors(model.buffer_tensors(), model.buffers());
+    ck.tensors.insert(ck.tensors.end(), bufs.begin(), bufs.end());
+    const auto st = opt.state();
+    ck.optimizer_tensors = {{"optimizer.state",
+                             {static_cast<std::int64_t>(st.size())},
+                             std::vector<float>(st.begin(), st.end())}};
+    ck.optimizer_scalars = {{"steps", static_cast<double>(opt.steps())}};
+    ck.rng_state = DataRng(mix(cfg.seed, static_cast<std::uint64_t>(ck.epoch), 0)).state();
+  };
+  if (ck.epoch >= cfg.epochs) {
+    snapshot();
+    return ck;
+  }
+
+  std::vector<float> x(static_cast<std::size_t>(B) * tr.image_size());
+  std::vector<std::int32_t> y(static_cast<std::size_t>(B));
+  std::vector<std::size_t> order(tr.size());
+  const int k = static_cast<int>(model.output_dims().size());
+  using clock = std::chrono::steady_clock;
+
+  for (int e = ck.epoch + 1; e <= cfg.epochs; ++e) {
+    const auto t0 = clock::now();
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    DataRng shuffle_rng(mix(cfg.seed, static_cast<std::uint64_t>(e), 1));
+    shuffle(order, shuffle_rng);
+    DataRng aug_rng(mix(cfg.seed, static_cast<std::uint64_t>(e), 2));
+    model.reseed_dropout(mix(cfg.seed, static_cast<std::uint64_t>(e), 3));
+    if (hooks.progress)
+      hooks.progress->begin_epoch(e, cfg.epochs, static_cast<std::size_t>(per_epoch));
+    double loss_sum = 0, lr = cfg.lr;
+    std::size_t seen = 0, correct = 0;
+    for (std::int64_t b = 0; b < per_epoch; ++b) {
+      const std::size_t start = static_cast<std::size_t>(b) * B;
+      const std::size_t n = std::min<std::size_t>(B, usable - start);
+      make_batch(tr, order.data() + start, n, norm, cfg.augment, &aug_rng, x.data(), y.data());
+      model.zero_grad();
+      const float* out = model.forward(x.data(), static_cast<int>(n), nn::Mode::train);
+      for (std::size_t i = 0; i < n; ++i) correct += argmax(out + i * k, k) == y[i];
+      const double loss = model.loss(y.data());
+      if (!std::isfinite(loss))
+        throw Error("training diverged in epoch " + std::to_string(e) + " (loss is " +
+                    std::to_string(loss) + "); try a smaller --lr");
+      model.backward();
+      lr = sched.at((e - 1) * per_epoch + b);
+      opt.step(model.params(), model.grads(), lr);
+      loss_sum += loss * static_cast<double>(n);
+      seen += n;
+      if (hooks.progress)
+        hooks.progress->update(static_cast<std::size_t>(b + 1), loss_sum / seen,
+                               static_cast<double>(correct) / seen, seen);
+      if (hooks.stop && hooks.stop->load()) {
+        if (hooks.progress) hooks.progress->clear();
+        throw TrainInterrupted{e, ck.epoch};
+      }
+    }
+    const double train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    if (hooks.progress) hooks.progress->clear();
+    EpochMetrics m;
+    m.epoch = e;
+    m.train_loss = loss_sum / static_cast<double>(seen);
+    m.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
+    if (val.size() > 0) {
+      auto [vl, va] = evaluate(model, val, norm, std::max(B, 256), nullptr);
+      m.val_loss = vl;
+      m.val_acc = va;
+    } else {
+      m.val_loss = std::numeric_limits<double>::quiet_NaN();
+      m.val_acc = std::numeric_limits<double>::quiet_NaN();
+    }
+    m.lr = lr;
+    m.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    m.images_per_second = train_seconds > 0 ? static_cast<double>(seen) / train_seconds : 0.0;
+    ck.epoch = e;
+    ck.history.push_back(m);
+    snapshot();
+    if (!checkpoint_path.empty()) save_checkpoint(checkpoint_path, ck);
+    if (!log_path.empty()) write_metrics_log(log_path, ck.history);
+    if (hooks.on_epoch) hooks.on_epoch(m);
+  }
+  return ck;
+}
+
+EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
+  if (data.channels != c.in_channels || data.height != c.in_height || data.width != c.in_width)
+    throw Error("the model takes " + std::to_string(c.in_width) + "x" +
+                std::to_string(c.in_height) + "x" + std::to_string(c.in_channels) +
+                " images but the data has " + std::to_string(data.width) + "x" +
+                std::to_string(data.height) + "x" + std::to_string(data.channels));
+  Model m = build_model(c.arch, c.in_channels, c.in_height, c.in_width, 0);
+  import_tensors(m, c, "checkpoint");
+  const int k = static_cast<int>(m.output_dims().size());
+  if (data.num_classes() > k)
+    throw Error("the data has " + std::to_string(data.num_classes()) +
+                " classes but the model only " + std::to_string(k));
+  EvalResult r;
+  r.count = data.size();
+  r.class_names =
+      c.class_names.size() == static_cast<std::size_t>(k) ? c.class_names : data.class_names;
+  while (r.class_names.size() < static_cast<std::size_t>(k))
+    r.class_names.push_back(std::to_string(r.class_names.size()));
+  r.confusion.assign(k, std::vector<std::int64_t>(k, 0));
+  Normalization norm{c.norm_mean, c.norm_std};
+  auto [l, a] = evaluate(m, data, norm, batch, &r.confusion);
+  r.loss = l;
+  r.accuracy = a;
+  return r;
+}
+
+struct LoadedModel::Impl {
+  Checkpoint ck;
+  Model model;
+  Impl(const Checkpoint& c)
+      : ck(c), model(build_model(c.arch, c.in_channels, c.in_height, c.in_width, 0)) {
+    import_tensors(model, ck, "checkpoint");
+    if (ck.norm_mean.size() != static_cast<std::size_t>(ck.in_channels) ||
+        ck.norm_std.size() != ck.norm_mean.size())
+      throw Error("checkpoint normalization does not match its input channels");
+    softmax_last = parse_arch(ck.arch).layers.back().kind == LayerKind::softmax;
+  }
+  bool softmax_last = false;
+};
+
+LoadedModel::LoadedModel(const Checkpoint& c) : impl_(std::make_unique<Impl>(c)) {}
+LoadedModel::~LoadedModel() = default;
+
+int LoadedModel::classes() const {
+  return static_cast<int>(impl_->model.output_dims().size());
+}
+
+std::vector<double> LoadedModel::probabilities(const float* images, int n) {
+  const auto& c = impl_->ck;
+  const std::size_t sz = static_cast<std::size_t>(c.in_channels) * c.in_height * c.in_width;
+  const std::size_t hw = static_cast<std::size_t>(c.in_height) * c.in_width;
+  std::vector<float> x(images, images + sz * n);
+  for (int i = 0; i < n; ++i)
+    for (int ch = 0; ch < c.in_channels; ++ch)
+      for (std::size_t p = 0; p < hw; ++p) {
+        float& v = x[i * sz + ch * hw + p];
+        v = (v - c.norm_mean[ch]) / c.norm_std[ch];
+      }
+  const float* out = impl_->model.forward(x.data(), n, nn::Mode::eval);
+  const int k = classes();
+  const bool softmax_last = impl_->softmax_last;
+  std::vector<double> p(static_cast<std::size_t>(n) * k);
+  for (int i = 0; i < n; ++i) {
+    const float* z = out + static_cast<std::size_t>(i) * k;
+    if (softmax_last) {
+      for (int j = 0; j < k; ++j) p[i * k + j] = z[j];
+      continue;
+    }
+    const double mx = *std::max_element(z, z + k);
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += p[i * k + j] = std::exp(double(z[j]) - mx);
+    for (int j = 0; j < k; ++j) p[i * k + j] /= s;
+  }
+  return p;
+}
+
+}  // namespace convkit

@@ -1,0 +1,294 @@
+// [cli] train, eval and predict through the real binary, on the built-in
+// synthetic set and small generated files: accuracy, reproducibility,
+// resume, interruption by SIGINT and SIGKILL, and refusals.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "convkit/train/checkpoint.hpp"
+#include "support/run.hpp"
+
+using convkit::Checkpoint;
+using convkit::load_checkpoint;
+using convkit::test::read_file;
+using convkit::test::run_convkit;
+using convkit::test::temp_dir;
+using convkit::test::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSeedNet = "CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3";
+
+std::vector<std::string> edges_args(const std::string& out, int epochs,
+                                    const std::string& net = kSeedNet) {
+  return {"train", "--data",   "synthetic-edges",      "--arch", net, "--lr",
+          "0.01",  "--epochs", std::to_string(epochs), "-o",     out, "--threads",
+          "2",     "--quiet"};
+}
+
+// Weights, optimizer state and every non-timing metric must agree exactly.
+void check_same_run(const Checkpoint& a, const Checkpoint& b) {
+  REQUIRE(a.epoch == b.epoch);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    CAPTURE(a.tensors[i].name);
+    CHECK(a.tensors[i].data == b.tensors[i].data);
+  }
+  REQUIRE(a.optimizer_tensors.size() == b.optimizer_tensors.size());
+  for (std::size_t i = 0; i < a.optimizer_tensors.size(); ++i)
+    CHECK(a.optimizer_tensors[i].data == b.optimizer_tensors[i].data);
+  CHECK(a.optimizer_scalars == b.optimizer_scalars);
+  REQUIRE(a.history.size() == b.history.size());
+  for (std::size_t i = 0; i < a.history.size(); ++i) {
+    CHECK(a.history[i].train_loss == b.history[i].train_loss);
+    CHECK(a.history[i].train_acc == b.history[i].train_acc);
+    CHECK(a.history[i].val_loss == b.history[i].val_loss);
+    CHECK(a.history[i].val_acc == b.history[i].val_acc);
+    CHECK(a.history[i].lr == b.history[i].lr);
+  }
+}
+
+std::string pgm(const std::function<int(int, int)>& px) {
+  std::string s = "P5\n8 8\n255\n";
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) s += char(px(y, x));
+  return s;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& err_path) {
+  std::vector<std::string> argv_s = {CONVKIT_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDWR);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Wait until the run has written a checkpoint holding at least `epochs` epochs.
+bool wait_for_checkpoint(const std::string& path, int epochs, pid_t pid) {
+  for (int i = 0; i < 3000; ++i) {
+    if (fs::exists(path)) {
+      try {
+        if (load_checkpoint(path).epoch >= epochs) return true;
+      } catch (...) {
+      }
+    }
+    int st;
+    if (waitpid(pid, &st, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("[cli] train: the seed's 3(f) network learns synthetic-edges perfectly") {
+  const std::string dir = temp_dir();
+  auto args = edges_args(dir + "/e.ckpt", 12);
+  args.insert(args.end(), {"--log", dir + "/e.csv"});
+  auto r = run_convkit(args);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("epoch 12/12") != std::string::npos);
+  CHECK(r.out.find("saved " + dir + "/e.ckpt (epoch 12)") != std::string::npos);
+  const Checkpoint c = load_checkpoint(dir + "/e.ckpt");
+  CHECK(c.history.back().val_acc == 1.0);
+  CHECK(c.history.back().train_acc == 1.0);
+  CHECK(c.class_names == std::vector<std::string>{"horizontal", "vertical", "none"});
+  const std::string csv = read_file(dir + "/e.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
+
+  // eval on the separate test part: also perfect, every class.
+  auto e = run_convkit({"eval", "-m", dir + "/e.ckpt", "--json"});
+  REQUIRE(e.status == 0);
+  CHECK(e.out.find("\"accuracy\": 1,") != std::string::npos);
+  CHECK(e.out.find("[100, 0, 0]") != std::string::npos);
+  CHECK(e.out.find("[0, 0, 100]") != std::string::npos);
+
+  // predict: the seed's x1 (a horizontal line), x3 (a vertical line), a blank image.
+  write_file(dir + "/h.pgm", pgm([](int y, int) { return y == 2 ? 255 : 0; }));
+  write_file(dir + "/v.pgm", pgm([](int, int x) { return x == 6 ? 255 : 0; }));
+  write_file(dir + "/n.pgm", pgm([](int, int) { return 0; }));
+  auto p = run_convkit({"predict", "-m", dir + "/e.ckpt", "-k", "1", dir + "/h.pgm", dir + "/v.pgm",
+                        dir + "/n.pgm"});
+  REQUIRE(p.status == 0);
+  CHECK(p.out.find("h.pgm: horizontal") != std::string::npos);
+  CHECK(p.out.find("v.pgm: vertical") != std::string::npos);
+  CHECK(p.out.find("n.pgm: none") != std::string::npos);
+  // One bad image does not stop the others; the status says some failed.
+  auto q = run_convkit({"predict", "-m", dir + "/e.ckpt", dir + "/missing.pgm", dir + "/h.pgm"});
+  CHECK(q.status == 1);
+  CHECK(q.out.find("h.pgm: horizontal") != std::string::npos);
+  CHECK(q.err.find("missing.pgm") != std::string::npos);
+}
+
+TEST_CASE("[cli] train: the same seed and threads give bit-identical weights and metrics") {
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit(edges_args(dir + "/a.ckpt", 3)).status == 0);
+  REQUIRE(run_convkit(edges_args(dir + "/b.ckpt", 3)).status == 0);
+  check_same_run(load_checkpoint(dir + "/a.ckpt"), load_checkpoint(dir + "/b.ckpt"));
+  auto other = edges_args(dir + "/c.ckpt", 3);
+  other.insert(other.end(), {"--seed", "2"});
+  REQUIRE(run_convkit(other).status == 0);
+  CHECK(load_checkpoint(dir + "/c.ckpt").tensors[0].data !=
+        load_checkpoint(dir + "/a.ckpt").tensors[0].data);
+}
+
+TEST_CASE("[cli] train --resume continues exactly like an uninterrupted run") {
+  const std::string dir = temp_dir();
+  // Dropout and augmentation draw random numbers every epoch: the hard case.
+  const std::string net = "CONV3-4/circular ReLU DROPOUT0.25 CONV3-4 ReLU GAP FC-3";
+  // A step schedule does not depend on the planned number of epochs (a
+  // cosine one does), so a 2-epoch run continued to 5 must equal a 5-epoch run.
+  const std::vector<std::string> extra = {"--augment",      "crop:1,flip", "--optimizer", "adamw",
+                                          "--weight-decay", "0.01",        "--schedule",  "step",
+                                          "--step-epochs",  "2",           "--gamma",     "0.5"};
+  auto full = edges_args(dir + "/full.ckpt", 5, net);
+  full.insert(full.end(), extra.begin(), extra.end());
+  REQUIRE(run_convkit(full).status == 0);
+  auto part = edges_args(dir + "/part.ckpt", 2, net);
+  part.insert(part.end(), extra.begin(), extra.end());
+  REQUIRE(run_convkit(part).status == 0);
+  REQUIRE(load_checkpoint(dir + "/part.ckpt").epoch == 2);
+  auto r = run_convkit({"train", "--resume", dir + "/part.ckpt", "--epochs", "5", "--quiet"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("resuming after epoch 2") != std::string::npos);
+  check_same_run(load_checkpoint(dir + "/full.ckpt"), load_checkpoint(dir + "/part.ckpt"));
+  // Settings that would change the run are refused on --resume.
+  auto bad = run_convkit({"train", "--resume", dir + "/part.ckpt", "--epochs", "6", "--lr", "1"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("--lr cannot change on --resume") != std::string::npos);
+}
+
+TEST_CASE("[cli] train: SIGINT stops cleanly, SIGKILL leaves a valid checkpoint, resume matches") {
+  const std::string dir = temp_dir();
+  const std::string net = "CONV3-24/circular ReLU CONV3-24/circular ReLU GAP FC-3";
+  SUBCASE("SIGINT") {
+    const pid_t pid = spawn(edges_args(dir + "/s.ckpt", 100000, net), dir + "/err.txt");
+    REQUIRE(wait_for_checkpoint(dir + "/s.ckpt", 1, pid));
+    kill(pid, SIGINT);
+    int st = 0;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    REQUIRE(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 1);
+    const std::string err = read_file(dir + "/err.txt");
+    CHECK(err.find("convkit: error: interrupted during epoch") == 0);
+    CHECK(err.find("--resume " + dir + "/s.ckpt") != std::string::npos);
+    const Checkpoint c = load_checkpoint(dir + "/s.ckpt");
+    CHECK(c.epoch >= 1);
+    CHECK(c.history.size() == static_cast<std::size_t>(c.epoch));
+    // No temporary files are left behind.
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(dir)) files += e.path().filename() != "err.txt";
+    CHECK(files == 1);
+  }
+  SUBCASE("SIGKILL, then resume to the same result as a run never killed") {
+    const pid_t pid = spawn(edges_args(dir + "/k.ckpt", 100000, net), dir + "/err.txt");
+    REQUIRE(wait_for_checkpoint(dir + "/k.ckpt", 1, pid));
+    std::this_thread::sleep_for(std::chrono::milliseconds(37));
+    kill(pid, SIGKILL);
+    int st = 0;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFSIGNALED(st));
+    const int saved = load_checkpoint(dir + "/k.ckpt").epoch;
+    REQUIRE(saved >= 1);
+    const int total = saved + 1;
+    // The killed run was started with --epochs 100000; the settings stored
+    // say so, and --epochs gives the new total.
+    auto r = run_convkit(
+        {"train", "--resume", dir + "/k.ckpt", "--epochs", std::to_string(total), "--quiet"});
+    REQUIRE(r.status == 0);
+    // The reference: a run of `total` epochs never interrupted (the constant
+    // learning rate does not depend on the planned number of epochs).
+    REQUIRE(run_convkit({"train", "--data", "synthetic-edges", "--arch", net, "--lr", "0.01",
+                         "--epochs", std::to_string(total), "-o", dir + "/ref.ckpt", "--threads",
+                         "2", "--quiet"})
+                .status == 0);
+    check_same_run(load_checkpoint(dir + "/k.ckpt"), load_checkpoint(dir + "/ref.ckpt"));
+  }
+}
+
+TEST_CASE("[cli] train, eval and predict refuse bad input with one line") {
+  const std::string dir = temp_dir();
+  auto one_line = [](const convkit::test::RunResult& r) {
+    return r.err.rfind("convkit: error: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
+  };
+  SUBCASE("no network") {
+    auto r = run_convkit({"train", "--data", "synthetic-edges"});
+    CHECK(r.status == 2);
+    CHECK(one_line(r));
+  }
+  SUBCASE("a malformed SPEC") {
+    auto r = run_convkit({"train", "--data", "synthetic-edges", "--arch", "CONV2-3 FOO FC-3"});
+    CHECK(r.status == 2);
+  }
+  SUBCASE("the wrong number of outputs") {
+    auto r = run_convkit({"train", "--data", "synthetic-edges", "--arch", "CONV2-3 ReLU GAP FC-5",
+                          "-o", dir + "/x"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("end the SPEC with FC-3") != std::string::npos);
+    CHECK(!fs::exists(dir + "/x"));
+  }
+  SUBCASE("an unknown data set") {
+    auto r = run_convkit({"train", "--data", dir + "/nothing", "--arch", kSeedNet});
+    CHECK(r.status == 2);
+    CHECK(one_line(r));
+  }
+  SUBCASE("corrupt, truncated and foreign checkpoints") {
+    REQUIRE(run_convkit(edges_args(dir + "/m.ckpt", 1)).status == 0);
+    std::string b = read_file(dir + "/m.ckpt");
+    write_file(dir + "/trunc.ckpt", b.substr(0, b.size() / 2));
+    b[b.size() / 2] = char(b[b.size() / 2] ^ 1);
+    write_file(dir + "/flip.ckpt", b);
+    write_file(dir + "/foreign.ckpt", pgm([](int, int) { return 0; }));
+    for (const auto& [file, needle] :
+         std::vector<std::pair<std::string, std::string>>{{"trunc.ckpt", "truncated"},
+                                                          {"flip.ckpt", "checksum"},
+                                                          {"foreign.ckpt", "not a convkit"}}) {
+      CAPTURE(file);
+      for (const char* cmd : {"eval", "resume", "predict"}) {
+        CAPTURE(cmd);
+        auto r = std::string(cmd) == "eval" ? run_convkit({"eval", "-m", dir + "/" + file})
+                 : std::string(cmd) == "resume"
+                     ? run_convkit({"train", "--resume", dir + "/" + file, "--epochs", "3"})
+                     : run_convkit({"predict", "-m", dir + "/" + file, dir + "/foreign.ckpt"});
+        CHECK(r.status == 1);
+        CHECK(one_line(r));
+        CHECK(r.err.find(file) != std::string::npos);
+        CHECK(r.err.find(needle) != std::string::npos);
+      }
+    }
+  }
+  SUBCASE("a model used on data of another shape") {
+    REQUIRE(run_convkit(edges_args(dir + "/m.ckpt", 1)).status == 0);
+    fs::create_directories(dir + "/imgs/a");
+    write_file(dir + "/imgs/a/1.pgm", "P5\n3 1\n255\nabc");
+    auto r = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/imgs"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("8x8x1") != std::string::npos);
+    auto p = run_convkit({"predict", "-m", dir + "/m.ckpt", dir + "/imgs/a/1.pgm"});
+    CHECK(p.status == 1);
+    CHECK(p.err.find("takes 8x8") != std::string::npos);
+  }
+}

@@ -1,0 +1,183 @@
+// The engine's multi-channel schedule against the single-plane definition
+// (conv2d_reference) summed over input channels; pooling against brute force.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "convkit/engine.hpp"
+#include "convkit/engine_nn.hpp"
+#include "convkit/nn/random.hpp"
+#include "convkit/parallel.hpp"
+
+using namespace convkit;
+
+namespace {
+
+std::vector<double> randv(std::size_t n, Rng& rng) {
+  std::vector<double> v(n);
+  for (double& x : v) x = rng.uniform(-1, 1);
+  return v;
+}
+
+// y[n,f] = b[f] + sum_c conv2d_reference(x[n,c], w[f,c]).
+std::vector<double> reference_multichannel(const ConvBatchShape& s, const std::vector<double>& x,
+                                           const std::vector<double>& w,
+                                           const std::vector<double>& b) {
+  const ConvGeometry& g = s.g;
+  const std::size_t plane = static_cast<std::size_t>(g.in_h) * g.in_w;
+  const std::size_t oplane = static_cast<std::size_t>(g.out_h) * g.out_w;
+  const std::size_t kk = static_cast<std::size_t>(g.k_h) * g.k_w;
+  std::vector<double> y(static_cast<std::size_t>(s.batch) * s.filters * oplane, 0.0);
+  std::vector<double> part(oplane);
+  for (int n = 0; n < s.batch; ++n)
+    for (int f = 0; f < s.filters; ++f) {
+      double* yo = y.data() + (static_cast<std::size_t>(n) * s.filters + f) * oplane;
+      for (std::size_t k = 0; k < oplane; ++k) yo[k] = b[f];
+      for (int c = 0; c < s.channels; ++c) {
+        View<const double> in{x.data() + (static_cast<std::size_t>(n) * s.channels + c) * plane,
+                              g.in_h, g.in_w, g.in_w};
+        View<const double> ker{w.data() + (static_cast<std::size_t>(f) * s.channels + c) * kk,
+                               g.k_h, g.k_w, g.k_w};
+        conv2d_reference<double>(in, ker, g, make_view(part.data(), g.out_h, g.out_w));
+        for (std::size_t k = 0; k < oplane; ++k) yo[k] += part[k];
+      }
+    }
+  return y;
+}
+
+struct Case {
+  int h, w, k, stride, pad;
+  Border border;
+  bool correlate;
+};
+
+}  // namespace
+
+TEST_CASE("[engine] multi-channel convolution equals the reference summed over channels") {
+  Rng rng(11);
+  const Case cases[] = {
+      {7, 6, 3, 1, 1, Border::zero, true},     {7, 6, 3, 2, 1, Border::zero, true},
+      {8, 8, 2, 1, 1, Border::circular, true}, {5, 9, 3, 1, 2, Border::circular, false},
+      {6, 7, 4, 3, 2, Border::reflect, true},  {6, 6, 3, 1, 1, Border::replicate, false},
+      {5, 5, 5, 1, 0, Border::zero, true},     {9, 4, 1, 2, 0, Border::symmetric, true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.h);
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    CAPTURE(to_string(c.border));
+    ConvSpec spec;
+    spec.correlate = c.correlate;
+    spec.stride_y = spec.stride_x = c.stride;
+    spec.pad = {c.pad, c.pad, c.pad, c.pad};
+    spec.border = c.border;
+    ConvBatchShape s{3, 2, 4, plan(spec, c.h, c.w, c.k, c.k)};
+    const auto x = randv(static_cast<std::size_t>(s.batch) * s.channels * c.h * c.w, rng);
+    const auto w = randv(static_cast<std::size_t>(s.filters) * s.col_rows(), rng);
+    const auto b = randv(static_cast<std::size_t>(s.filters), rng);
+    const auto want = reference_multichannel(s, x, w, b);
+    std::vector<double> got(want.size(), 99.0);
+    conv_multichannel_forward<double>(s, x.data(), w.data(), b.data(), got.data());
+    for (std::size_t i = 0; i < want.size(); ++i)
+      REQUIRE(got[i] == doctest::Approx(want[i]).epsilon(1e-12));
+
+    // float too, within float rounding
+    std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), bf(b.begin(), b.end());
+    std::vector<float> yf(want.size());
+    conv_multichannel_forward<float>(s, xf.data(), wf.data(), bf.data(), yf.data());
+    for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(std::abs(yf[i] - want[i]) < 1e-5);
+  }
+}
+
+TEST_CASE("[engine] col2im is the adjoint of im2col, for every border") {
+  Rng rng(5);
+  for (Border b :
+       {Border::zero, Border::circular, Border::reflect, Border::symmetric, Border::replicate}) {
+    CAPTURE(to_string(b));
+    ConvSpec spec;
+    spec.correlate = true;
+    spec.stride_y = 2;
+    spec.stride_x = 1;
+    spec.pad = {2, 1, 1, 2};
+    spec.border = b;
+    const ConvGeometry g = plan(spec, 6, 5, 3, 3);
+    const int C = 2;
+    ConvBatchShape s{1, C, 1, g};
+    const auto x = randv(static_cast<std::size_t>(C) * 30, rng);
+    const auto c = randv(static_cast<std::size_t>(s.col_rows() * s.col_cols()), rng);
+    std::vector<double> col(c.size());
+    im2col<double>(x.data(), C, g, col.data());
+    std::vector<double> back(x.size(), 0.0);
+    col2im_add<double>(c.data(), C, g, back.data());
+    double lhs = 0, rhs = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) lhs += col[i] * c[i];
+    for (std::size_t i = 0; i < x.size(); ++i) rhs += x[i] * back[i];
+    CHECK(lhs == doctest::Approx(rhs).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("[engine] multi-channel backward does not depend on the thread count") {
+  Rng rng(3);
+  ConvSpec spec;
+  spec.correlate = true;
+  spec.pad = {1, 1, 1, 1};
+  ConvBatchShape s{19, 3, 5, plan(spec, 9, 9, 3, 3)};
+  std::vector<float> x(static_cast<std::size_t>(s.batch) * 3 * 81), w(5 * 27),
+      dy(static_cast<std::size_t>(s.batch) * 5 * 81);
+  for (float& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+  for (float& v : w) v = static_cast<float>(rng.uniform(-1, 1));
+  for (float& v : dy) v = static_cast<float>(rng.uniform(-1, 1));
+  auto run = [&](int threads) {
+    set_thread_count(threads);
+    std::vector<float> dw(w.size(), 0.0f), db(5, 0.0f), dx(x.size(), 0.0f);
+    conv_multichannel_backward<float>(s, x.data(), w.data(), dy.data(), dw.data(), db.data(),
+                                      dx.data());
+    dw.insert(dw.end(), db.begin(), db.end());
+    dw.insert(dw.end(), dx.begin(), dx.end());
+    return dw;
+  };
+  const auto one = run(1);
+  const auto two = run(2);
+  const auto three = run(3);
+  set_thread_count(0);
+  CHECK(one == two);
+  CHECK(one == three);
+}
+
+TEST_CASE("[engine] pooling windows: max and average against brute force") {
+  Rng rng(8);
+  for (int pad : {0, 1}) {
+    ConvSpec spec;
+    spec.correlate = true;
+    spec.stride_y = spec.stride_x = 2;
+    spec.pad = {pad, pad, pad, pad};
+    const ConvGeometry g = plan(spec, 7, 6, 3, 3);
+    const int planes = 3;
+    const auto x = randv(static_cast<std::size_t>(planes) * 42, rng);
+    std::vector<double> ymax(static_cast<std::size_t>(planes) * g.out_h * g.out_w),
+        yavg(ymax.size());
+    std::vector<std::int32_t> arg(ymax.size());
+    maxpool_forward<double>(planes, g, x.data(), ymax.data(), arg.data());
+    avgpool_forward<double>(planes, g, x.data(), yavg.data());
+    for (int p = 0; p < planes; ++p)
+      for (int m = 0; m < g.out_h; ++m)
+        for (int n = 0; n < g.out_w; ++n) {
+          double best = -1e300, sum = 0;
+          int count = 0;
+          for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) {
+              const int r = m * 2 + i - pad, c = n * 2 + j - pad;
+              if (r < 0 || r >= 7 || c < 0 || c >= 6) continue;
+              const double v = x[static_cast<std::size_t>(p) * 42 + r * 6 + c];
+              best = std::max(best, v);
+              sum += v;
+              ++count;
+            }
+          const std::size_t o = (static_cast<std::size_t>(p) * g.out_h + m) * g.out_w + n;
+          CHECK(ymax[o] == best);
+          CHECK(x[static_cast<std::size_t>(p) * 42 + arg[o]] == best);
+          CHECK(yavg[o] == doctest::Approx(sum / count));
+        }
+  }
+}
