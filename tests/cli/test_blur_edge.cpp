@@ -284,3 +284,25 @@ TEST_CASE("[cli] blur reads standard input and writes standard output") {
   REQUIRE(!piped.empty());
   CHECK(max_diff(piped, cv::imread(dir + "/f.png", cv::IMREAD_UNCHANGED)) == 0);
 }
+
+TEST_CASE("[cli] convolve with a named derivative filter has OpenCV's sign") {
+  auto dir = temp_dir();
+  cv::Mat ramp(8, 10, CV_32F);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 10; ++x) ramp.at<float>(y, x) = 2.f * x + 0.5f * y;
+  write_file(dir + "/ramp.npy", npy_bytes(ramp));
+  struct Case {
+    const char* filter;
+    float want;  // every valid output sample
+  };
+  for (Case c : {Case{"sobel-x", 16.f}, Case{"sobel-y", 4.f}, Case{"scharr-x", 64.f},
+                 Case{"prewitt-y", 3.f}, Case{"seed-h", -4.f}}) {
+    CAPTURE(c.filter);
+    auto r = run_convkit({"convolve", dir + "/ramp.npy", c.filter, "-o", dir + "/o.npy"});
+    REQUIRE(r.status == 0);
+    cv::Mat o = read_npy(dir + "/o.npy");
+    CHECK(o.rows == 6);
+    CHECK(o.cols == 8);
+    CHECK(max_diff(o, cv::Mat(6, 8, CV_32F, cv::Scalar(c.want))) < 1e-4);
+  }
+}
