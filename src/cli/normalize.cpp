@@ -92,8 +92,8 @@ plot::Figure histogram_figure(const DataTable& before, const DataTable& after,
     h.label = which + ": mean " + num(mean) + ", var " + num(var);
     p.histograms.push_back(std::move(h));
     const double sd = std::sqrt(var);
-    plot::LineSeries g =
-        plot::gaussian_curve(mean, var, std::min(lo, mean - 4 * sd), std::max(hi, mean + 4 * sd));
+    plot::LineSeries g = plot::gaussian_curve(mean, var, std::min(lo, mean - 4 * sd),
+                                              std::max(hi, mean + 4 * sd));
     g.color = plot::palette(color);
     g.label = "fitted Gaussian N(" + num(mean) + ", " + num(var) + ")";
     p.lines.push_back(std::move(g));
@@ -232,8 +232,8 @@ void run_normalize(const NormalizeOptions& o) {
     if (t.cols == 2) {
       const auto cb = covariance_2d(t, before), ca = covariance_2d(out, after);
       char line[256];
-      std::snprintf(line, sizeof line, "covariance   %14s %15s %15s %15s\n", "", num(cb[1]).c_str(),
-                    "", num(ca[1]).c_str());
+      std::snprintf(line, sizeof line, "covariance   %14s %15s %15s %15s\n", "",
+                    num(cb[1]).c_str(), "", num(ca[1]).c_str());
       report += line;
     }
   }
@@ -257,13 +257,10 @@ void register_normalize(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "normalize",
       "Batch-normalize the columns of a data file (CSV, whitespace text, .npy), with a plot");
-  sub->add_option("file", opt->input,
-                  "Data file: rows of samples, one column per feature ('-' = stdin)")
+  sub->add_option("file", opt->input, "Data file: rows of samples, one column per feature ('-' = stdin)")
       ->required();
-  sub->add_option("--gamma", opt->gamma,
-                  "Scale: one value, or one per column, comma-separated (default 1)");
-  sub->add_option("--beta", opt->beta,
-                  "Shift: one value, or one per column, comma-separated (default 0)");
+  sub->add_option("--gamma", opt->gamma, "Scale: one value, or one per column, comma-separated (default 1)");
+  sub->add_option("--beta", opt->beta, "Shift: one value, or one per column, comma-separated (default 0)");
   sub->add_option("--eps", opt->eps, "Epsilon added to the variance (default 1e-5)");
   sub->add_option("-o,--output", opt->output,
                   "Write the normalized data here, same format as the input (.csv/.npy by "
@@ -271,15 +268,11 @@ void register_normalize(CLI::App& app) {
   sub->add_option("--plot", opt->plot,
                   "Draw before/after as PNG: one column = histograms with fitted Gaussians, two "
                   "columns = scatter with mean and 1-, 2-sigma ellipses");
-  sub->add_option("--width", opt->width, "Plot width in pixels (default 800)")
-      ->check(CLI::Range(64, 8192));
-  sub->add_option("--height", opt->height, "Plot height in pixels (default 560)")
-      ->check(CLI::Range(48, 8192));
-  sub->add_option("--layout", opt->layout,
-                  "overlay (one set of axes, default) or side (before | after)")
+  sub->add_option("--width", opt->width, "Plot width in pixels (default 800)")->check(CLI::Range(64, 8192));
+  sub->add_option("--height", opt->height, "Plot height in pixels (default 560)")->check(CLI::Range(48, 8192));
+  sub->add_option("--layout", opt->layout, "overlay (one set of axes, default) or side (before | after)")
       ->check(CLI::IsMember({"overlay", "side"}));
-  sub->add_option("--bins", opt->bins, "Histogram bins (default from the row count)")
-      ->check(CLI::Range(1, 1000));
+  sub->add_option("--bins", opt->bins, "Histogram bins (default from the row count)")->check(CLI::Range(1, 1000));
   sub->add_flag("-q,--quiet", opt->quiet, "Do not print the mean/variance table");
   sub->footer(
       "Each column j becomes y = gamma_j (x - mean_j) / sqrt(var_j + eps) + beta_j, with the\n"
@@ -289,8 +282,7 @@ void register_normalize(CLI::App& app) {
       "Examples:\n"
       "  convkit sample gaussian --mean 1.5 --var 0.16 --count 10000 --seed 1 -o x.txt\n"
       "  convkit normalize x.txt --gamma 1 --beta 3 -o y.txt --plot seed-1a.png\n"
-      "  convkit sample gaussian --mean 1,2 --cov \"[1 0.8; 0.8 1]\" --count 5000 --seed 7 -o "
-      "xy.txt\n"
+      "  convkit sample gaussian --mean 1,2 --cov \"[1 0.8; 0.8 1]\" --count 5000 --seed 7 -o xy.txt\n"
       "  convkit normalize xy.txt --plot seed-1b.png -o xy-bn.txt\n"
       "  convkit normalize features.csv --gamma 2,1,0.5 --beta 0 -o features-bn.csv");
   sub->callback([opt] { run_normalize(*opt); });

@@ -34,9 +34,8 @@ Signal load_signal(const PlotOptions& o) {
   const std::string text = read_file_bytes(o.input);
   const TextShape shape = classify_text(text, name);
   if (shape == TextShape::matrix)
-    throw ParseError(name +
-                     ": not a 1D signal (expected one value per line, one row of values, "
-                     "or 'n value' lines)");
+    throw ParseError(name + ": not a 1D signal (expected one value per line, one row of values, "
+                            "or 'n value' lines)");
   Signal s = parse_signal(text, name);
   if (o.origin_given) {
     if (shape == TextShape::indexed_signal)
@@ -65,32 +64,29 @@ void run_plot(const PlotOptions& o) {
     return;
   }
   if (!plot::is_png_path(o.output))
-    throw UsageError(
-        "-o: plot writes PNG; give a file name ending in .png (or no -o for a "
-        "terminal chart)");
+    throw UsageError("-o: plot writes PNG; give a file name ending in .png (or no -o for a "
+                     "terminal chart)");
   plot::Figure fig = plot::stem_figure(s, r, {o.width, o.height}, o.title, o.ylabel);
   fig.save(o.output);
 }
 
 void register_plot(CLI::App& app) {
   auto opt = std::make_shared<PlotOptions>();
-  auto* sub =
-      app.add_subcommand("plot", "Stem plot of a 1D signal: PNG file, or a chart in the terminal");
-  sub->add_option("signal", opt->input, "Signal file: values, or 'n value' lines ('-' = stdin)")
+  auto* sub = app.add_subcommand(
+      "plot", "Stem plot of a 1D signal: PNG file, or a chart in the terminal");
+  sub->add_option("signal", opt->input,
+                  "Signal file: values, or 'n value' lines ('-' = stdin)")
       ->required();
   sub->add_option("--range", opt->range,
                   "Indices A:B to show, e.g. -6:12 (zeros outside the signal); default: the "
                   "signal's support");
-  sub->add_option("-o,--output", opt->output,
-                  "PNG file to write; without -o (or '-') draw in the terminal");
+  sub->add_option("-o,--output", opt->output, "PNG file to write; without -o (or '-') draw in the terminal");
   auto* origin = sub->add_option("--origin", opt->origin,
                                  "Index of the first value of a one-column signal (default 0)");
   sub->add_option("--title", opt->title, "Title above the plot");
   sub->add_option("--ylabel", opt->ylabel, "Label of the vertical axis (default x[n])");
-  sub->add_option("--width", opt->width, "PNG width in pixels (default 800)")
-      ->check(CLI::Range(64, 8192));
-  sub->add_option("--height", opt->height, "PNG height in pixels (default 450)")
-      ->check(CLI::Range(48, 8192));
+  sub->add_option("--width", opt->width, "PNG width in pixels (default 800)")->check(CLI::Range(64, 8192));
+  sub->add_option("--height", opt->height, "PNG height in pixels (default 450)")->check(CLI::Range(48, 8192));
   sub->add_option("--columns", opt->columns,
                   "Terminal chart width in characters (default $COLUMNS or 80)")
       ->check(CLI::Range(40, 1000));

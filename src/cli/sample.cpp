@@ -30,9 +30,7 @@ constexpr std::int64_t kMaxSampleCells = 50'000'000;
 
 // Uniform double in [0, 1) from the top 53 bits: the same on every platform
 // (std::mt19937_64's output sequence is fixed by the standard).
-double uniform01(std::mt19937_64& g) {
-  return static_cast<double>(g() >> 11) * 0x1.0p-53;
-}
+double uniform01(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 // Lower-triangular L with L L^T = C (C symmetric positive semi-definite).
 std::vector<double> cholesky(const std::vector<double>& C, int d) {
@@ -43,7 +41,8 @@ std::vector<double> cholesky(const std::vector<double>& C, int d) {
   for (int j = 0; j < d; ++j) {
     double s = C[j * d + j];
     for (int k = 0; k < j; ++k) s -= L[j * d + k] * L[j * d + k];
-    if (s < -tol) throw UsageError("--cov is not positive semi-definite (not a covariance matrix)");
+    if (s < -tol)
+      throw UsageError("--cov is not positive semi-definite (not a covariance matrix)");
     const double piv = s > tol ? std::sqrt(s) : 0.0;
     L[j * d + j] = piv;
     for (int i = j + 1; i < d; ++i) {
@@ -79,8 +78,7 @@ void run_sample(const SampleOptions& o) {
   if (o.dist == "uniform") {
     if (!o.var.empty() || !o.stddev.empty() || !o.cov.empty())
       throw UsageError("uniform takes --low and --high, not --var/--std/--cov");
-    std::vector<double> lo = parse_number_list(o.low, "--low"),
-                        hi = parse_number_list(o.high, "--high");
+    std::vector<double> lo = parse_number_list(o.low, "--low"), hi = parse_number_list(o.high, "--high");
     lo = broadcast(lo, d, "--low");
     hi = broadcast(hi, d, "--high");
     for (int j = 0; j < d; ++j)
@@ -165,8 +163,7 @@ void register_sample(CLI::App& app) {
           CLI::ignore_case));
   sub->add_option("--mean", opt->mean,
                   "Mean, one value per column, comma-separated (default 0; sets the dimension)");
-  sub->add_option("--var", opt->var,
-                  "Variance: one value, or one per column (diagonal covariance)");
+  sub->add_option("--var", opt->var, "Variance: one value, or one per column (diagonal covariance)");
   sub->add_option("--std", opt->stddev, "Standard deviation instead of --var");
   sub->add_option("--cov", opt->cov,
                   "Covariance matrix literal, e.g. \"[1 0.8; 0.8 1]\" (sampled through its "
