@@ -45,12 +45,16 @@ class BandFiller {
     sx_ = g.stride_x;
     wneed_ = static_cast<std::ptrdiff_t>(g.out_w - 1) * sx_ + g.k_w;
     lp_ = round_up(g.out_w, kRowSlack) + (g.k_w - 1) / sx_ + 1;
-    colmap_.resize(static_cast<std::size_t>(wneed_));
-    for (std::ptrdiff_t c = 0; c < wneed_; ++c)
-      colmap_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
-    // Columns [a, b) of the extended row are input columns [a-left, b-left).
+    // Columns [a, b) of the extended row are input columns [a-left, b-left);
+    // only the columns outside need the border rule.
     a_ = std::clamp<std::ptrdiff_t>(g.pad.left, 0, wneed_);
     b_ = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(g.pad.left) + g.in_w, a_, wneed_);
+    left_.resize(static_cast<std::size_t>(a_));
+    right_.resize(static_cast<std::size_t>(wneed_ - b_));
+    for (std::ptrdiff_t c = 0; c < a_; ++c)
+      left_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
+    for (std::ptrdiff_t c = b_; c < wneed_; ++c)
+      right_[c - b_] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
   }
 
   std::ptrdiff_t phase_len() const { return lp_; }
@@ -65,7 +69,8 @@ class BandFiller {
     }
     const T* src = in_.data + static_cast<std::ptrdiff_t>(sr) * in_.stride;
     auto at = [&](std::ptrdiff_t c) -> T {
-      int ci = colmap_[c];
+      if (c >= a_ && c < b_) return src[c - g_.pad.left];
+      int ci = c < a_ ? left_[c] : right_[c - b_];
       return ci < 0 ? T(0) : src[ci];
     };
     if (sx_ == 1) {
@@ -88,7 +93,7 @@ class BandFiller {
   const ConvGeometry& g_;
   int sx_ = 1;
   std::ptrdiff_t wneed_ = 0, lp_ = 0, a_ = 0, b_ = 0;
-  std::vector<int> colmap_;
+  std::vector<int> left_, right_;
 };
 
 // Output rows per band: the band's extended rows should stay in L2, but a
@@ -169,6 +174,22 @@ void conv2d_direct(View<const T> in, View<const T> kernel, const ConvGeometry& g
     for (int kx = 0; kx < g.k_w; ++kx) offs.push_back(ky * rl + (kx % sx) * lp + kx / sx);
   const int mb = band_rows(g, rl * static_cast<std::ptrdiff_t>(sizeof(T)), sy == 1 ? 8 : 1);
   const int ntaps = g.k_h * g.k_w;
+  if (g.out_h == 1) {
+    // One output row (a 1D signal): build its KH rows once and split the row
+    // into column blocks instead.  Blocks start at multiples of the tile, and
+    // each element is computed exactly as in a whole row.
+    std::vector<T> buf(static_cast<std::size_t>(g.k_h * rl));
+    for (int ir = 0; ir < g.k_h; ++ir) filler.fill(ir, buf.data() + ir * rl);
+    const std::ptrdiff_t blocks = (g.out_w + kRowSlack - 1) / kRowSlack;
+    parallel_for(0, blocks, std::max<std::ptrdiff_t>(1, 4096 / (ntaps + 4)),
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                   const std::ptrdiff_t x0 = lo * kRowSlack;
+                   const std::ptrdiff_t x1 = std::min<std::ptrdiff_t>(g.out_w, hi * kRowSlack);
+                   row_taps(out.data + x0, static_cast<int>(x1 - x0), buf.data() + x0, offs.data(),
+                            w.data(), ntaps);
+                 });
+    return;
+  }
   parallel_for(0, g.out_h, row_grain(double(g.out_w) * (ntaps + 4)),
                [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
                  std::vector<T> buf(static_cast<std::size_t>(((mb - 1) * sy + g.k_h) * rl));

@@ -42,8 +42,12 @@ void block_rows_d(double* out, std::ptrdiff_t os, int n, const double* base, std
 }  // namespace base_impl
 
 #if CONVKIT_HAVE_AVX2_PATH
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 namespace avx2_impl {
 typedef float v8f __attribute__((vector_size(32)));
 typedef double v4d __attribute__((vector_size(32)));
@@ -76,7 +80,11 @@ void block_rows_d(double* out, std::ptrdiff_t os, int n, const double* base, std
   block_rows_impl<double>(out, os, n, base, rs, xoffs, w, kh, kw);
 }
 }  // namespace avx2_impl
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
 
 namespace {

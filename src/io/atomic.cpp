@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -21,6 +22,10 @@ namespace {
 
 std::string errno_text(int err) {
   return std::strerror(err);
+}
+
+void remove_tmp(const std::string& tmp) {
+  if (!tmp.empty()) ::unlink(tmp.c_str());
 }
 
 std::string display_name(const std::string& path) {
@@ -61,46 +66,86 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
     throw UsageError(path + ": output path is a directory");
   mode_t mode = (::stat(path.c_str(), &st) == 0) ? (st.st_mode & 07777) : new_file_mode();
 
-  std::string tmpl = (dir == "/" ? std::string("/") : dir + "/") + "." + base + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0) {
-    int err = errno;
-    throw Error(path + ": cannot create a temporary file in " + dir + ": " + errno_text(err));
+  // Prefer an unnamed file (O_TMPFILE): if the process is killed, even by
+  // SIGKILL, before the file is complete, nothing is left behind.  It gets a
+  // name only when complete, and is then renamed over the target at once.
+  // File systems without O_TMPFILE fall back to a named temporary file.
+  std::string tmp;
+  bool unnamed = false;
+  int fd = -1;
+#ifdef O_TMPFILE
+  fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  unnamed = fd >= 0;
+#endif
+  const std::string tmpl = (dir == "/" ? std::string("/") : dir + "/") + "." + base + ".tmp.XXXXXX";
+  if (!unnamed) {
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    fd = ::mkstemp(name.data());
+    if (fd < 0) {
+      int err = errno;
+      throw Error(path + ": cannot create a temporary file in " + dir + ": " + errno_text(err));
+    }
+    tmp = name.data();
   }
-  const std::string tmp(name.data());
   std::FILE* f = ::fdopen(fd, "wb");
   if (!f) {
     int err = errno;
     ::close(fd);
-    ::unlink(tmp.c_str());
+    remove_tmp(tmp);
     throw Error(path + ": cannot open temporary file: " + errno_text(err));
   }
   auto fail = [&](const std::string& what, int err) {
     std::fclose(f);
-    ::unlink(tmp.c_str());
+    remove_tmp(tmp);
     throw Error(path + ": " + what + ": " + errno_text(err));
   };
   try {
     fill(f);
   } catch (...) {
     std::fclose(f);
-    ::unlink(tmp.c_str());
+    remove_tmp(tmp);
     throw;
   }
   errno = 0;
   if (std::fflush(f) != 0 || std::ferror(f)) fail("write failed", errno ? errno : EIO);
   if (::fchmod(::fileno(f), mode) != 0) fail("cannot set permissions", errno);
   if (::fsync(::fileno(f)) != 0) fail("fsync failed", errno);
+  if (unnamed) {
+    // Give the finished file a temporary name (linkat through /proc, which
+    // needs no privilege), then rename it into place.
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    for (int attempt = 0;; ++attempt) {
+      std::vector<char> name(tmpl.begin(), tmpl.end());
+      name.push_back('\0');
+      // mkstemp-style unique name without creating the file.
+      static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+      unsigned long long r = (static_cast<unsigned long long>(::getpid()) << 20) ^
+                             reinterpret_cast<std::uintptr_t>(&name) ^
+                             static_cast<unsigned long long>(attempt) * 0x9E3779B97F4A7C15ULL;
+      for (std::size_t i = name.size() - 7; i < name.size() - 1; ++i) {
+        name[i] = alphabet[r % 36];
+        r /= 36;
+      }
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.data(), AT_SYMLINK_FOLLOW) == 0) {
+        tmp = name.data();
+        break;
+      }
+      int err = errno;
+      if (err != EEXIST || attempt > 100) {
+        std::fclose(f);
+        throw Error(path + ": cannot name the finished file in " + dir + ": " + errno_text(err));
+      }
+    }
+  }
   if (std::fclose(f) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    remove_tmp(tmp);
     throw Error(path + ": write failed: " + errno_text(err));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    remove_tmp(tmp);
     throw Error(path + ": cannot rename the temporary file into place: " + errno_text(err));
   }
   // Make the rename itself durable (best effort: some file systems refuse).

@@ -234,6 +234,30 @@ TEST_CASE("[engine] results are bit-identical for 1, 2 and 3 threads in every sc
   }
 }
 
+TEST_CASE("[engine] a long 1D signal gives the same result on 1, 2 and 3 threads") {
+  Restore restore;
+  std::mt19937 rng(8);
+  auto x = random_values<double>(rng, 20000);
+  for (int k : {1, 9, 64}) {
+    auto h = random_values<double>(rng, static_cast<std::size_t>(k));
+    ConvSpec spec;
+    spec.mode = SizeMode::full;
+    spec.border = Border::reflect;
+    int oh = 0, ow = 0;
+    const auto want = conv2d<double>(x, 1, 20000, h, 1, k, spec, &oh, &ow, Schedule::reference);
+    for (Schedule sch : {Schedule::direct, Schedule::automatic}) {
+      std::vector<std::vector<double>> outs;
+      for (int t : {1, 2, 3}) {
+        set_thread_count(t);
+        outs.push_back(conv2d<double>(x, 1, 20000, h, 1, k, spec, &oh, &ow, sch));
+      }
+      CHECK(outs[0] == outs[1]);
+      CHECK(outs[0] == outs[2]);
+      check_close(outs[0], want, sum_abs(x) * sum_abs(h), "1D");
+    }
+  }
+}
+
 namespace {
 
 int cv_border(Border b) {
