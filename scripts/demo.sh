@@ -39,7 +39,8 @@ step "the sample image blurred and edge-detected (out/)"
 "$ck" edge "$here/data/sample.png" --operator sobel --direction magnitude -o sample-edges.png
 ls -l sample-blur.png sample-edges.png
 
-step "seed 3(f) network trained on synthetic edge images"
+step "seed 3(f) network trained on synthetic edge images (100% in about a second)"
 "$ck" train --arch "CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3" \
-  --data synthetic-edges --epochs 8 --seed 1 -o edges.ckpt
+  --data synthetic-edges --lr 0.01 --epochs 12 --seed 1 --quiet -o edges.ckpt \
+  --log edges.csv --plot edges.png
 "$ck" eval -m edges.ckpt --data synthetic-edges

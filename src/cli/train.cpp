@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/plot.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -18,7 +19,7 @@ namespace convkit::cli {
 namespace {
 
 struct TrainOptions {
-  std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment;
+  std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot;
   TrainConfig cfg;
   int threads = 0;
   bool quiet = false;
@@ -117,6 +118,8 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     }
   }
   if (cfg.data.empty()) throw UsageError("--data is required");
+  if (!o.plot.empty() && !plot::is_png_path(o.plot))
+    throw UsageError("--plot " + o.plot + ": the curves are written as PNG (use a .png name)");
 
   DataSource src = open_dataset(cfg.data, true, false);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -152,9 +155,12 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   hooks.progress = &progress;
   hooks.stop = &g_stop;
   const bool has_val = cfg.val_split > 0;
+  std::vector<EpochMetrics> history = resume ? resume->history : std::vector<EpochMetrics>{};
   hooks.on_epoch = [&](const EpochMetrics& m) {
     std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
     std::fflush(stdout);
+    history.push_back(m);
+    if (!o.plot.empty()) plot_training_curves(o.plot, history, has_val);
   };
   Checkpoint final_ck;
   try {
@@ -226,13 +232,16 @@ void register_train(CLI::App& app) {
                   "Continue this checkpoint up to --epochs (same settings, same result as an "
                   "uninterrupted run)");
   sub->add_option("--log", o->log, "Per-epoch metrics to FILE: CSV, or JSON if FILE ends in .json");
+  sub->add_option(
+      "--plot", o->plot,
+      "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
   add_threads_option(sub, o->threads);
   sub->add_flag("-q,--quiet", o->quiet, "No progress bar");
   sub->footer(
       "Examples:\n"
       "  convkit train --data synthetic-edges --epochs 30 \\\n"
       "      --arch \"CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3\"\n"
-      "  convkit train --data fashion-mnist --epochs 3 -o fm.ckpt --log fm.csv \\\n"
+      "  convkit train --data fashion-mnist --epochs 3 -o fm.ckpt --log fm.csv --plot fm.png \\\n"
       "      --arch \"CONV3-10 ReLU POOL2 CONV3-10 ReLU POOL2 FLATTEN FC-10\"\n"
       "  convkit train --resume fm.ckpt --epochs 5     # two more epochs\n"
       "  convkit train --data fashion-mnist --arch-file net.arch --optimizer sgd --lr 0.05 \\\n"

@@ -239,7 +239,10 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& source) {
   for (auto& s : c.rng_state) s = r.pod<std::uint64_t>("the RNG state");
   c.history.resize(r.count(8 * 8, "the metrics history"));
   for (auto& m : c.history) {
-    m.epoch = static_cast<int>(r.pod<double>("the metrics history"));
+    const double e = r.pod<double>("the metrics history");
+    if (!(e >= 0 && e <= 1e9) || e != static_cast<double>(static_cast<int>(e)))
+      r.fail("a metrics history entry has an invalid epoch");
+    m.epoch = static_cast<int>(e);
     for (double* v : {&m.train_loss, &m.train_acc, &m.val_loss, &m.val_acc, &m.lr, &m.seconds,
                       &m.images_per_second})
       *v = r.pod<double>("the metrics history");

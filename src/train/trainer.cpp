@@ -156,26 +156,37 @@ double to_double(const std::string& s, const std::string& key) {
   throw Error("checkpoint setting " + key + " has a bad value '" + s + "'");
 }
 
+int to_int(const std::string& s, const std::string& key) {
+  const double v = to_double(s, key);
+  if (!(v >= 0 && v <= 1e9) || v != static_cast<double>(static_cast<int>(v)))
+    throw Error("checkpoint setting " + key + " has a bad value '" + s + "'");
+  return static_cast<int>(v);
+}
+
 }  // namespace
 
 TrainConfig config_from_checkpoint(const Checkpoint& c) {
   TrainConfig cfg;
   cfg.arch = c.arch;
   cfg.data = c.setting("data");
-  cfg.batch = static_cast<int>(to_double(c.setting("batch", "64"), "batch"));
+  cfg.batch = to_int(c.setting("batch", "64"), "batch");
   cfg.lr = to_double(c.setting("lr", "0.001"), "lr");
   cfg.optimizer = c.setting("optimizer", c.optimizer);
   cfg.momentum = to_double(c.setting("momentum", "0.9"), "momentum");
   cfg.weight_decay = to_double(c.setting("weight_decay", "0"), "weight_decay");
   cfg.schedule = c.setting("schedule", "constant");
   cfg.gamma = to_double(c.setting("gamma", "0.1"), "gamma");
-  cfg.step_epochs = static_cast<int>(to_double(c.setting("step_epochs", "10"), "step_epochs"));
-  cfg.warmup_epochs = static_cast<int>(to_double(c.setting("warmup_epochs", "0"), "warmup_epochs"));
-  cfg.seed = static_cast<std::uint64_t>(std::stoull(c.setting("seed", "1")));
+  cfg.step_epochs = to_int(c.setting("step_epochs", "10"), "step_epochs");
+  cfg.warmup_epochs = to_int(c.setting("warmup_epochs", "0"), "warmup_epochs");
+  try {
+    cfg.seed = static_cast<std::uint64_t>(std::stoull(c.setting("seed", "1")));
+  } catch (const std::exception&) {
+    throw Error("checkpoint setting seed has a bad value");
+  }
   cfg.val_split = to_double(c.setting("val_split", "0.1"), "val_split");
-  cfg.augment.crop_pad = static_cast<int>(to_double(c.setting("crop_pad", "0"), "crop_pad"));
+  cfg.augment.crop_pad = to_int(c.setting("crop_pad", "0"), "crop_pad");
   cfg.augment.hflip = c.setting("hflip", "0") == "1";
-  cfg.epochs = static_cast<int>(to_double(c.setting("epochs", "1"), "epochs"));
+  cfg.epochs = to_int(c.setting("epochs", "1"), "epochs");
   if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
   return cfg;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -107,7 +108,7 @@ bool wait_for_checkpoint(const std::string& path, int epochs, pid_t pid) {
 TEST_CASE("[cli] train: the seed's 3(f) network learns synthetic-edges perfectly") {
   const std::string dir = temp_dir();
   auto args = edges_args(dir + "/e.ckpt", 12);
-  args.insert(args.end(), {"--log", dir + "/e.csv"});
+  args.insert(args.end(), {"--log", dir + "/e.csv", "--plot", dir + "/curves.png"});
   auto r = run_convkit(args);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("epoch 12/12") != std::string::npos);
@@ -118,6 +119,9 @@ TEST_CASE("[cli] train: the seed's 3(f) network learns synthetic-edges perfectly
   CHECK(c.class_names == std::vector<std::string>{"horizontal", "vertical", "none"});
   const std::string csv = read_file(dir + "/e.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
+  const cv::Mat png = cv::imread(dir + "/curves.png", cv::IMREAD_COLOR);
+  CHECK(png.cols == 1000);
+  CHECK(png.rows == 420);
 
   // eval on the separate test part: also perfect, every class.
   auto e = run_convkit({"eval", "-m", dir + "/e.ckpt", "--json"});

@@ -43,4 +43,9 @@ std::string epoch_summary(const EpochMetrics& m, int epochs, bool has_val);
 /// Write the metrics history atomically: CSV, or JSON when the path ends in .json.
 void write_metrics_log(const std::string& path, const std::vector<EpochMetrics>& history);
 
+/// A PNG with two panels, loss and accuracy against epoch, train and (when
+/// has_val) validation; written atomically.
+void plot_training_curves(const std::string& path, const std::vector<EpochMetrics>& history,
+                          bool has_val);
+
 }  // namespace convkit
