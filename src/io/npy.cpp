@@ -275,7 +275,20 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t
       h.item > 1 && h.order == (std::endian::native == std::endian::little ? '>' : '<');
   const unsigned char* d = u + data_start;
   if (!h.fortran || h.shape.size() == 1) {
-    for (std::int64_t k = 0; k < n; ++k) a.data[k] = element(d + k * h.item, h, swap);
+    // Fast paths for the common native-order types: one tight loop each.
+    if (!swap && h.kind == 'f' && h.item == 4) {
+      for (std::int64_t k = 0; k < n; ++k) {
+        float v;
+        std::memcpy(&v, d + k * 4, 4);
+        a.data[k] = v;
+      }
+    } else if (!swap && h.kind == 'f' && h.item == 8) {
+      std::memcpy(a.data.data(), d, static_cast<std::size_t>(n) * 8);
+    } else if (h.kind == 'u' && h.item == 1) {
+      for (std::int64_t k = 0; k < n; ++k) a.data[k] = d[k];
+    } else {
+      for (std::int64_t k = 0; k < n; ++k) a.data[k] = element(d + k * h.item, h, swap);
+    }
   } else {
     // Fortran order: the first index varies fastest.  Map to C order.
     const auto& s = h.shape;
@@ -317,6 +330,22 @@ std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name)
   out.push_back(static_cast<char>(header.size() >> 8));
   out += header;
   out.reserve(out.size() + a.data.size() * t.item);
+  if (std::endian::native == std::endian::little &&
+      (type == NpyType::f4 || type == NpyType::f8)) {
+    // Fast paths: floats in native (little-endian) order, one tight loop.
+    const std::size_t off = out.size();
+    out.resize(off + a.data.size() * t.item);
+    char* dst = out.data() + off;
+    if (type == NpyType::f8) {
+      std::memcpy(dst, a.data.data(), a.data.size() * 8);
+    } else {
+      for (std::size_t k = 0; k < a.data.size(); ++k) {
+        const float v = static_cast<float>(a.data[k]);
+        std::memcpy(dst + k * 4, &v, 4);
+      }
+    }
+    return out;
+  }
   const bool is_int = type != NpyType::f4 && type != NpyType::f8;
   for (std::size_t k = 0; k < a.data.size(); ++k) {
     const double v = a.data[k];
