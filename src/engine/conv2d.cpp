@@ -299,6 +299,20 @@ CONVKIT_INSTANTIATE(double)
 
 }  // namespace detail
 
+namespace detail {
+template <class T>
+bool all_finite(View<const T> v) {
+  for (int r = 0; r < v.rows; ++r) {
+    const T* p = v.data + r * v.stride;
+    T acc = 0;
+    // x - x is 0 for finite x and NaN for NaN or infinity: one branch-free pass.
+    for (int c = 0; c < v.cols; ++c) acc += p[c] - p[c];
+    if (acc != 0 || acc != acc) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
 template <class T>
 void conv2d(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
             Schedule schedule) {
@@ -310,6 +324,11 @@ void conv2d(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<
       sep = detail::rank1_factors(w, g.k_h, g.k_w, col, row);
     }
     schedule = detail::choose_schedule(g, sep);
+    // A NaN or infinity stays local in the direct loops (it reaches only the
+    // outputs whose window covers it, as in the definition), but an FFT
+    // spreads it over its whole tile: such data never takes the FFT path.
+    if (schedule == Schedule::fft && (!detail::all_finite(in) || !detail::all_finite(kernel)))
+      schedule = Schedule::direct;
   }
   switch (schedule) {
     case Schedule::direct:
