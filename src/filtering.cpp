@@ -49,19 +49,22 @@ void check_image(const Image& in) {
     throw Error("the image is empty or its pixel buffer does not match its size");
 }
 
-Image same_shape(const Image& in, int bit_depth) {
-  Image out;
+// Shapes `out` like `in` (reusing its buffer when the size already matches)
+// and copies the alpha plane, which filters pass through.
+void same_shape(const Image& in, int bit_depth, Image& out) {
   out.width = in.width;
   out.height = in.height;
   out.channels = in.channels;
   out.bit_depth = bit_depth;
-  out.data.resize(in.data.size());
+  if (out.data.size() != in.data.size()) {
+    out.data.clear();
+    out.data.resize(in.data.size());
+  }
   if (in.has_alpha()) {
     const std::size_t n = static_cast<std::size_t>(in.width) * in.height;
     const float* a = in.plane(in.channels - 1);
     std::copy(a, a + n, out.plane(in.channels - 1));
   }
-  return out;
 }
 
 }  // namespace
@@ -200,22 +203,14 @@ void separable_filter(const float* in, int h, int w, const SeparableMask& mask, 
     engine_pass(in, h, w, to_float(m), kc, kr, border, out);
     return;
   }
-  if (std::max(kc, kr) <= 7) {
-    // Small masks (the derivative operators): the outer product through the
-    // engine's separable schedule, a row pass (1 x kr) then a column pass
-    // (kc x 1) fused band by band so the intermediate stays in cache.
-    std::vector<float> outer(static_cast<std::size_t>(kc) * kr);
-    for (int i = 0; i < kc; ++i)
-      for (int j = 0; j < kr; ++j)
-        outer[static_cast<std::size_t>(i) * kr + j] = static_cast<float>(mask.col[i] * mask.row[j]);
-    engine_pass(in, h, w, outer, kc, kr, border, out, Schedule::separable);
-    return;
-  }
-  // Larger masks: two whole-plane 1D passes (measured faster in bench/ for
-  // the blur sizes, where the fused schedule recomputes the row pass).
-  std::vector<float> tmp(static_cast<std::size_t>(h) * w);
-  engine_pass(in, h, w, to_float(mask.row), 1, kr, border, tmp.data());   // along each row
-  engine_pass(tmp.data(), h, w, to_float(mask.col), kc, 1, border, out);  // along each column
+  // The outer product through the engine's separable schedule: a row pass
+  // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
+  // horizontally once and the intermediate stays in cache.
+  std::vector<float> outer(static_cast<std::size_t>(kc) * kr);
+  for (int i = 0; i < kc; ++i)
+    for (int j = 0; j < kr; ++j)
+      outer[static_cast<std::size_t>(i) * kr + j] = static_cast<float>(mask.col[i] * mask.row[j]);
+  engine_pass(in, h, w, outer, kc, kr, border, out, Schedule::separable);
 }
 
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
@@ -242,22 +237,46 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
 }
 
 Image blur(const Image& in, const BlurOptions& o) {
+  Image out;
+  blur(in, o, out);
+  return out;
+}
+
+void blur(const Image& in, const BlurOptions& o, Image& out) {
   check_image(in);
+  if (&in == &out) {  // filtering reads neighbours: never in place
+    Image tmp;
+    blur(in, o, tmp);
+    out = std::move(tmp);
+    return;
+  }
   ResolvedBlur r = resolve_blur(o);
   std::vector<double> taps =
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
   SeparableMask mask{taps, taps};
-  Image out = same_shape(in, in.bit_depth);
+  same_shape(in, in.bit_depth, out);
   for (int c = 0; c < colour_channels(in); ++c)
     separable_filter(in.plane(c), in.height, in.width, mask, o.border, out.plane(c));
-  return out;
 }
 
 Image edge(const Image& in, const EdgeOptions& o) {
+  Image out;
+  edge(in, o, out);
+  return out;
+}
+
+void edge(const Image& in, const EdgeOptions& o, Image& out) {
   check_image(in);
-  Image out = same_shape(in, 32);
+  if (&in == &out) {  // filtering reads neighbours: never in place
+    Image tmp;
+    edge(in, o, tmp);
+    out = std::move(tmp);
+    return;
+  }
+  same_shape(in, 32, out);
   const int h = in.height, w = in.width;
   const std::size_t n = static_cast<std::size_t>(h) * w;
+  std::vector<float> gy;
   for (int c = 0; c < colour_channels(in); ++c) {
     float* dst = out.plane(c);
     if (o.op == EdgeOperator::laplacian) {
@@ -269,14 +288,16 @@ Image edge(const Image& in, const EdgeOptions& o) {
                        o.border, dst);
       continue;
     }
-    std::vector<float> gx(n), gy(n);
-    separable_filter(in.plane(c), h, w, derivative_mask(o.op, true), o.border, gx.data());
+    // gx goes to dst, gy to one scratch plane shared by the channels.
+    if (gy.size() != n) gy.resize(n);
+    float* gx = dst;
+    separable_filter(in.plane(c), h, w, derivative_mask(o.op, true), o.border, gx);
     separable_filter(in.plane(c), h, w, derivative_mask(o.op, false), o.border, gy.data());
     const bool magnitude = o.direction == EdgeDirection::magnitude;
     parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
                  [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
                    for (std::ptrdiff_t i = lo; i < hi; ++i) {
-                     const float x = gx[static_cast<std::size_t>(i)];
+                     const float x = gx[i];
                      const float y = gy[static_cast<std::size_t>(i)];
                      if (magnitude) {
                        dst[i] = std::sqrt(x * x + y * y);
@@ -290,7 +311,6 @@ Image edge(const Image& in, const EdgeOptions& o) {
                    }
                  });
   }
-  return out;
 }
 
 Image to_grey(const Image& in) {

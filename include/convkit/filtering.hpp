@@ -102,6 +102,8 @@ ResolvedBlur resolve_blur(const BlurOptions& o);
 
 /// Blur each colour channel; alpha passes through.  Same size as the input.
 Image blur(const Image& in, const BlurOptions& o);
+/// The same into `out`, whose buffer is reused when it already has the size.
+void blur(const Image& in, const BlurOptions& o, Image& out);
 
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
@@ -117,6 +119,8 @@ struct EdgeOptions {
 ///   laplacian  the 4-neighbour Laplacian (direction ignored)
 /// The result is float data (bit_depth 32).
 Image edge(const Image& in, const EdgeOptions& o);
+/// The same into `out`, whose buffer is reused when it already has the size.
+void edge(const Image& in, const EdgeOptions& o, Image& out);
 
 /// Convert an RGB(A) image to grey (ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B,
 /// as OpenCV's cvtColor), keeping alpha; grey images are returned unchanged.

@@ -225,8 +225,35 @@ void conv2d_separable(View<const T> in, View<const T> kernel, const ConvGeometry
   std::vector<std::ptrdiff_t> hoffs, voffs;
   for (int kx = 0; kx < g.k_w; ++kx) hoffs.push_back((kx % sx) * lp + kx / sx);
   for (int ky = 0; ky < g.k_h; ++ky) voffs.push_back(ky * lt);
-  // The horizontal pass of the KH-1 rows shared with the previous band is
-  // repeated: keep that under a quarter of the work.
+  if (sy == 1) {
+    // Vertical stride 1: a ring of KH horizontal-pass rows per thread.  Each
+    // extended row is filtered horizontally once (only at the start of a
+    // thread's chunk are KH-1 rows computed that the previous chunk also
+    // computed), and the vertical pass reads its KH rows from the ring, so
+    // the intermediate never leaves the cache.
+    parallel_for(0, g.out_h, row_grain(double(g.out_w) * (g.k_h + g.k_w + 8)),
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                   const int kh = g.k_h;
+                   std::vector<T> buf(static_cast<std::size_t>(rl));
+                   std::vector<T> ring(static_cast<std::size_t>(kh) * lt);
+                   std::vector<std::ptrdiff_t> offs(static_cast<std::size_t>(kh));
+                   std::ptrdiff_t made = lo;  // extended rows [lo, made) are in the ring
+                   for (std::ptrdiff_t m = lo; m < hi; ++m) {
+                     for (; made < m + kh; ++made) {
+                       filler.fill(made, buf.data());
+                       row_taps(ring.data() + (made % kh) * lt, g.out_w, buf.data(), hoffs.data(),
+                                row.data(), g.k_w);
+                     }
+                     for (int t = 0; t < kh; ++t) offs[t] = ((m + t) % kh) * lt;
+                     row_taps(out.data + m * out.stride, g.out_w, ring.data(), offs.data(),
+                              col.data(), kh);
+                   }
+                 });
+    return;
+  }
+  // Vertical stride > 1: bands of output rows.  The horizontal pass of the
+  // KH-Sy rows shared with the previous band is repeated: keep that under a
+  // quarter of the work.
   const int mb = band_rows(g, lt * static_cast<std::ptrdiff_t>(sizeof(T)),
                            (4 * (g.k_h - 1) + g.stride_y - 1) / g.stride_y);
   parallel_for(0, g.out_h, row_grain(double(g.out_w) * (g.k_h + g.k_w + 8)),
