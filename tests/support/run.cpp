@@ -21,7 +21,14 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
                       const std::string& cwd) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv_s = {CONVKIT_BINARY};
+  // CONVKIT_TEST_WRAPPER="/usr/bin/valgrind --error-exitcode=99 ..." runs every
+  // command under a checker (scripts/valgrind.sh); words split at spaces.
+  std::vector<std::string> argv_s;
+  if (const char* wrapper = std::getenv("CONVKIT_TEST_WRAPPER")) {
+    std::istringstream words(wrapper);
+    for (std::string w; words >> w;) argv_s.push_back(w);
+  }
+  argv_s.push_back(CONVKIT_BINARY);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -72,8 +79,10 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
       ssize_t k = read(fds[i].fd, buf, sizeof buf);
       if (k <= 0) {
         close(fds[i].fd);
-        if (fds[i].fd == out_fd) out_fd = -1;
-        else err_fd = -1;
+        if (fds[i].fd == out_fd)
+          out_fd = -1;
+        else
+          err_fd = -1;
       } else {
         (fds[i].fd == out_fd ? r.out : r.err).append(buf, static_cast<std::size_t>(k));
       }
@@ -86,7 +95,9 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
   return r;
 }
 
-std::string source_path(const std::string& rel) { return std::string(CONVKIT_SOURCE_DIR) + "/" + rel; }
+std::string source_path(const std::string& rel) {
+  return std::string(CONVKIT_SOURCE_DIR) + "/" + rel;
+}
 
 std::string temp_dir() {
   static int counter = 0;
