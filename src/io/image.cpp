@@ -141,40 +141,66 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
       }
   }
   px.samples.resize(plane * channels_out);
+  auto where = [&](std::size_t k, int c) {
+    return " at x=" + std::to_string(k % img.width) + ", y=" + std::to_string(k / img.width) +
+           (img.channels > 1 ? ", channel " + std::to_string(src[c]) : "");
+  };
   for (int c = 0; c < channels_out; ++c) {
     const float* p = img.plane(src[c]);
     const bool is_alpha = out_alpha && c == channels_out - 1;
-    for (std::size_t k = 0; k < plane; ++k) {
-      double v = p[k];
-      if (std::isnan(v))
-        throw Error(name + ": value nan at x=" + std::to_string(k % img.width) +
-                    ", y=" + std::to_string(k / img.width) + " cannot be written to " + format);
-      switch (is_alpha && o.policy != ValuePolicy::none ? ValuePolicy::clip : o.policy) {
-        case ValuePolicy::none:
-          v *= scale;
-          if (!(v >= -0.5 && v < max_out + 0.5))
-            throw Error(name + ": value " + format_number(p[k]) + " at x=" +
-                        std::to_string(k % img.width) + ", y=" + std::to_string(k / img.width) +
-                        (img.channels > 1 ? ", channel " + std::to_string(src[c]) : "") +
-                        " does not fit " + std::to_string(depth) + "-bit " + format + " (0.." +
-                        format_number(max_out) + "); " + policy_hint);
-          break;
-        case ValuePolicy::clip:
-          v *= scale;
-          break;
-        case ValuePolicy::abs:
-          v = std::fabs(v) * scale;
-          break;
-        case ValuePolicy::offset:
-          v = (v + o.offset) * scale;
-          break;
-        case ValuePolicy::normalize:
-          v = hi > lo ? (v - lo) / (hi - lo) * max_out : 0.0;
-          if (!std::isfinite(p[k])) v = p[k] > 0 ? max_out : 0.0;
-          break;
+    const ValuePolicy policy =
+        is_alpha && o.policy != ValuePolicy::none ? ValuePolicy::clip : o.policy;
+    // Checks first (one branch-free pass each; the element is looked up only
+    // to name it in the error), then the conversion with the policy chosen
+    // once per plane, so the loops vectorize.
+    bool bad = false;
+    for (std::size_t k = 0; k < plane; ++k) bad |= std::isnan(p[k]);
+    if (bad)
+      for (std::size_t k = 0; k < plane; ++k)
+        if (std::isnan(p[k]))
+          throw Error(name + ": value nan" + where(k, c) + " cannot be written to " + format);
+    if (policy == ValuePolicy::none) {
+      for (std::size_t k = 0; k < plane; ++k) {
+        const double v = p[k] * scale;
+        bad |= !(v >= -0.5 && v < max_out + 0.5);
       }
-      v = std::clamp(std::floor(v + 0.5), 0.0, max_out);
-      px.samples[k * channels_out + c] = static_cast<std::uint16_t>(v);
+      if (bad)
+        for (std::size_t k = 0; k < plane; ++k) {
+          const double v = p[k] * scale;
+          if (!(v >= -0.5 && v < max_out + 0.5))
+            throw Error(name + ": value " + format_number(p[k]) + where(k, c) + " does not fit " +
+                        std::to_string(depth) + "-bit " + format + " (0.." +
+                        format_number(max_out) + "); " + policy_hint);
+        }
+    }
+    // Rounding half up, then clamping to [0, max]: for v + 0.5 clamped to
+    // [0, max + 0.5], truncation is floor and needs no libm call.
+    std::uint16_t* out = px.samples.data() + c;
+    const std::size_t step = static_cast<std::size_t>(channels_out);
+    auto store = [&](auto value_of) {
+      for (std::size_t k = 0; k < plane; ++k) {
+        const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out + 0.5);
+        out[k * step] = static_cast<std::uint16_t>(static_cast<int>(v));
+      }
+    };
+    switch (policy) {
+      case ValuePolicy::none:
+      case ValuePolicy::clip:
+        store([&](float v) { return v * scale; });
+        break;
+      case ValuePolicy::abs:
+        store([&](float v) { return std::fabs(double(v)) * scale; });
+        break;
+      case ValuePolicy::offset:
+        store([&](float v) { return (v + double(o.offset)) * scale; });
+        break;
+      case ValuePolicy::normalize: {
+        store([&](float v) {
+          if (std::isinf(v)) return v > 0 ? max_out : 0.0;
+          return hi > lo ? (v - lo) / (hi - lo) * max_out : 0.0;
+        });
+        break;
+      }
     }
   }
   return px;

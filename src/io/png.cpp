@@ -3,6 +3,7 @@
 // destructors between setjmp and the libpng calls, so the jump skips nothing
 // but libpng's own C frames.  Buffers are allocated by their callers.
 #include <png.h>
+#include <zlib.h>
 
 #include <cstring>
 
@@ -138,6 +139,10 @@ bool write_png(png_structp png, png_infop info, png_uint_32 w, png_uint_32 h, in
   png_set_IHDR(png, info, w, h, depth, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level(png, compression);
+  // The fast path (as OpenCV's default): the Sub filter on every row instead
+  // of libpng's per-row trial of all five filters, and run-length matching.
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+  png_set_compression_strategy(png, Z_RLE);
   png_write_info(png, info);
   png_write_image(png, rows);
   png_write_end(png, nullptr);
