@@ -160,10 +160,13 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes, Durability durability) {
-  write_file_atomic(path, [&](std::FILE* f) {
-    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
-      throw Error(display_name(path) + ": write failed: " + errno_text(errno));
-  }, durability);
+  write_file_atomic(
+      path,
+      [&](std::FILE* f) {
+        if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
+          throw Error(display_name(path) + ": write failed: " + errno_text(errno));
+      },
+      durability);
 }
 
 std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {
@@ -189,6 +192,7 @@ std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {
                   " bytes; the limit is " + std::to_string(max_bytes) + ")");
   }
   std::string out;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
     std::size_t n = std::fread(buf, 1, sizeof buf, f);

@@ -4,6 +4,7 @@
 #include "convkit/io/image.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -81,7 +82,7 @@ Image from_pixels(const detail::Pixels& px) {
   return img;
 }
 
-Image from_npy(const NpyArray& a, const std::string& name, const ImageLimits& limits) {
+Image from_npy(const NpyView& a, const std::string& name, const ImageLimits& limits) {
   if (a.shape.size() < 2)
     throw Error(name + ": a 1-dimensional array is not an image (expected HxW or HxWxC)");
   const std::int64_t h = a.shape[0], w = a.shape[1], c = a.shape.size() == 3 ? a.shape[2] : 1;
@@ -96,9 +97,21 @@ Image from_npy(const NpyArray& a, const std::string& name, const ImageLimits& li
   img.bit_depth = a.dtype == "u1" ? 8 : a.dtype == "u2" ? 16 : 32;
   const std::size_t plane = static_cast<std::size_t>(w) * h;
   img.data.resize(plane * c);
+  // Straight from the file's bytes into the planes: float32 and uint8 in C
+  // order (what numpy and OpenCV write) in tight loops, anything else
+  // element by element.
+  const unsigned char* d = a.data;
   for (int ch = 0; ch < c; ++ch) {
     float* dst = img.plane(ch);
-    for (std::size_t k = 0; k < plane; ++k) dst[k] = static_cast<float>(a.data[k * c + ch]);
+    if (a.native_f4()) {
+      const unsigned char* s = d + 4 * ch;
+      for (std::size_t k = 0; k < plane; ++k) std::memcpy(dst + k, s + 4 * c * k, 4);
+    } else if (a.dtype == "u1" && !a.column_major()) {
+      for (std::size_t k = 0; k < plane; ++k) dst[k] = d[k * c + ch];
+    } else {
+      for (std::size_t k = 0; k < plane; ++k)
+        dst[k] = static_cast<float>(a.at(static_cast<std::int64_t>(k * c + ch)));
+    }
   }
   return img;
 }
@@ -242,7 +255,7 @@ Image decode_image(std::string_view bytes, const std::string& name, const ImageL
     case Format::pnm:
       return from_pixels(detail::decode_pnm(bytes, name, limits));
     case Format::npy: {
-      return from_npy(parse_npy(bytes, name, limits.max_pixels * 4), name, limits);
+      return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
     }
     case Format::unknown:
       break;
@@ -269,16 +282,31 @@ void write_image(const Image& img, const std::string& path, const ImageWriteOpti
     NpyArray a;
     a.shape = {img.height, img.width};
     if (img.channels > 1) a.shape.push_back(img.channels);
-    const std::size_t plane = static_cast<std::size_t>(img.width) * img.height;
-    a.data.resize(plane * img.channels);
     if (opts.bit_depth == 8 || opts.bit_depth == 16) {
+      a.data.resize(static_cast<std::size_t>(img.width) * img.height * img.channels);
       auto px = to_pixels(img, opts.bit_depth, img.channels, opts, name, "NPY");
       for (std::size_t k = 0; k < a.data.size(); ++k) a.data[k] = px.samples[k];
       write_npy(path, a, opts.bit_depth == 8 ? NpyType::u1 : NpyType::u2);
     } else {
-      for (int c = 0; c < img.channels; ++c)
-        for (std::size_t k = 0; k < plane; ++k) a.data[k * img.channels + c] = img.plane(c)[k];
-      write_npy(path, a, NpyType::f4);
+      // float32 straight from the planes, interleaved a band of rows at a time.
+      write_file_atomic(path, [&](std::FILE* out) {
+        const std::string header = npy_header(a.shape, NpyType::f4);
+        const std::size_t c = static_cast<std::size_t>(img.channels);
+        const std::size_t band = std::max<std::size_t>(1, (1 << 18) / (c * img.width));
+        std::vector<float> buf(band * img.width * c);
+        bool ok = std::fwrite(header.data(), 1, header.size(), out) == header.size();
+        for (std::size_t y0 = 0; ok && y0 < static_cast<std::size_t>(img.height); y0 += band) {
+          const std::size_t y1 = std::min<std::size_t>(img.height, y0 + band);
+          const std::size_t k0 = y0 * img.width, k1 = y1 * img.width;
+          for (std::size_t ch = 0; ch < c; ++ch) {
+            const float* p = img.plane(static_cast<int>(ch));
+            for (std::size_t k = k0; k < k1; ++k) buf[(k - k0) * c + ch] = p[k];
+          }
+          const std::size_t bytes = (k1 - k0) * c * sizeof(float);
+          ok = std::fwrite(buf.data(), 1, bytes, out) == bytes;
+        }
+        if (!ok) throw Error(name + ": write failed: " + std::strerror(errno));
+      });
     }
     return;
   }

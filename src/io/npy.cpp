@@ -230,7 +230,7 @@ NpyType parse_npy_type(std::string_view name) {
   throw UsageError("unknown array type '" + std::string(name) + "' (choose from " + all + ")");
 }
 
-NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
+NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
     bad(name, "missing the \\x93NUMPY magic");
@@ -266,39 +266,57 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t
   if (have != need)
     throw ParseError(name + ": the header promises " + std::to_string(need) + " bytes of data (" +
                      std::to_string(n) + " elements) but the file holds " + std::to_string(have));
+  NpyView v;
+  v.shape = h.shape;
+  v.dtype = h.kind == 'b' ? "b1" : std::string(1, h.kind) + std::to_string(h.item);
+  v.data = u + data_start;
+  v.kind = h.kind;
+  v.item = h.item;
+  v.swap = h.item > 1 && h.order == (std::endian::native == std::endian::little ? '>' : '<');
+  v.fortran = h.fortran;
+  return v;
+}
+
+std::int64_t NpyView::size() const {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+double NpyView::at(std::int64_t i) const {
+  Header h;
+  h.kind = kind;
+  h.item = item;
+  std::int64_t f = i;
+  if (column_major()) {  // C index (a, b, c) -> Fortran offset a + d0 * (b + d1 * c)
+    const std::int64_t d0 = shape[0], d1 = shape[1], d2 = shape.size() == 3 ? shape[2] : 1;
+    const std::int64_t c = i % d2, b = (i / d2) % d1, a0 = i / (d1 * d2);
+    f = a0 + d0 * (b + d1 * c);
+  }
+  return element(data + f * item, h, swap);
+}
+
+NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
+  const NpyView v = parse_npy_view(bytes, name, max_elements);
+  const std::int64_t n = v.size();
   NpyArray a;
-  a.shape = h.shape;
-  a.dtype = std::string(1, h.kind) + std::to_string(h.item);
-  if (h.kind == 'b') a.dtype = "b1";
+  a.shape = v.shape;
+  a.dtype = v.dtype;
   a.data.resize(static_cast<std::size_t>(n));
-  const bool swap =
-      h.item > 1 && h.order == (std::endian::native == std::endian::little ? '>' : '<');
-  const unsigned char* d = u + data_start;
-  if (!h.fortran || h.shape.size() == 1) {
-    // Fast paths for the common native-order types: one tight loop each.
-    if (!swap && h.kind == 'f' && h.item == 4) {
-      for (std::int64_t k = 0; k < n; ++k) {
-        float v;
-        std::memcpy(&v, d + k * 4, 4);
-        a.data[k] = v;
-      }
-    } else if (!swap && h.kind == 'f' && h.item == 8) {
-      std::memcpy(a.data.data(), d, static_cast<std::size_t>(n) * 8);
-    } else if (h.kind == 'u' && h.item == 1) {
-      for (std::int64_t k = 0; k < n; ++k) a.data[k] = d[k];
-    } else {
-      for (std::int64_t k = 0; k < n; ++k) a.data[k] = element(d + k * h.item, h, swap);
+  const unsigned char* d = v.data;
+  // Fast paths for the common native-order types: one tight loop each.
+  if (v.native_f4()) {
+    for (std::int64_t k = 0; k < n; ++k) {
+      float x;
+      std::memcpy(&x, d + k * 4, 4);
+      a.data[k] = x;
     }
+  } else if (v.kind == 'f' && v.item == 8 && !v.swap && !v.column_major()) {
+    std::memcpy(a.data.data(), d, static_cast<std::size_t>(n) * 8);
+  } else if (v.kind == 'u' && v.item == 1 && !v.column_major()) {
+    for (std::int64_t k = 0; k < n; ++k) a.data[k] = d[k];
   } else {
-    // Fortran order: the first index varies fastest.  Map to C order.
-    const auto& s = h.shape;
-    const std::int64_t d0 = s[0], d1 = s[1], d2 = s.size() == 3 ? s[2] : 1;
-    for (std::int64_t i = 0; i < d0; ++i)
-      for (std::int64_t j = 0; j < d1; ++j)
-        for (std::int64_t k = 0; k < d2; ++k) {
-          const std::int64_t f = i + d0 * (j + d1 * k);
-          a.data[(i * d1 + j) * d2 + k] = element(d + f * h.item, h, swap);
-        }
+    for (std::int64_t k = 0; k < n; ++k) a.data[k] = v.at(k);
   }
   return a;
 }
@@ -307,16 +325,12 @@ NpyArray read_npy(const std::string& path, std::int64_t max_elements) {
   return parse_npy(read_file_bytes(path), path == "-" ? "<stdin>" : path, max_elements);
 }
 
-std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name) {
-  if (a.shape.empty() || a.shape.size() > 3)
-    throw Error(name + ": only arrays with 1 to 3 dimensions can be written");
-  if (a.size() != static_cast<std::int64_t>(a.data.size()))
-    throw Error(name + ": array data does not match its shape");
+std::string npy_header(const std::vector<std::int64_t>& shape_in, NpyType type) {
   const TypeInfo& t = info(type);
   std::string shape;
-  for (std::size_t k = 0; k < a.shape.size(); ++k)
-    shape += (k ? ", " : "") + std::to_string(a.shape[k]);
-  if (a.shape.size() == 1) shape += ",";
+  for (std::size_t k = 0; k < shape_in.size(); ++k)
+    shape += (k ? ", " : "") + std::to_string(shape_in[k]);
+  if (shape_in.size() == 1) shape += ",";
   std::string header = std::string("{'descr': '") + t.descr +
                        "', 'fortran_order': False, 'shape': (" + shape + "), }";
   // Pad so that magic + length + header (ending in '\n') is a multiple of 64.
@@ -329,9 +343,18 @@ std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name)
   out.push_back(static_cast<char>(header.size() & 0xff));
   out.push_back(static_cast<char>(header.size() >> 8));
   out += header;
+  return out;
+}
+
+std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name) {
+  if (a.shape.empty() || a.shape.size() > 3)
+    throw Error(name + ": only arrays with 1 to 3 dimensions can be written");
+  if (a.size() != static_cast<std::int64_t>(a.data.size()))
+    throw Error(name + ": array data does not match its shape");
+  const TypeInfo& t = info(type);
+  std::string out = npy_header(a.shape, type);
   out.reserve(out.size() + a.data.size() * t.item);
-  if (std::endian::native == std::endian::little &&
-      (type == NpyType::f4 || type == NpyType::f8)) {
+  if (std::endian::native == std::endian::little && (type == NpyType::f4 || type == NpyType::f8)) {
     // Fast paths: floats in native (little-endian) order, one tight loop.
     const std::size_t off = out.size();
     out.resize(off + a.data.size() * t.item);

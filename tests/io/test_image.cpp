@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -285,4 +286,64 @@ TEST_CASE("[io] write_file_atomic leaves nothing behind when the writer fails") 
   CHECK(files == 1);
   CHECK_THROWS_WITH_AS(write_file_atomic(dir + "/no/such/dir/x.txt", std::string_view("x")),
                        doctest::Contains("no/such/dir/x.txt"), Error);
+}
+
+TEST_CASE("[io] .npy images give the same planes from every dtype, byte order and layout") {
+  // H=2, W=3, C=2 with values 0..11 in C order: plane c, pixel (y, x) holds (y*3+x)*2+c.
+  const std::string dir = temp_dir();
+  auto check_planes = [](const Image& img) {
+    REQUIRE(img.width == 3);
+    REQUIRE(img.height == 2);
+    REQUIRE(img.channels == 2);
+    for (int c = 0; c < 2; ++c)
+      for (int k = 0; k < 6; ++k) CHECK(img.plane(c)[k] == static_cast<float>(k * 2 + c));
+  };
+  NpyArray a;
+  a.shape = {2, 3, 2};
+  for (int k = 0; k < 12; ++k) a.data.push_back(k);
+  for (NpyType t : {NpyType::f4, NpyType::f8, NpyType::u1, NpyType::u2, NpyType::i4}) {
+    CAPTURE(to_string(t));
+    write_npy(dir + "/a.npy", a, t);
+    const Image img = read_image(dir + "/a.npy");
+    check_planes(img);
+    CHECK(img.bit_depth == (t == NpyType::u1 ? 8 : t == NpyType::u2 ? 16 : 32));
+  }
+  auto header = [](const std::string& dict) {
+    std::string h = dict;
+    while ((10 + h.size() + 1) % 16) h += ' ';
+    h += '\n';
+    std::string out = std::string("\x93NUMPY\x01\x00", 8);
+    out += static_cast<char>(h.size());
+    out += '\0';
+    return out + h;
+  };
+  auto f4 = [](float v, bool big) {
+    std::string b(4, '\0');
+    std::memcpy(b.data(), &v, 4);
+    if (big) std::swap(b[0], b[3]), std::swap(b[1], b[2]);
+    return b;
+  };
+  // Fortran order: element (y, x, c) at offset y + 2 * (x + 3 * c).
+  std::string fo = header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 2), }");
+  std::vector<float> fvals(12);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 3; ++x)
+      for (int c = 0; c < 2; ++c)
+        fvals[y + 2 * (x + 3 * c)] = static_cast<float>((y * 3 + x) * 2 + c);
+  for (float v : fvals) fo += f4(v, false);
+  convkit::test::write_file(dir + "/fo.npy", fo);
+  check_planes(read_image(dir + "/fo.npy"));
+  std::string be = header("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3, 2), }");
+  for (int k = 0; k < 12; ++k) be += f4(static_cast<float>(k), true);
+  convkit::test::write_file(dir + "/be.npy", be);
+  check_planes(read_image(dir + "/be.npy"));
+  // And a float image written back as .npy is the same array, bit for bit.
+  Image img = read_image(dir + "/be.npy");
+  img.plane(1)[4] = -0.1f;
+  write_image(img, dir + "/out.npy");
+  const NpyArray back = read_npy(dir + "/out.npy");
+  CHECK(back.dtype == "f4");
+  CHECK(back.shape == std::vector<std::int64_t>{2, 3, 2});
+  for (int k = 0; k < 12; ++k)
+    CHECK(back.data[k] == (k == 9 ? static_cast<double>(-0.1f) : static_cast<double>(k)));
 }

@@ -24,11 +24,36 @@ struct NpyArray {
   std::int64_t size() const;        ///< product of the shape
 };
 
+/// A checked .npy file still in memory: magic, header, shape and data size
+/// are validated exactly as parse_npy does, but no element is converted, so a
+/// reader can take the elements straight into its own layout.
+struct NpyView {
+  std::vector<std::int64_t> shape;  ///< 1 to 3 dimensions, C order
+  std::string dtype;                ///< numpy's short form, as NpyArray::dtype
+  const unsigned char* data = nullptr;
+  char kind = 'f';       ///< f, i, u, b
+  int item = 4;          ///< bytes per element
+  bool swap = false;     ///< stored in the other byte order
+  bool fortran = false;  ///< stored with the first index varying fastest
+  std::int64_t size() const;
+  /// Element i in C (row-major) order, any dtype and layout.
+  double at(std::int64_t i) const;
+  /// True for float32 in native byte order and C order (the common case).
+  bool native_f4() const { return kind == 'f' && item == 4 && !swap && !column_major(); }
+  bool column_major() const { return fortran && shape.size() > 1; }
+};
+NpyView parse_npy_view(std::string_view bytes, const std::string& name,
+                       std::int64_t max_elements = std::int64_t(1) << 30);
+
 /// Parse .npy bytes; `name` names the file in error messages.
 NpyArray parse_npy(std::string_view bytes, const std::string& name,
                    std::int64_t max_elements = std::int64_t(1) << 30);
 /// Read a .npy file ("-" = standard input).
 NpyArray read_npy(const std::string& path, std::int64_t max_elements = std::int64_t(1) << 30);
+
+/// The header of a version 1.0, little-endian, C-order .npy file of this
+/// shape and type (magic to the final newline); the data follows it.
+std::string npy_header(const std::vector<std::int64_t>& shape, NpyType type);
 
 /// Encode as .npy (version 1.0, little-endian, C order).  Integer types refuse
 /// values that are not finite or do not fit, naming `name` and the index.
