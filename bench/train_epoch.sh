@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Whole training runs on Fashion-MNIST, convkit against PyTorch in the same
+# run: the same network, batch, optimizer, learning rate, schedule, threads and
+# 90/10 split.  Prints each side's seconds per epoch (training pass alone, and
+# with the validation pass), the ratio convkit / PyTorch, and test accuracy.
+#
+#   bench/train_epoch.sh [NET] [EPOCHS] [BATCH] [THREADS] [-- extra optimizer flags]
+#   NET: seed | layers | layers-dropout (see bench/torch_train.py); default layers
+#   extra flags are given to both sides: --optimizer sgd|adam|adamw --lr X
+#   --momentum X --schedule constant|cosine
+# Example (issue 6's timing row): bench/train_epoch.sh layers 1 128 2
+# Needs build/convkit (or $CONVKIT), python3-torch and dataset-fashion-mnist.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+ck=${CONVKIT:-$here/build/convkit}
+net=${1:-layers}
+epochs=${2:-1}
+batch=${3:-128}
+threads=${4:-2}
+shift $(($# < 4 ? $# : 4))
+[ "${1:-}" = "--" ] && shift
+extra=("$@")
+case "$net" in
+  seed) arch="CONV3-10 ReLU POOL2 CONV3-10 ReLU POOL2 FLATTEN FC-10" ;;
+  layers) arch="CONV3-32 BN ReLU CONV3-32 BN ReLU POOL2 CONV3-64 BN ReLU CONV3-64 BN ReLU POOL2 FLATTEN FC-256 ReLU FC-10" ;;
+  layers-dropout) arch="CONV3-32 BN ReLU CONV3-32 BN ReLU POOL2 CONV3-64 BN ReLU CONV3-64 BN ReLU POOL2 FLATTEN FC-256 ReLU DROPOUT0.5 FC-10" ;;
+  *) echo "unknown network '$net' (seed, layers, layers-dropout)" >&2; exit 2 ;;
+esac
+# Both sides get the same optimizer settings; convkit's defaults differ from
+# torch_train.py's, so they are spelled out.
+opt=(--optimizer adam --lr 0.001 --schedule constant --momentum 0.9)
+opt+=("${extra[@]}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "network: $arch"
+echo "epochs $epochs, batch $batch, threads $threads, settings: ${opt[*]}"
+
+"$ck" train --data fashion-mnist --arch "$arch" --epochs "$epochs" --batch "$batch" \
+  --threads "$threads" "${opt[@]}" -q -o "$work/m.ckpt" --log "$work/m.csv" > /dev/null
+ck_acc=$("$ck" eval -m "$work/m.ckpt" --data fashion-mnist --json |
+  /usr/bin/python3 -c "import json,sys; print(f\"{100*json.load(sys.stdin)['accuracy']:.2f}\")")
+/usr/bin/python3 "$here/bench/torch_train.py" --net "$net" --epochs "$epochs" --batch "$batch" \
+  --threads "$threads" "${opt[@]}" > "$work/torch.txt"
+
+/usr/bin/python3 - "$work/m.csv" "$work/torch.txt" "$ck_acc" <<'PY'
+import csv, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+torch = [l for l in open(sys.argv[2]) if l.startswith("torch epoch")]
+t_acc = re.search(r"test_acc=([\d.]+)", open(sys.argv[2]).read()).group(1)
+print(f"{'epoch':>5} {'convkit train s':>16} {'torch train s':>14} {'ratio':>6} "
+      f"{'convkit epoch s':>16} {'torch epoch s':>14} {'ratio':>6}")
+for r, t in zip(rows, torch):
+    ck_train = 54000 / float(r["images_per_second"])
+    ck_epoch = float(r["seconds"])
+    tt = float(re.search(r"train_s=([\d.]+)", t).group(1))
+    te = float(re.search(r"epoch_s=([\d.]+)", t).group(1))
+    print(f"{r['epoch']:>5} {ck_train:16.1f} {tt:14.1f} {ck_train / tt:6.2f} "
+          f"{ck_epoch:16.1f} {te:14.1f} {ck_epoch / te:6.2f}")
+print(f"test accuracy: convkit {sys.argv[3]}%, PyTorch {t_acc}%")
+PY
