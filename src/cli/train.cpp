@@ -96,7 +96,18 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     const int epochs = cfg.epochs;
     const std::string data = o.data;
     cfg = config_from_checkpoint(resumed);
-    if (sub->count("--epochs") > 0) cfg.epochs = epochs;
+    if (sub->count("--epochs") > 0) {
+      // A cosine schedule is planned over the whole run: it reaches 0 at the
+      // last epoch.  Moving that end would change the learning rate of the
+      // epochs already done, so the result could match no uninterrupted run.
+      if (cfg.schedule == "cosine" && epochs != cfg.epochs)
+        throw UsageError("--epochs cannot change on --resume with the cosine schedule: it decays "
+                         "to 0 at epoch " +
+                         std::to_string(cfg.epochs) + " as planned when " + o.resume +
+                         " was started (resume with --epochs " + std::to_string(cfg.epochs) +
+                         ", or train anew with the new total)");
+      cfg.epochs = epochs;
+    }
     if (!data.empty()) cfg.data = data;
     if (sub->count("-o") == 0) out = o.resume;
   } else {
@@ -243,7 +254,10 @@ void register_train(CLI::App& app) {
       "      --arch \"CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3\"\n"
       "  convkit train --data fashion-mnist --epochs 3 -o fm.ckpt --log fm.csv --plot fm.png \\\n"
       "      --arch \"CONV3-10 ReLU POOL2 CONV3-10 ReLU POOL2 FLATTEN FC-10\"\n"
-      "  convkit train --resume fm.ckpt --epochs 5     # two more epochs\n"
+      "  convkit train --resume fm.ckpt                # after a Ctrl-C: the epochs left\n"
+      "  convkit train --data fashion-mnist --epochs 3 --schedule constant -o c.ckpt \\\n"
+      "      --arch \"CONV3-10 ReLU POOL2 CONV3-10 ReLU POOL2 FLATTEN FC-10\"\n"
+      "  convkit train --resume c.ckpt --epochs 5      # two more (not with cosine)\n"
       "  convkit train --data fashion-mnist --arch-file net.arch --optimizer sgd --lr 0.05 \\\n"
       "      --momentum 0.9 --schedule cosine --augment crop:2,flip --seed 7\n"
       "\n"

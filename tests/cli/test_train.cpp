@@ -208,7 +208,9 @@ TEST_CASE("[cli] train: SIGINT stops cleanly, SIGKILL leaves a valid checkpoint,
     CHECK(files == 1);
   }
   SUBCASE("SIGKILL, then resume to the same result as a run never killed") {
-    const pid_t pid = spawn(edges_args(dir + "/k.ckpt", 100000, net), dir + "/err.txt");
+    auto args = edges_args(dir + "/k.ckpt", 100000, net);
+    args.insert(args.end(), {"--schedule", "constant"});
+    const pid_t pid = spawn(args, dir + "/err.txt");
     REQUIRE(wait_for_checkpoint(dir + "/k.ckpt", 1, pid));
     std::this_thread::sleep_for(std::chrono::milliseconds(37));
     kill(pid, SIGKILL);
@@ -227,10 +229,29 @@ TEST_CASE("[cli] train: SIGINT stops cleanly, SIGKILL leaves a valid checkpoint,
     // learning rate does not depend on the planned number of epochs).
     REQUIRE(run_convkit({"train", "--data", "synthetic-edges", "--arch", net, "--lr", "0.01",
                          "--epochs", std::to_string(total), "-o", dir + "/ref.ckpt", "--threads",
-                         "2", "--quiet"})
+                         "2", "--quiet", "--schedule", "constant"})
                 .status == 0);
     check_same_run(load_checkpoint(dir + "/k.ckpt"), load_checkpoint(dir + "/ref.ckpt"));
   }
+}
+
+TEST_CASE("[cli] train: a cosine run may not be extended on --resume") {
+  // The default schedule is cosine, planned over --epochs: a larger total
+  // would change the learning rate of the epochs already run.
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit(edges_args(dir + "/c.ckpt", 2)).status == 0);
+  const Checkpoint c = load_checkpoint(dir + "/c.ckpt");
+  CHECK(c.setting("schedule") == "cosine");
+  CHECK(c.history.back().lr < c.history.front().lr);
+  auto r = run_convkit({"train", "--resume", dir + "/c.ckpt", "--epochs", "4", "--quiet"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--epochs cannot change on --resume with the cosine schedule") == 16);
+  CHECK(r.err.find("decays to 0 at epoch 2") != std::string::npos);
+  CHECK(load_checkpoint(dir + "/c.ckpt").epoch == 2);  // untouched
+  // The planned total is accepted (and there is nothing left to do).
+  auto same = run_convkit({"train", "--resume", dir + "/c.ckpt", "--epochs", "2", "--quiet"});
+  CHECK(same.status == 0);
+  CHECK(same.out.find("nothing to do") != std::string::npos);
 }
 
 TEST_CASE("[cli] train, eval and predict refuse bad input with one line") {

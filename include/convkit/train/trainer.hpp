@@ -25,12 +25,14 @@ struct TrainConfig {
   std::string arch;  ///< SPEC text
   std::string data;  ///< data source as given (stored in the checkpoint)
   int epochs = 10;   ///< total, counting epochs done before a resume
-  int batch = 64;
-  double lr = 1e-3;
+  // Defaults chosen on Fashion-MNIST (README "Choosing the defaults"): the
+  // seed's network reaches 88-89% test accuracy in 3 epochs with them.
+  int batch = 32;
+  double lr = 2e-3;
   std::string optimizer = "adam";  ///< sgd, adam, adamw
   double momentum = 0.9;           ///< sgd only
   double weight_decay = 0.0;
-  std::string schedule = "constant";  ///< constant, step, cosine
+  std::string schedule = "cosine";  ///< constant, step, cosine
   double gamma = 0.1;                 ///< step schedule: factor per step_epochs
   int step_epochs = 10;               ///< step schedule
   int warmup_epochs = 0;
