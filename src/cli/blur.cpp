@@ -19,10 +19,12 @@ struct BlurCli {
   double sigma = 0;
   std::string padding = "reflect";
   int threads = 0;
+  long long max_pixels = 0;
 };
 
 void run_blur(const BlurCli& o) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   BlurOptions b;
   b.type = parse_blur_type(o.type);
   b.size = o.size;
@@ -64,6 +66,7 @@ void register_blur(CLI::App& app) {
       ->default_val("reflect");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
+  add_max_pixels_option(sub, o.max_pixels);
   sub->footer(
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"

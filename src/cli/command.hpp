@@ -41,6 +41,12 @@ void add_threads_option(CLI::App* sub, int& threads);
 /// Apply --threads (validated, >= 0).
 void apply_threads(int threads);
 
+/// --max-pixels N on a command that reads images: the largest width x height
+/// accepted, checked from the header before any pixel memory is allocated.
+void add_max_pixels_option(CLI::App* sub, long long& max_pixels);
+/// Make it the limit of every image read from now on.
+void apply_max_pixels(long long max_pixels);
+
 }  // namespace convkit::cli
 
 #define CONVKIT_CONCAT_INNER(a, b) a##b

@@ -46,6 +46,7 @@ struct ConvolveOptions {
   bool filter_alpha = false;
   int bit_depth = 0;
   int threads = 0;
+  long long max_pixels = 0;
 };
 
 std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
@@ -355,6 +356,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
 
 void run_convolve(const ConvolveOptions& o) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   Kernel k = load_kernel(o.kernel);
   Input in = load_input(o);
   const std::string ext = extension(o.output);
@@ -435,6 +437,7 @@ void register_convolve(CLI::App& app) {
                   "float32); default: the input's")
       ->check(CLI::IsMember({0, 8, 16, 32}));
   add_threads_option(sub, opts->threads);
+  add_max_pixels_option(sub, opts->max_pixels);
   sub->footer(R"(Examples:
   # the seed's problem 2(a): a rect of length 7 through h(n) = 0.5^n u(n)
   convkit signal rect --length 7 -o x.txt

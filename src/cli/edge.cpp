@@ -20,6 +20,7 @@ struct EdgeCli {
   std::string padding = "reflect";
   bool grey = false;
   int threads = 0;
+  long long max_pixels = 0;
 };
 
 // Scale the colour planes (not alpha) by a and add b.
@@ -32,6 +33,7 @@ void affine_colour(Image& img, float a, float b) {
 
 void run_edge(const EdgeCli& o) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   EdgeOptions e;
   e.op = parse_edge_operator(o.op);
   if (e.op == EdgeOperator::laplacian && !o.direction.empty())
@@ -88,6 +90,7 @@ void register_edge(CLI::App& app) {
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
+  add_max_pixels_option(sub, o.max_pixels);
   sub->footer(
       "Signs as OpenCV: x is positive where intensity grows to the right, y where it grows\n"
       "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3) and\n"

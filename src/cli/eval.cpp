@@ -13,6 +13,7 @@ namespace {
 struct EvalOptions {
   std::string model, data, split = "test";
   int batch = 256, threads = 0;
+  long long max_pixels = 0;
   bool json = false;
 };
 
@@ -33,6 +34,7 @@ std::string json_str(const std::string& s) {
 
 void run_eval(const EvalOptions& o) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   const Checkpoint ck = load_checkpoint(o.model);
   const std::string data = o.data.empty() ? ck.setting("data") : o.data;
   if (data.empty()) throw UsageError("--data is required (the checkpoint does not name its data)");
@@ -104,6 +106,7 @@ void register_eval(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   add_threads_option(sub, o->threads);
+  add_max_pixels_option(sub, o->max_pixels);
   sub->footer(
       "Examples:\n"
       "  convkit eval -m fm.ckpt                      # on the test part of its data\n"

@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/image.hpp"
 #include "convkit/parallel.hpp"
 
 namespace convkit::cli {
@@ -38,6 +39,19 @@ void add_threads_option(CLI::App* sub, int& threads) {
 
 void apply_threads(int threads) {
   set_thread_count(threads);
+}
+
+void add_max_pixels_option(CLI::App* sub, long long& max_pixels) {
+  max_pixels = kDefaultMaxPixels;
+  sub->add_option("--max-pixels", max_pixels,
+                  "Refuse images larger than N pixels (width x height), checked before any "
+                  "pixel memory is allocated")
+      ->check(CLI::Range(1LL, 1LL << 40))
+      ->capture_default_str();
+}
+
+void apply_max_pixels(long long max_pixels) {
+  set_default_max_pixels(max_pixels);
 }
 
 }  // namespace convkit::cli

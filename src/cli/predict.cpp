@@ -16,6 +16,7 @@ struct PredictOptions {
   std::string model;
   std::vector<std::string> images;
   int top = 3, threads = 0;
+  long long max_pixels = 0;
   bool json = false;
 };
 
@@ -61,6 +62,7 @@ std::string json_str(const std::string& s) {
 
 void run_predict(const PredictOptions& o) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   const Checkpoint ck = load_checkpoint(o.model);
   LoadedModel model(ck);
   const int k = model.classes();
@@ -112,6 +114,7 @@ void register_predict(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   add_threads_option(sub, o->threads);
+  add_max_pixels_option(sub, o->max_pixels);
   sub->footer(
       "Examples:\n"
       "  convkit predict -m fm.ckpt shoe.png shirt.png\n"

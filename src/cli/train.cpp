@@ -22,6 +22,7 @@ struct TrainOptions {
   std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot;
   TrainConfig cfg;
   int threads = 0;
+  long long max_pixels = 0;
   bool quiet = false;
 };
 
@@ -74,6 +75,7 @@ Augment parse_augment(const std::string& s) {
 
 void run_train(TrainOptions& o, CLI::App* sub) {
   apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
   TrainConfig cfg = o.cfg;
   cfg.augment = parse_augment(o.augment);
   Checkpoint resumed;
@@ -101,11 +103,12 @@ void run_train(TrainOptions& o, CLI::App* sub) {
       // last epoch.  Moving that end would change the learning rate of the
       // epochs already done, so the result could match no uninterrupted run.
       if (cfg.schedule == "cosine" && epochs != cfg.epochs)
-        throw UsageError("--epochs cannot change on --resume with the cosine schedule: it decays "
-                         "to 0 at epoch " +
-                         std::to_string(cfg.epochs) + " as planned when " + o.resume +
-                         " was started (resume with --epochs " + std::to_string(cfg.epochs) +
-                         ", or train anew with the new total)");
+        throw UsageError(
+            "--epochs cannot change on --resume with the cosine schedule: it decays "
+            "to 0 at epoch " +
+            std::to_string(cfg.epochs) + " as planned when " + o.resume +
+            " was started (resume with --epochs " + std::to_string(cfg.epochs) +
+            ", or train anew with the new total)");
       cfg.epochs = epochs;
     }
     if (!data.empty()) cfg.data = data;
@@ -247,6 +250,7 @@ void register_train(CLI::App& app) {
       "--plot", o->plot,
       "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
   add_threads_option(sub, o->threads);
+  add_max_pixels_option(sub, o->max_pixels);
   sub->add_flag("-q,--quiet", o->quiet, "No progress bar");
   sub->footer(
       "Examples:\n"

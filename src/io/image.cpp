@@ -4,6 +4,7 @@
 #include "convkit/io/image.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,20 @@
 
 namespace convkit {
 
+namespace {
+std::atomic<std::int64_t> g_max_pixels{kDefaultMaxPixels};
+}
+
+std::int64_t default_max_pixels() {
+  return g_max_pixels.load(std::memory_order_relaxed);
+}
+
+void set_default_max_pixels(std::int64_t pixels) {
+  if (pixels < 1)
+    throw UsageError("--max-pixels must be at least 1 (got " + std::to_string(pixels) + ")");
+  g_max_pixels.store(pixels, std::memory_order_relaxed);
+}
+
 namespace detail {
 
 void check_dimensions(long long width, long long height, const ImageLimits& limits,
@@ -26,7 +41,7 @@ void check_dimensions(long long width, long long height, const ImageLimits& limi
   if (width > (1LL << 30) || height > (1LL << 30) || width * height > limits.max_pixels)
     throw Error(name + ": image is too large (" + std::to_string(width) + "x" +
                 std::to_string(height) + "; the limit is " + std::to_string(limits.max_pixels) +
-                " pixels)");
+                " pixels, see --max-pixels)");
 }
 
 }  // namespace detail

@@ -28,9 +28,16 @@ struct Image {
   float max_value() const { return bit_depth == 8 ? 255.f : bit_depth == 16 ? 65535.f : 0.f; }
 };
 
+/// The process-wide default of ImageLimits::max_pixels: 256 Mpx (a 16384 x
+/// 16384 image; 1 GiB of float samples per channel) unless changed, as the
+/// command line's --max-pixels does.  Values below 1 are refused (UsageError).
+inline constexpr std::int64_t kDefaultMaxPixels = 256LL * 1024 * 1024;
+std::int64_t default_max_pixels();
+void set_default_max_pixels(std::int64_t pixels);
+
 /// Limits applied before any pixel buffer is allocated.
 struct ImageLimits {
-  std::int64_t max_pixels = 256LL * 1024 * 1024;  ///< width * height; default 256 Mpx
+  std::int64_t max_pixels = default_max_pixels();  ///< width * height
 };
 
 /// Read an image; "-" reads standard input.  Throws convkit::Error naming the
