@@ -7,6 +7,7 @@
 #include <string>
 
 #include "convkit/error.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/parallel.hpp"
 
 namespace convkit {
@@ -71,9 +72,9 @@ void same_shape(const Image& in, int bit_depth, Image& out) {
 
 int gaussian_size_for_sigma(double sigma) {
   if (!(sigma > 0) || !std::isfinite(sigma))
-    throw UsageError("sigma must be a positive number (got " + std::to_string(sigma) + ")");
+    throw UsageError("sigma must be a positive number (got " + format_number(sigma) + ")");
   if (sigma > 600)
-    throw UsageError("sigma " + std::to_string(sigma) + " is too large (at most 600)");
+    throw UsageError("sigma " + format_number(sigma) + " is too large (at most 600)");
   return 2 * static_cast<int>(std::ceil(3 * sigma)) + 1;
 }
 
@@ -85,7 +86,7 @@ double gaussian_sigma_for_size(int size) {
 std::vector<double> gaussian_taps(int size, double sigma) {
   check_odd_size(size, "gaussian");
   if (!(sigma > 0) || !std::isfinite(sigma))
-    throw UsageError("sigma must be a positive number (got " + std::to_string(sigma) + ")");
+    throw UsageError("sigma must be a positive number (got " + format_number(sigma) + ")");
   std::vector<double> t(static_cast<std::size_t>(size));
   const int r = (size - 1) / 2;
   double sum = 0;
@@ -223,7 +224,7 @@ void filter_plane(const float* in, int h, int w, const std::vector<double>& mask
 ResolvedBlur resolve_blur(const BlurOptions& o) {
   if (o.size < 0) throw UsageError("--size must be positive (got " + std::to_string(o.size) + ")");
   if (o.sigma < 0 || !std::isfinite(o.sigma))
-    throw UsageError("--sigma must be positive (got " + std::to_string(o.sigma) + ")");
+    throw UsageError("--sigma must be positive (got " + format_number(o.sigma) + ")");
   if (o.type == BlurType::box) {
     if (o.sigma != 0) throw UsageError("--sigma applies to --type gaussian, not box");
     int size = o.size == 0 ? 3 : o.size;

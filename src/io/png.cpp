@@ -5,6 +5,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "codecs.hpp"
@@ -37,7 +38,11 @@ void on_read(png_structp png, png_bytep dst, png_size_t n) {
 
 void on_write(png_structp png, png_bytep src, png_size_t n) {
   auto* ctx = static_cast<PngContext*>(png_get_io_ptr(png));
-  if (std::fwrite(src, 1, n, ctx->out) != n) png_error(png, "write failed");
+  if (std::fwrite(src, 1, n, ctx->out) != n) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "write failed: %s", std::strerror(errno));
+    png_error(png, msg);
+  }
 }
 void on_flush(png_structp) {}
 

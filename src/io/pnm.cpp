@@ -3,6 +3,8 @@
 // not already 255 or 65535.
 #include <cmath>
 
+#include <cerrno>
+#include <cstring>
 #include "codecs.hpp"
 #include "convkit/error.hpp"
 
@@ -110,14 +112,15 @@ Pixels decode_pnm(std::string_view bytes, const std::string& name, const ImageLi
 void encode_pnm(std::FILE* f, const Pixels& px, char kind, const std::string& name) {
   const int maxval = px.depth == 16 ? 65535 : 255;
   if (std::fprintf(f, "P%c\n%d %d\n%d\n", kind, px.width, px.height, maxval) < 0)
-    throw Error(name + ": write failed");
+    throw Error(name + ": write failed: " + std::strerror(errno));
   std::vector<unsigned char> raw;
   raw.reserve(px.samples.size() * (px.depth / 8));
   for (auto v : px.samples) {
     if (px.depth == 16) raw.push_back(static_cast<unsigned char>(v >> 8));
     raw.push_back(static_cast<unsigned char>(v & 0xff));
   }
-  if (std::fwrite(raw.data(), 1, raw.size(), f) != raw.size()) throw Error(name + ": write failed");
+  if (std::fwrite(raw.data(), 1, raw.size(), f) != raw.size())
+    throw Error(name + ": write failed: " + std::strerror(errno));
 }
 
 }  // namespace convkit::detail

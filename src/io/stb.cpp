@@ -16,6 +16,8 @@
 #include <climits>
 #include <memory>
 
+#include <cerrno>
+#include <cstring>
 #include "codecs.hpp"
 #include "convkit/error.hpp"
 
@@ -53,12 +55,15 @@ namespace {
 struct Sink {
   std::FILE* f;
   bool ok = true;
+  int err = 0;
 };
 void sink_write(void* context, void* data, int size) {
   auto* s = static_cast<Sink*>(context);
-  if (size > 0 &&
-      std::fwrite(data, 1, static_cast<std::size_t>(size), s->f) != static_cast<std::size_t>(size))
+  if (size > 0 && std::fwrite(data, 1, static_cast<std::size_t>(size), s->f) !=
+                      static_cast<std::size_t>(size)) {
+    if (s->ok) s->err = errno;
     s->ok = false;
+  }
 }
 }  // namespace
 
@@ -69,7 +74,9 @@ void encode_bmp_tga(std::FILE* f, const Pixels& px, bool tga, const std::string&
   int ok =
       tga ? stbi_write_tga_to_func(sink_write, &sink, px.width, px.height, px.channels, raw.data())
           : stbi_write_bmp_to_func(sink_write, &sink, px.width, px.height, px.channels, raw.data());
-  if (!ok || !sink.ok) throw Error(name + ": cannot write " + (tga ? "TGA" : "BMP"));
+  if (!ok || !sink.ok)
+    throw Error(name + ": cannot write " + (tga ? "TGA" : "BMP") +
+                (sink.err ? std::string(": ") + std::strerror(sink.err) : std::string()));
 }
 
 }  // namespace convkit::detail

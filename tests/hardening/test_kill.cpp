@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,4 +172,37 @@ TEST_CASE("[hardening] a full disk is a clear error and the old output survives"
   waitpid(pid, &status, 0);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
+
+  // A file output on a full disk: a file size limit (RLIMIT_FSIZE, with
+  // SIGXFSZ ignored) makes writes past 4 KiB fail as they would on a full
+  // file system.  The previous output must survive untouched, nothing
+  // partial may appear, and the error is one line.
+  cv::Mat big(256, 256, CV_8UC3);
+  cv::randu(big, 0, 256);
+  REQUIRE(cv::imwrite(dir + "/big.png", big));
+  write_file(dir + "/small.pgm", "P5\n2 2\n255\n\x01\x02\x03\x04");
+  REQUIRE(run_convkit({"blur", dir + "/small.pgm", "-o", dir + "/out.png"}).status == 0);
+  const std::string before = read_file(dir + "/out.png");
+  pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit lim{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int err_fd = open((dir + "/err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(err_fd, 2);
+    execl(CONVKIT_BINARY, CONVKIT_BINARY, "blur", (dir + "/big.png").c_str(), "-o",
+          (dir + "/out.png").c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string err = read_file(dir + "/err.txt");
+  CHECK(err.rfind("convkit: error: ", 0) == 0);
+  CHECK(err.find("File too large") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  CHECK(read_file(dir + "/out.png") == before);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.path().filename().string()[0] == '.';
+  CHECK(files == 0);
 }

@@ -3,6 +3,7 @@
 // allocated, with one clear line and no output; the limit itself is allowed.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -53,4 +54,34 @@ TEST_CASE("[hardening] --max-pixels refuses larger images in every format, from 
   // Nonsense limits are usage errors.
   CHECK(run_convkit({"blur", in, "--max-pixels", "0", "-o", dir + "/z.png"}).status == 2);
   CHECK(run_convkit({"blur", in, "--max-pixels", "-5", "-o", dir + "/z.png"}).status == 2);
+}
+
+TEST_CASE("[hardening] filter sizes are capped and NaN never reaches an integer image") {
+  const std::string dir = temp_dir();
+  const std::string in = dir + "/in.png";
+  write_picture(in);
+  auto big = run_convkit({"blur", in, "--size", "4097", "-o", dir + "/b.png"});
+  CHECK(big.status == 2);
+  CHECK(big.err.find("--size: Value 4097 not in range 1 to 4095") != std::string::npos);
+  auto sig = run_convkit({"blur", in, "--sigma", "601", "-o", dir + "/s.png"});
+  CHECK(sig.status == 2);
+  CHECK(sig.err == "convkit: error: sigma 601 is too large (at most 600)\n");
+  CHECK(!fs::exists(dir + "/b.png"));
+  CHECK(!fs::exists(dir + "/s.png"));
+  // A float image holding NaN: refused for 8-bit output under every value
+  // policy (no policy maps NaN to a grey level), written as is to .npy.
+  convkit::Image img;
+  img.width = 3;
+  img.height = 2;
+  img.channels = 1;
+  img.data = {1, 2, 3, 4, std::nanf(""), 6};
+  convkit::write_image(img, dir + "/nan.npy");
+  for (const char* policy : {"--clip", "--abs", "--normalize"}) {
+    CAPTURE(policy);
+    auto r = run_convkit({"blur", dir + "/nan.npy", "--size", "1", policy, "-o", dir + "/n.png"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("value nan at x=1, y=1 cannot be written to PNG") != std::string::npos);
+    CHECK(!fs::exists(dir + "/n.png"));
+  }
+  CHECK(run_convkit({"blur", dir + "/nan.npy", "--size", "1", "-o", dir + "/n.npy"}).status == 0);
 }
