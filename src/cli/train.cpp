@@ -89,7 +89,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     for (const char* flag :
          {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
           "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
-          "--augment"})
+          "--augment", "--init"})
       if (sub->count(flag) > 0)
         throw UsageError(std::string(flag) +
                          " cannot change on --resume: the run continues "
@@ -232,6 +232,11 @@ void register_train(CLI::App& app) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   sub->add_option("--seed", o->cfg.seed, "Seed of weights, split, shuffling, augmentation, dropout")
+      ->capture_default_str();
+  sub->add_option("--init", o->cfg.init,
+                  "Initial weights: he (normal, sd sqrt(2/fan_in), biases 0), xavier, or uniform "
+                  "(+-1/sqrt(fan_in) for weights and biases, as PyTorch starts)")
+      ->check(CLI::IsMember({"he", "xavier", "uniform"}))
       ->capture_default_str();
   sub->add_option("--val-split", o->cfg.val_split,
                   "Fraction of the training images held out for validation")

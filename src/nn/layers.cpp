@@ -34,15 +34,48 @@ void fill_weights(T* w, std::size_t count, int fan_in, int fan_out, Rng& rng, In
   if (init == Init::he) {
     const double sd = std::sqrt(2.0 / fan_in);
     for (std::size_t i = 0; i < count; ++i) w[i] = static_cast<T>(rng.normal(0.0, sd));
+  } else if (init == Init::uniform) {
+    const double a = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    for (std::size_t i = 0; i < count; ++i) w[i] = static_cast<T>(rng.uniform(-a, a));
   } else {
     const double a = std::sqrt(6.0 / (fan_in + fan_out));
     for (std::size_t i = 0; i < count; ++i) w[i] = static_cast<T>(rng.uniform(-a, a));
   }
 }
 
+// Biases: 0, except for Init::uniform (PyTorch's default: +-1/sqrt(fan_in)).
+template <class T>
+void fill_biases(T* b, std::size_t count, int fan_in, Rng& rng, Init init) {
+  if (init != Init::uniform) {
+    std::fill(b, b + count, T(0));
+    return;
+  }
+  const double a = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  for (std::size_t i = 0; i < count; ++i) b[i] = static_cast<T>(rng.uniform(-a, a));
+}
+
 constexpr std::ptrdiff_t kElemGrain = 1 << 15;
 
 }  // namespace
+
+std::string_view to_string(Init init) {
+  switch (init) {
+    case Init::he:
+      return "he";
+    case Init::xavier:
+      return "xavier";
+    case Init::uniform:
+      return "uniform";
+  }
+  return "?";
+}
+
+Init parse_init(std::string_view name) {
+  for (Init i : {Init::he, Init::xavier, Init::uniform})
+    if (name == to_string(i)) return i;
+  throw UsageError("unknown initialization '" + std::string(name) +
+                   "' (choose he, xavier or uniform)");
+}
 
 // ---- Conv2d ------------------------------------------------------------------
 
@@ -86,7 +119,8 @@ void Conv2d<T>::initialize(Rng& rng, Init init) {
   const std::size_t wn = param_count() - filters_;
   fill_weights(this->p_, wn, this->in_.c * kernel_ * kernel_, filters_ * kernel_ * kernel_, rng,
                init);
-  std::fill(this->p_ + wn, this->p_ + wn + filters_, T(0));
+  fill_biases(this->p_ + wn, static_cast<std::size_t>(filters_), this->in_.c * kernel_ * kernel_,
+              rng, init);
 }
 
 template <class T>
@@ -140,7 +174,7 @@ template <class T>
 void Linear<T>::initialize(Rng& rng, Init init) {
   const std::size_t wn = static_cast<std::size_t>(units_) * inputs_;
   fill_weights(this->p_, wn, inputs_, units_, rng, init);
-  std::fill(this->p_ + wn, this->p_ + wn + units_, T(0));
+  fill_biases(this->p_ + wn, static_cast<std::size_t>(units_), inputs_, rng, init);
 }
 
 template <class T>

@@ -35,9 +35,11 @@ std::string fmt_double(double v) {
   return b;
 }
 
-Model build_model(const std::string& arch, int c, int h, int w, std::uint64_t seed) {
+Model build_model(const std::string& arch, int c, int h, int w, std::uint64_t seed,
+                  nn::Init init = nn::Init::he) {
   nn::BuildOptions opt;
   opt.seed = seed;
+  opt.init = init;
   return Model(parse_arch(arch), nn::Dims{c, h, w}, opt);
 }
 
@@ -110,6 +112,7 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
           {"step_epochs", std::to_string(cfg.step_epochs)},
           {"warmup_epochs", std::to_string(cfg.warmup_epochs)},
           {"seed", std::to_string(cfg.seed)},
+          {"init", cfg.init},
           {"val_split", fmt_double(cfg.val_split)},
           {"crop_pad", std::to_string(cfg.augment.crop_pad)},
           {"hflip", cfg.augment.hflip ? "1" : "0"},
@@ -187,6 +190,7 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   cfg.augment.crop_pad = to_int(c.setting("crop_pad", "0"), "crop_pad");
   cfg.augment.hflip = c.setting("hflip", "0") == "1";
   cfg.epochs = to_int(c.setting("epochs", "1"), "epochs");
+  cfg.init = c.setting("init", "he");
   if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
   return cfg;
 }
@@ -204,7 +208,8 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   const Dataset& val = split.val;
   if (tr.size() < 2) throw UsageError("--val-split leaves fewer than 2 training images");
 
-  Model model = build_model(cfg.arch, all.channels, all.height, all.width, cfg.seed);
+  Model model = build_model(cfg.arch, all.channels, all.height, all.width, cfg.seed,
+                            nn::parse_init(cfg.init));
   check_classes(model, all.num_classes(), source.name);
 
   nn::OptimizerConfig ocfg;

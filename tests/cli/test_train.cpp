@@ -183,6 +183,11 @@ TEST_CASE("[cli] train --resume continues exactly like an uninterrupted run") {
   auto bad = run_convkit({"train", "--resume", dir + "/part.ckpt", "--epochs", "6", "--lr", "1"});
   CHECK(bad.status == 2);
   CHECK(bad.err.find("--lr cannot change on --resume") != std::string::npos);
+  auto init =
+      run_convkit({"train", "--resume", dir + "/part.ckpt", "--epochs", "6", "--init", "uniform"});
+  CHECK(init.status == 2);
+  CHECK(init.err.find("--init cannot change on --resume") != std::string::npos);
+  CHECK(load_checkpoint(dir + "/part.ckpt").setting("init") == "he");
 }
 
 TEST_CASE("[cli] train: SIGINT stops cleanly, SIGKILL leaves a valid checkpoint, resume matches") {

@@ -228,6 +228,29 @@ TEST_CASE("[nn] initialization: He and Xavier statistics, seeded") {
   CHECK(mx > 0.95 * a);
 }
 
+TEST_CASE("[nn] initialization: uniform (PyTorch's default) fills weights and biases") {
+  // conv fan_in 32*3*3 = 288, FC fan_in 64*8*8 = 4096: both weights and
+  // biases uniform in +-1/sqrt(fan_in), reaching close to the bound.
+  Arch arch;
+  arch.layers = {conv(3, 64), simple(LayerKind::flatten), fc(10)};
+  Sequential<float> un(arch, Dims{32, 8, 8}, BuildOptions{.seed = 1, .init = Init::uniform});
+  const auto t = un.param_tensors();
+  REQUIRE(t.size() == 4);
+  const double bounds[] = {1 / std::sqrt(288.0), 1 / std::sqrt(288.0), 1 / std::sqrt(4096.0),
+                           1 / std::sqrt(4096.0)};
+  for (std::size_t k = 0; k < 4; ++k) {
+    CAPTURE(k);
+    float mx = 0;
+    for (std::size_t i = 0; i < t[k].size; ++i)
+      mx = std::max(mx, std::abs(un.params()[t[k].offset + i]));
+    CHECK(mx <= bounds[k]);
+    CHECK(mx > (t[k].size > 50 ? 0.95 : 0.5) * bounds[k]);
+  }
+  CHECK(parse_init("uniform") == Init::uniform);
+  CHECK(to_string(Init::he) == "he");
+  CHECK_THROWS_AS(parse_init("kaiming"), UsageError);
+}
+
 TEST_CASE("[nn] random numbers: Box-Muller normal has mean 0 and deviation 1") {
   Rng rng(123);
   double s = 0, q = 0;

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "convkit/engine.hpp"
@@ -56,7 +57,15 @@ struct TensorInfo {
   bool decay = true;  ///< weight decay applies (weights yes, biases and BN no)
 };
 
-enum class Init { he, xavier };
+/// Weight initialization.
+///   he       normal, standard deviation sqrt(2 / fan_in); biases 0
+///   xavier   uniform in +-sqrt(6 / (fan_in + fan_out)); biases 0
+///   uniform  uniform in +-1/sqrt(fan_in) for weights and biases (PyTorch's
+///            default for Conv2d and Linear)
+enum class Init { he, xavier, uniform };
+/// "he", "xavier" or "uniform"; parse_init throws UsageError listing them.
+std::string_view to_string(Init init);
+Init parse_init(std::string_view name);
 
 template <class T>
 class Layer {
@@ -78,7 +87,8 @@ class Layer {
     g_ = grads;
     b_ = buffers;
   }
-  /// Initial values: weights by `init` from rng, biases 0, BN gamma 1 / beta 0,
+  /// Initial values: weights (and, for Init::uniform, biases) by `init` from rng,
+  /// other biases 0, BN gamma 1 / beta 0,
   /// running mean 0 / variance 1.
   virtual void initialize(Rng& /*rng*/, Init /*init*/) {}
   virtual void forward(const T* x, T* y, int n, Mode mode) = 0;

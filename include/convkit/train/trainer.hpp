@@ -33,10 +33,11 @@ struct TrainConfig {
   double momentum = 0.9;           ///< sgd only
   double weight_decay = 0.0;
   std::string schedule = "cosine";  ///< constant, step, cosine
-  double gamma = 0.1;                 ///< step schedule: factor per step_epochs
-  int step_epochs = 10;               ///< step schedule
+  double gamma = 0.1;               ///< step schedule: factor per step_epochs
+  int step_epochs = 10;             ///< step schedule
   int warmup_epochs = 0;
   std::uint64_t seed = 1;
+  std::string init = "he";  ///< he, xavier, uniform (see nn::Init)
   double val_split = 0.1;
   Augment augment;
 };
