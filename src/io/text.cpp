@@ -181,7 +181,16 @@ Signal parse_signal(std::string_view text, const std::string& name) {
                        format_number(rows[k - 1][0].value) + " then " + format_number(r[0].value) +
                        ")");
   }
+  // The gaps are filled with zeros: a few lines must not be able to ask for
+  // gigabytes.  Up to 2^24 samples (128 MiB of doubles) always; longer only
+  // as a listed signal (16 samples per line given), to 2^28 at most.
   const double span = rows.back()[0].value - rows.front()[0].value + 1;
+  const double listed = static_cast<double>(rows.size());
+  if (span > double(1 << 24) && span > 16 * listed)
+    throw ParseError(name + ": sample indices span " + format_number(span) + " samples for " +
+                     format_number(listed) +
+                     " listed; a sparse signal may span at most 16777216 samples (or 16 per "
+                     "listed sample)");
   if (span > double(1 << 28))
     throw ParseError(name + ": sample indices span " + format_number(span) +
                      " samples; the limit is 268435456");

@@ -54,6 +54,20 @@ TEST_CASE("[text] signals: a column, a row, commas, comments and 'n value' pairs
   CHECK(classify_text("1\n2\n", "a") == TextShape::signal);
 }
 
+TEST_CASE("[text] a few 'n value' lines cannot ask for a huge signal (fuzzer find)") {
+  // 15 bytes that asked for 256,986,119 zeros (2 GB): found by fuzz_text, kept
+  // in fuzz/corpus/text/oom-sparse-span.  Gaps are filled with zeros only up
+  // to 16,777,216 samples, or 16 per listed sample for longer signals.
+  CHECK_THROWS_WITH_AS(parse_signal("2 5\n256986120 0", "s.txt"),
+                       "s.txt: sample indices span 256986119 samples for 2 listed; a sparse "
+                       "signal may span at most 16777216 samples (or 16 per listed sample)",
+                       ParseError);
+  const Signal ok = parse_signal("0 1\n16777215 2\n", "s.txt");  // exactly the limit
+  CHECK(ok.values.size() == 16777216);
+  CHECK(ok.values.back() == 2);
+  CHECK_THROWS_AS(parse_signal("0 1\n16777216 2\n", "s.txt"), ParseError);
+}
+
 TEST_CASE("[text] matrices and literals, with errors naming file:line:column") {
   Matrix m = parse_matrix("1 2 3\n\n# note\n4,5,6\n", "m.txt");
   CHECK(m.rows == 2);
