@@ -28,8 +28,16 @@ case "$net" in
 esac
 # Both sides get the same optimizer settings; convkit's defaults differ from
 # torch_train.py's, so they are spelled out.
-opt=(--optimizer adam --lr 0.001 --schedule constant --momentum 0.9)
-opt+=("${extra[@]}")
+declare -A set=([--optimizer]=adam [--lr]=0.001 [--schedule]=constant [--momentum]=0.9)
+while [ ${#extra[@]} -ge 2 ]; do
+  case "${extra[0]}" in
+    --optimizer | --lr | --schedule | --momentum) set[${extra[0]}]=${extra[1]} ;;
+    *) echo "unknown setting ${extra[0]}" >&2; exit 2 ;;
+  esac
+  extra=("${extra[@]:2}")
+done
+opt=()
+for k in --optimizer --lr --schedule --momentum; do opt+=("$k" "${set[$k]}"); done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "network: $arch"

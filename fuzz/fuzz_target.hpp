@@ -33,17 +33,17 @@ void run_guarded(TargetFn fn, const std::uint8_t* data, std::size_t size);
 }  // namespace convkit::fuzz
 
 #ifdef CONVKIT_LIBFUZZER
-#define CONVKIT_FUZZ_TARGET(NAME)                                                    \
-  static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size);       \
+#define CONVKIT_FUZZ_TARGET(NAME)                                                     \
+  static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size);        \
   extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
-    ::convkit::fuzz::run_guarded(convkit_fuzz_##NAME, data, size);                   \
-    return 0;                                                                        \
-  }                                                                                  \
+    ::convkit::fuzz::run_guarded(convkit_fuzz_##NAME, data, size);                    \
+    return 0;                                                                         \
+  }                                                                                   \
   static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size)
 #else
-#define CONVKIT_FUZZ_TARGET(NAME)                                                       \
-  static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size);          \
-  static const ::convkit::fuzz::Registrar convkit_fuzz_registrar_##NAME{#NAME,          \
+#define CONVKIT_FUZZ_TARGET(NAME)                                                             \
+  static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size);                \
+  static const ::convkit::fuzz::Registrar convkit_fuzz_registrar_##NAME{#NAME,                \
                                                                         convkit_fuzz_##NAME}; \
   static void convkit_fuzz_##NAME(const std::uint8_t* data, std::size_t size)
 #endif

@@ -134,7 +134,9 @@ int thread_count() {
   return n > 0 ? n : hardware_threads();
 }
 
-void set_thread_count(int n) { g_threads.store(n > 0 ? n : 0); }
+void set_thread_count(int n) {
+  g_threads.store(n > 0 ? n : 0);
+}
 
 void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t grain,
                   const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {

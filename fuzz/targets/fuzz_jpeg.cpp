@@ -7,5 +7,5 @@ CONVKIT_FUZZ_TARGET(jpeg) {
   convkit::ImageLimits limits;
   limits.max_pixels = 1 << 22;  // keep the fuzzer's memory small
   convkit::detail::decode_jpeg(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz",
-                             limits);
+                               limits);
 }

@@ -7,5 +7,5 @@ CONVKIT_FUZZ_TARGET(pnm) {
   convkit::ImageLimits limits;
   limits.max_pixels = 1 << 22;  // keep the fuzzer's memory small
   convkit::detail::decode_pnm(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz",
-                             limits);
+                              limits);
 }

@@ -34,9 +34,10 @@ namespace convkit {
 /// How samples outside the input are made up.  One enum for every operation.
 ///   zero       ... 0 0 | a b c d | 0 0 ...
 ///   circular   ... c d | a b c d | a b ...   (the input tiles the plane: a torus)
-///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV BORDER_REFLECT_101, PyTorch "reflect")
-///   symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV BORDER_REFLECT, numpy "symmetric")
-///   replicate  ... a a | a b c d | d d ...   (OpenCV BORDER_REPLICATE)
+///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV BORDER_REFLECT_101,
+///   PyTorch "reflect") symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV
+///   BORDER_REFLECT, numpy "symmetric") replicate  ... a a | a b c d | d d ...   (OpenCV
+///   BORDER_REPLICATE)
 enum class Border { zero, circular, reflect, symmetric, replicate };
 
 /// How the output size is chosen.
@@ -116,7 +117,7 @@ std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<
 /// Names used on the command line and in messages.
 std::string_view to_string(Border b);
 std::string_view to_string(SizeMode m);
-Border parse_border(std::string_view name);      ///< throws UsageError listing the choices
+Border parse_border(std::string_view name);       ///< throws UsageError listing the choices
 SizeMode parse_size_mode(std::string_view name);  ///< throws UsageError listing the choices
 
 }  // namespace convkit

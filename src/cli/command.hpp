@@ -51,6 +51,7 @@ void apply_max_pixels(long long max_pixels);
 
 #define CONVKIT_CONCAT_INNER(a, b) a##b
 #define CONVKIT_CONCAT(a, b) CONVKIT_CONCAT_INNER(a, b)
-#define CONVKIT_COMMAND(order, fn)                                                  \
-  static const ::convkit::cli::CommandRegistrar CONVKIT_CONCAT(convkit_registrar_, \
-                                                               __LINE__){order, fn}
+#define CONVKIT_COMMAND(order, fn)                                                             \
+  static const ::convkit::cli::CommandRegistrar CONVKIT_CONCAT(convkit_registrar_, __LINE__) { \
+    order, fn                                                                                  \
+  }

@@ -21,7 +21,8 @@ struct Signal {
 /// Parse a signal: one value per line or whitespace/comma separated, or the
 /// two-column form "n value" per line (indices ascending; gaps are zeros).
 /// `#` starts a comment; a comment line "# n value" before the numbers marks
-/// the two-column form even when there is only one line.  `name` is used in error messages with line:column.
+/// the two-column form even when there is only one line.  `name` is used in error messages with
+/// line:column.
 Signal parse_signal(std::string_view text, const std::string& name);
 Signal read_signal(const std::string& path);  ///< "-" = stdin
 /// A "# n value" comment line, then "n value" per line, values round-tripping exactly.
