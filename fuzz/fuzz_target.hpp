@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct Registrar {
 
 /// Run fn on the input; convkit::Error is an accepted outcome.
 void run_guarded(TargetFn fn, const std::uint8_t* data, std::size_t size);
+
+/// For parsers that read a path: write the input to a fresh temporary file,
+/// call read(path), remove the file.  Does nothing if the file cannot be made.
+void with_temp_file(const std::uint8_t* data, std::size_t size,
+                    const std::function<void(const std::string&)>& read);
 
 }  // namespace convkit::fuzz
 
