@@ -6,6 +6,7 @@
 // run (bench/torch_train_step.py), and the ratio convkit / PyTorch.
 //
 //   convkit_bench_train_step [--iters N] [--batch B] [--threads LIST] [--no-torch]
+//                            [--gemm blas|avx2|avx512]   (default: the widest the CPU runs)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "convkit/arch.hpp"
+#include "convkit/engine_nn.hpp"
 #include "convkit/nn/model.hpp"
 #include "convkit/parallel.hpp"
 
@@ -88,14 +90,31 @@ int main(int argc, char** argv) {
         threads.push_back(std::max(1, std::atoi(t)));
     } else if (a == "--no-torch") {
       torch = false;
+    } else if (a == "--gemm" && i + 1 < argc) {
+      const std::string k = argv[++i];
+      const auto kernel = k == "blas"   ? convkit::GemmKernel::blas
+                          : k == "avx2" ? convkit::GemmKernel::avx2
+                                        : convkit::GemmKernel::avx512;
+      if ((k != "blas" && k != "avx2" && k != "avx512") ||
+          !convkit::gemm_kernel_available(kernel)) {
+        std::fprintf(stderr, "GEMM kernel '%s' is not available here\n", k.c_str());
+        return 2;
+      }
+      convkit::force_gemm_kernel(kernel);
     } else {
-      std::fprintf(stderr, "usage: %s [--iters N] [--batch B] [--threads 1,2] [--no-torch]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--iters N] [--batch B] [--threads 1,2] [--no-torch] "
+                   "[--gemm blas|avx2|avx512]\n",
                    argv[0]);
       return 2;
     }
   }
-  std::printf("network: %s\ninput: %d x 28x28x1, forward + backward, median of %d\n\n", kNet, batch,
-              iters);
+  const convkit::GemmKernel g = convkit::gemm_kernel();
+  std::printf("network: %s\ninput: %d x 28x28x1, forward + backward, median of %d, GEMM %s\n\n",
+              kNet, batch, iters,
+              g == convkit::GemmKernel::avx512 ? "avx512"
+              : g == convkit::GemmKernel::avx2 ? "avx2"
+                                               : "blas");
   std::printf("%-8s %14s %14s %8s\n", "threads", "convkit ms", "pytorch ms", "ratio");
   for (int t : threads) {
     const double c = convkit_ms(t, batch, iters);

@@ -1,17 +1,8 @@
 // Multi-channel, batched schedules of the engine's convolution (im2col +
 // GEMM) and the pooling windows.  See engine_nn.hpp for the definitions.
-#include <dlfcn.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#define CONVKIT_HAVE_AVX2_KERNEL 1
-#include <immintrin.h>
-#endif
-
-#include <cblas.h>
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <vector>
 
 #include "convkit/engine_nn.hpp"
@@ -21,26 +12,6 @@
 namespace convkit {
 
 namespace {
-
-// OpenBLAS would start its own threads inside every call and fight
-// parallel_for for the cores.  Ask it (if it is OpenBLAS at all: the symbol
-// is looked up at run time, so any CBLAS works) to stay single-threaded.
-void blas_single_threaded() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    using SetThreads = void (*)(int);
-    if (void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) {
-      SetThreads set = nullptr;
-      static_assert(sizeof(set) == sizeof(sym));
-      std::memcpy(&set, &sym, sizeof(set));
-      set(1);
-    }
-  });
-}
-
-CBLAS_TRANSPOSE tr(bool t) {
-  return t ? CblasTrans : CblasNoTrans;
-}
 
 // Where row r of the extended input comes from, for every output position m
 // and kernel offset i: index[i * out + m] (or -1 for a zero sample).
@@ -88,188 +59,33 @@ void for_each_patch_row(int channels, const ConvGeometry& g, F&& fn) {
 
 }  // namespace
 
-namespace {
-
-// ---- single-precision GEMM ---------------------------------------------------
-//
-// OpenBLAS's run-time CPU detection can fall back to its generic SSE3
-// ("Prescott") kernels on virtual machines that hide the CPU model, which is
-// ten times slower than the hardware allows.  So for float, when the CPU has
-// AVX2 and FMA, the engine uses its own register-blocked kernel: C tiles of
-// 6 rows x 16 columns held in twelve AVX registers, B read 16 columns at a
-// time, A broadcast one value at a time.  Transposed operands are copied
-// into plain row-major form first.  Other CPUs use the BLAS.
-
-#if defined(__x86_64__) || defined(__i386__)
-
-template <int R>
-__attribute__((target("avx2,fma"))) inline void tile_rx16(int K, const float* A, int lda,
-                                                          const float* B, int ldb, float* C,
-                                                          int ldc, bool accumulate) {
-  __m256 c0[R], c1[R];
-  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
-  for (int k = 0; k < K; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(B + static_cast<std::ptrdiff_t>(k) * ldb);
-    const __m256 b1 = _mm256_loadu_ps(B + static_cast<std::ptrdiff_t>(k) * ldb + 8);
-    for (int r = 0; r < R; ++r) {
-      const __m256 a = _mm256_broadcast_ss(A + static_cast<std::ptrdiff_t>(r) * lda + k);
-      c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
-      c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
-    if (accumulate) {
-      c0[r] = _mm256_add_ps(_mm256_loadu_ps(cr), c0[r]);
-      c1[r] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c1[r]);
-    }
-    _mm256_storeu_ps(cr, c0[r]);
-    _mm256_storeu_ps(cr + 8, c1[r]);
-  }
-}
-
-__attribute__((target("avx2,fma"))) void tile(int rows, int K, const float* A, int lda,
-                                              const float* B, int ldb, float* C, int ldc,
-                                              bool accumulate) {
-  switch (rows) {
-    case 6:
-      tile_rx16<6>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-    case 5:
-      tile_rx16<5>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-    case 4:
-      tile_rx16<4>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-    case 3:
-      tile_rx16<3>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-    case 2:
-      tile_rx16<2>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-    default:
-      tile_rx16<1>(K, A, lda, B, ldb, C, ldc, accumulate);
-      break;
-  }
-}
-
-// C (M x N) = A (M x K) * B (K x N) [+ C], all row-major.
-__attribute__((target("avx2,fma"))) void sgemm_nn_avx2(int M, int N, int K, const float* A, int lda,
-                                                       const float* B, int ldb, float* C, int ldc,
-                                                       bool accumulate) {
-  thread_local std::vector<float> bpad;
-  float ctile[6 * 16];
-  for (int j = 0; j < N; j += 16) {
-    const int w = std::min(16, N - j);
-    // Pack the panel (K x 16, zero-padded when narrow) into one contiguous
-    // stream: it is read once per 6-row tile.
-    bpad.resize(static_cast<std::size_t>(K) * 16);
-    for (int k = 0; k < K; ++k) {
-      float* dst = bpad.data() + static_cast<std::size_t>(k) * 16;
-      std::memcpy(dst, B + static_cast<std::ptrdiff_t>(k) * ldb + j, sizeof(float) * w);
-      if (w < 16) std::fill(dst + w, dst + 16, 0.0f);
-    }
-    const float* Bp = bpad.data();
-    const int ldbp = 16;
-    for (int i = 0; i < M; i += 6) {
-      const int h = std::min(6, M - i);
-      const float* Ai = A + static_cast<std::ptrdiff_t>(i) * lda;
-      float* Cij = C + static_cast<std::ptrdiff_t>(i) * ldc + j;
-      if (w == 16) {
-        tile(h, K, Ai, lda, Bp, ldbp, Cij, ldc, accumulate);
-      } else {
-        tile(h, K, Ai, lda, Bp, ldbp, ctile, 16, false);
-        for (int r = 0; r < h; ++r)
-          for (int c = 0; c < w; ++c) {
-            float& dst = Cij[static_cast<std::ptrdiff_t>(r) * ldc + c];
-            dst = (accumulate ? dst : 0.0f) + ctile[r * 16 + c];
-          }
-      }
-    }
-  }
-}
-
-bool cpu_has_avx2_fma() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
-}
-#endif
-
-// rows x cols (row stride ld) -> cols x rows, contiguous.
-void transpose_into(const float* src, int rows, int cols, int ld, std::vector<float>& dst) {
-  dst.resize(static_cast<std::size_t>(rows) * cols);
-  constexpr int kB = 32;
-  for (int r0 = 0; r0 < rows; r0 += kB)
-    for (int c0 = 0; c0 < cols; c0 += kB)
-      for (int r = r0; r < std::min(rows, r0 + kB); ++r)
-        for (int c = c0; c < std::min(cols, c0 + kB); ++c)
-          dst[static_cast<std::size_t>(c) * rows + r] =
-              src[static_cast<std::ptrdiff_t>(r) * ld + c];
-}
-
-}  // namespace
-
-template <>
-void gemm<float>(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
-                 const float* B, int ldb, float beta, float* C, int ldc) {
-#ifdef CONVKIT_HAVE_AVX2_KERNEL
-  if (cpu_has_avx2_fma() && alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && M > 0 && N > 0) {
-    if (K <= 0) {
-      if (beta == 0.0f)
-        for (int i = 0; i < M; ++i)
-          std::fill(C + static_cast<std::ptrdiff_t>(i) * ldc,
-                    C + static_cast<std::ptrdiff_t>(i) * ldc + N, 0.0f);
-      return;
-    }
-    thread_local std::vector<float> at, bt;
-    if (ta) {  // A is stored K x M
-      transpose_into(A, K, M, lda, at);
-      A = at.data();
-      lda = K;
-    }
-    if (tb) {  // B is stored N x K
-      transpose_into(B, N, K, ldb, bt);
-      B = bt.data();
-      ldb = N;
-    }
-    sgemm_nn_avx2(M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);
-    return;
-  }
-#endif
-  blas_single_threaded();
-  cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-template <>
-void gemm<double>(bool ta, bool tb, int M, int N, int K, double alpha, const double* A, int lda,
-                  const double* B, int ldb, double beta, double* C, int ldc) {
-  blas_single_threaded();
-  cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 template <class T>
 void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
-  for_each_patch_row(
-      channels, g, [&](int c, std::int64_t row, int m, int r, const int* cm, int k0, int k1) {
-        T* dst = col + row * ohw + static_cast<std::int64_t>(m) * g.out_w;
-        if (r < 0) {
-          std::fill(dst, dst + g.out_w, T(0));
-          return;
-        }
-        const T* src = x + c * plane + static_cast<std::int64_t>(r) * g.in_w;
-        for (int k = 0; k < k0; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
-        if (k1 > k0) {
-          if (g.stride_x == 1) {
-            std::memcpy(dst + k0, src + cm[k0], sizeof(T) * static_cast<std::size_t>(k1 - k0));
-          } else {
-            const T* s = src + cm[k0];
-            for (int k = k0; k < k1; ++k, s += g.stride_x) dst[k] = *s;
-          }
-        }
-        for (int k = std::max(k0, k1); k < g.out_w; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
-      });
+  for_each_patch_row(channels, g,
+                     [&](int c, std::int64_t row, int m, int r, const int* cm, int k0, int k1) {
+                       T* dst = col + row * ohw + static_cast<std::int64_t>(m) * g.out_w;
+                       if (r < 0) {
+                         std::fill(dst, dst + g.out_w, T(0));
+                         return;
+                       }
+                       const T* src = x + c * plane + static_cast<std::int64_t>(r) * g.in_w;
+                       for (int k = 0; k < k0; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+                       if (k1 > k0) {
+                         if (g.stride_x == 1) {
+                           // Rows are short (a few dozen samples): a loop beats a memcpy call.
+                           const T* __restrict s = src + cm[k0] - k0;
+                           T* __restrict d = dst;
+                           for (int k = k0; k < k1; ++k) d[k] = s[k];
+                         } else {
+                           const T* s = src + cm[k0];
+                           for (int k = k0; k < k1; ++k, s += g.stride_x) dst[k] = *s;
+                         }
+                       }
+                       for (int k = std::max(k0, k1); k < g.out_w; ++k)
+                         dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+                     });
 }
 
 template <class T>
@@ -283,7 +99,10 @@ void col2im_add(const T* col, int channels, const ConvGeometry& g, T* dx) {
                        T* dst = dx + c * plane + static_cast<std::int64_t>(r) * g.in_w;
                        for (int k = 0; k < k0; ++k)
                          if (cm[k] >= 0) dst[cm[k]] += src[k];
-                       if (k1 > k0) {
+                       if (k1 > k0 && g.stride_x == 1) {
+                         T* __restrict d = dst + cm[k0] - k0;
+                         for (int k = k0; k < k1; ++k) d[k] += src[k];
+                       } else if (k1 > k0) {
                          T* d = dst + cm[k0];
                          for (int k = k0; k < k1; ++k, d += g.stride_x) *d += src[k];
                        }
@@ -301,6 +120,17 @@ void check_shape(const ConvBatchShape& s) {
     throw UsageError("convolution layer is too large");
 }
 
+// Per-thread buffer `slot` of at least `size` elements; kept between calls,
+// so the patch matrices are not allocated and zeroed for every chunk (every
+// element is written before it is read).
+template <class T>
+std::vector<T>& scratch(int slot, std::size_t size) {
+  thread_local std::vector<T> buffers[2];
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < size) b.resize(size);
+  return b;
+}
+
 // Fixed groups of samples for the weight-gradient reduction.
 constexpr int kGroup = 8;
 
@@ -314,16 +144,22 @@ void conv_multichannel_forward(const ConvBatchShape& s, const T* x, const T* w, 
   const std::int64_t rows = s.col_rows(), cols = s.col_cols();
   const std::int64_t in_size = static_cast<std::int64_t>(s.channels) * g.in_h * g.in_w;
   const std::int64_t out_size = static_cast<std::int64_t>(s.filters) * cols;
+  // W^T (rows x F), once for the batch: GEMM kernels pack a transposed left
+  // operand with plain row copies, where W itself would be transposed again
+  // for every sample.
+  std::vector<T> wt(static_cast<std::size_t>(rows) * s.filters);
+  for (int f = 0; f < s.filters; ++f)
+    for (std::int64_t r = 0; r < rows; ++r) wt[r * s.filters + f] = w[f * rows + r];
   parallel_for(0, s.batch, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-    std::vector<T> col(static_cast<std::size_t>(rows * cols));
+    std::vector<T>& col = scratch<T>(0, static_cast<std::size_t>(rows * cols));
     for (std::ptrdiff_t n = lo; n < hi; ++n) {
       T* yn = y + n * out_size;
       im2col(x + n * in_size, s.channels, g, col.data());
       if (bias) {
         for (int f = 0; f < s.filters; ++f) std::fill(yn + f * cols, yn + (f + 1) * cols, bias[f]);
       }
-      gemm<T>(false, false, s.filters, static_cast<int>(cols), static_cast<int>(rows), T(1), w,
-              static_cast<int>(rows), col.data(), static_cast<int>(cols), bias ? T(1) : T(0), yn,
+      gemm<T>(true, false, s.filters, static_cast<int>(cols), static_cast<int>(rows), T(1),
+              wt.data(), s.filters, col.data(), static_cast<int>(cols), bias ? T(1) : T(0), yn,
               static_cast<int>(cols));
     }
   });
@@ -343,8 +179,8 @@ void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w,
   // Partial weight/bias gradients of each group, reduced in order below.
   std::vector<T> partial(want_w ? static_cast<std::size_t>(groups) * (wsize + s.filters) : 0);
   parallel_for(0, groups, 1, [&](std::ptrdiff_t glo, std::ptrdiff_t ghi) {
-    std::vector<T> col(static_cast<std::size_t>(rows * cols));
-    std::vector<T> dcol(dx ? static_cast<std::size_t>(rows * cols) : 0);
+    std::vector<T>& col = scratch<T>(0, static_cast<std::size_t>(rows * cols));
+    std::vector<T>& dcol = scratch<T>(1, dx ? static_cast<std::size_t>(rows * cols) : 0);
     for (std::ptrdiff_t gi = glo; gi < ghi; ++gi) {
       T* pw = want_w ? partial.data() + gi * (wsize + s.filters) : nullptr;
       const std::ptrdiff_t n0 = gi * kGroup;

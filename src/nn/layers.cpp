@@ -9,7 +9,6 @@
 #include <string>
 
 #include "convkit/error.hpp"
-#include "convkit/nn/batchnorm_math.hpp"
 #include "convkit/parallel.hpp"
 
 namespace convkit::nn {
@@ -55,6 +54,28 @@ void fill_biases(T* b, std::size_t count, int fan_in, Rng& rng, Init init) {
 }
 
 constexpr std::ptrdiff_t kElemGrain = 1 << 15;
+
+// Double-precision sums over one channel's values: `planes` runs of `len`
+// contiguous values, run p starting at x + p * stride.  Eight interleaved
+// partial sums (a fixed order, so results do not depend on the machine's
+// vector width) let the compiler vectorize what one running sum would
+// serialize.
+constexpr int kLanes = 8;
+
+template <class F>
+double lane_sum(int planes, std::int64_t len, std::int64_t stride, F&& term) {
+  double acc[kLanes] = {};
+  for (int p = 0; p < planes; ++p) {
+    const std::int64_t base = p * stride;
+    std::int64_t k = 0;
+    for (; k + kLanes <= len; k += kLanes)
+      for (int l = 0; l < kLanes; ++l) acc[l] += term(base + k + l);
+    for (; k < len; ++k) acc[k % kLanes] += term(base + k);
+  }
+  double s = 0;
+  for (double a : acc) s += a;
+  return s;
+}
 
 }  // namespace
 
@@ -228,7 +249,11 @@ template <class T>
 void ReLU<T>::forward(const T* x, T* y, int n, Mode) {
   const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(n) * this->in_.size();
   parallel_for(0, total, kElemGrain, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-    for (std::ptrdiff_t i = lo; i < hi; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+    // Local restrict pointers: through the closure's references the compiler
+    // would reload them after every store and not vectorize.
+    const T* __restrict xs = x + lo;
+    T* __restrict ys = y + lo;
+    for (std::ptrdiff_t i = 0; i < hi - lo; ++i) ys[i] = xs[i] > T(0) ? xs[i] : T(0);
   });
 }
 
@@ -237,7 +262,13 @@ void ReLU<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
   if (!dx) return;
   const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(n) * this->in_.size();
   parallel_for(0, total, kElemGrain, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-    for (std::ptrdiff_t i = lo; i < hi; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
+    const T* __restrict xs = x + lo;
+    const T* __restrict ds = dy + lo;
+    T* __restrict out = dx + lo;
+    for (std::ptrdiff_t i = 0; i < hi - lo; ++i) {
+      const T d = ds[i];  // loaded unconditionally, so the select vectorizes
+      out[i] += xs[i] > T(0) ? d : T(0);
+    }
   });
 }
 
@@ -391,29 +422,32 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
   const int C = this->in_.c;
   const std::int64_t hw = static_cast<std::int64_t>(this->in_.h) * this->in_.w;
   const std::int64_t m = static_cast<std::int64_t>(n) * hw;
-  const T* gamma = this->p_;
-  const T* beta = this->p_ + C;
   T* rmean = this->b_;
   T* rvar = this->b_ + C;
   last_mode_ = mode;
-  // Channel j alone: one group of m samples starting at x + j*hw.
-  FeatureLayout one;
-  one.groups = 1;
-  one.count = m;
-  one.inner = hw;
-  one.feature_stride = hw;
-  one.outer_stride = static_cast<std::int64_t>(C) * hw;
+  const std::int64_t cs = static_cast<std::int64_t>(C) * hw;  // one sample
   if (mode == Mode::train) {
     if (m < 2)
       throw UsageError("batchnorm in training needs at least 2 values per channel (batch of " +
                        std::to_string(n) + ")");
     xhat_.resize(static_cast<std::size_t>(n) * this->in_.size());
+    T* xhat = xhat_.data();
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
       for (std::ptrdiff_t j = lo; j < hi; ++j) {
-        const std::ptrdiff_t off = j * hw;
-        batch_statistics(x + off, one, &mean_[j], &var_[j]);
-        batch_normalize(x + off, one, &mean_[j], &var_[j], eps_, gamma + j, beta + j, y + off,
-                        xhat_.data() + off, &inv_std_[j]);
+        // Two passes in double (mean, then squared deviations), as
+        // batch_statistics does, but over contiguous runs.
+        const T* __restrict xj = x + j * hw;
+        const double mu = lane_sum(n, hw, cs, [&](std::int64_t i) { return double(xj[i]); }) /
+                          static_cast<double>(m);
+        const double var = lane_sum(n, hw, cs,
+                                    [&](std::int64_t i) {
+                                      const double d = double(xj[i]) - mu;
+                                      return d * d;
+                                    }) /
+                           static_cast<double>(m);
+        mean_[j] = mu;
+        var_[j] = var;
+        normalize_channel(x, y, xhat, j, n, hw, C);
       }
     });
     if (!frozen_) {
@@ -429,13 +463,33 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
       mean_[j] = rmean[j];
       var_[j] = rvar[j];
     }
+    T* xhat = xhat_.data();
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-      for (std::ptrdiff_t j = lo; j < hi; ++j) {
-        const std::ptrdiff_t off = j * hw;
-        batch_normalize(x + off, one, &mean_[j], &var_[j], eps_, gamma + j, beta + j, y + off,
-                        xhat_.data() + off, &inv_std_[j]);
-      }
+      for (std::ptrdiff_t j = lo; j < hi; ++j) normalize_channel(x, y, xhat, j, n, hw, C);
     });
+  }
+}
+
+// xhat = (x - mean) / sqrt(var + eps), y = gamma xhat + beta for channel j,
+// from mean_[j] and var_[j]; sets inv_std_[j].
+template <class T>
+void BatchNorm<T>::normalize_channel(const T* x, T* y, T* xhat, std::int64_t j, int n,
+                                     std::int64_t hw, int C) {
+  const double is = 1.0 / std::sqrt(var_[j] + eps_);
+  inv_std_[j] = is;
+  // y = a x + b' with xhat = (x - mean) is: the per-element work in T.
+  const T scale = static_cast<T>(is), shift = static_cast<T>(-mean_[j] * is);
+  const T g = this->p_[j], b = this->p_[C + j];
+  for (int s = 0; s < n; ++s) {
+    const std::int64_t off = (static_cast<std::int64_t>(s) * C + j) * hw;
+    const T* __restrict xs = x + off;
+    T* __restrict ys = y + off;
+    T* __restrict hs = xhat + off;
+    for (std::int64_t k = 0; k < hw; ++k) {
+      const T h = xs[k] * scale + shift;
+      hs[k] = h;
+      ys[k] = g * h + b;
+    }
   }
 }
 
@@ -452,15 +506,11 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, T* dx, int n) {
   parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     for (std::ptrdiff_t j = lo; j < hi; ++j) {
       // sum dy and sum dy * xhat over the channel's m samples.
-      double sdy = 0, sdyx = 0;
-      for (int s = 0; s < n; ++s) {
-        const T* d = dy + s * cs + j * hw;
-        const T* h = xhat_.data() + s * cs + j * hw;
-        for (std::int64_t k = 0; k < hw; ++k) {
-          sdy += static_cast<double>(d[k]);
-          sdyx += static_cast<double>(d[k]) * static_cast<double>(h[k]);
-        }
-      }
+      const T* __restrict dj = dy + j * hw;
+      const T* __restrict hj = xhat_.data() + j * hw;
+      const double sdy = lane_sum(n, hw, cs, [&](std::int64_t i) { return double(dj[i]); });
+      const double sdyx =
+          lane_sum(n, hw, cs, [&](std::int64_t i) { return double(dj[i]) * double(hj[i]); });
       dgamma[j] += static_cast<T>(sdyx);
       dbeta[j] += static_cast<T>(sdy);
       if (!dx) continue;
@@ -469,13 +519,14 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, T* dx, int n) {
       // In eval mode the statistics are constants: dx = gamma/sqrt(var+eps) dy.
       const double mdy = train ? sdy / m : 0.0;
       const double mdyx = train ? sdyx / m : 0.0;
+      // dx += a dy + b xhat + c, the per-element work in T.
+      const T a = static_cast<T>(scale), b = static_cast<T>(-scale * mdyx),
+              c = static_cast<T>(-scale * mdy);
       for (int s = 0; s < n; ++s) {
-        const T* d = dy + s * cs + j * hw;
-        const T* h = xhat_.data() + s * cs + j * hw;
-        T* o = dx + s * cs + j * hw;
-        for (std::int64_t k = 0; k < hw; ++k)
-          o[k] += static_cast<T>(
-              scale * (static_cast<double>(d[k]) - mdy - static_cast<double>(h[k]) * mdyx));
+        const T* __restrict d = dy + s * cs + j * hw;
+        const T* __restrict h = xhat_.data() + s * cs + j * hw;
+        T* __restrict o = dx + s * cs + j * hw;
+        for (std::int64_t k = 0; k < hw; ++k) o[k] += a * d[k] + b * h[k] + c;
       }
     }
   });

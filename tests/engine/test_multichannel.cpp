@@ -206,27 +206,64 @@ TEST_CASE("[engine] float backward (the single-precision GEMM) matches double") 
   for (std::size_t i = 0; i < dx.size(); ++i) REQUIRE(std::abs(dxf[i] - dx[i]) < 1e-4);
 }
 
-TEST_CASE("[engine] gemm: every transpose combination against plain loops") {
+TEST_CASE("[engine] gemm: every kernel, every transpose combination against plain loops") {
+  // Shapes that leave every partial tile: rows 1..12 past a 12- or 6-row
+  // block, columns past a 32- or 16-column panel, and row strides longer
+  // than the rows.
+  struct Shape {
+    int M, N, K, pad;
+  };
+  const Shape shapes[] = {{13, 37, 19, 0}, {1, 1, 1, 0},  {12, 32, 7, 3},    {25, 17, 40, 5},
+                          {6, 48, 3, 0},   {11, 5, 2, 1}, {32, 100, 288, 0}, {7, 64, 33, 2},
+                          {9, 13, 200, 1}, {5, 7, 65, 3}, {288, 32, 784, 0}};
+  std::vector<GemmKernel> kernels;
+  for (GemmKernel k : {GemmKernel::blas, GemmKernel::avx2, GemmKernel::avx512})
+    if (gemm_kernel_available(k)) kernels.push_back(k);
   Rng rng(4);
-  const int M = 13, N = 37, K = 19;
-  for (int t = 0; t < 4; ++t) {
-    const bool ta = t & 1, tb = t & 2;
-    std::vector<float> A(M * K), B(K * N), C(M * N), C0(M * N);
-    for (float& v : A) v = static_cast<float>(rng.uniform(-1, 1));
-    for (float& v : B) v = static_cast<float>(rng.uniform(-1, 1));
-    for (float& v : C0) v = static_cast<float>(rng.uniform(-1, 1));
-    for (float beta : {0.0f, 1.0f}) {
-      C = C0;
-      gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), tb ? K : N, beta, C.data(),
-                  N);
-      for (int i = 0; i < M; ++i)
-        for (int j = 0; j < N; ++j) {
-          double acc = beta * C0[i * N + j];
-          for (int k = 0; k < K; ++k)
-            acc += static_cast<double>(ta ? A[k * M + i] : A[i * K + k]) *
-                   (tb ? B[j * K + k] : B[k * N + j]);
-          REQUIRE(std::abs(C[i * N + j] - acc) < 1e-4);
+  std::vector<float> own;  // the AVX2 kernel's result, which AVX-512 must match bit for bit
+  for (const Shape& sh : shapes)
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      const int M = sh.M, N = sh.N, K = sh.K;
+      const int lda = (ta ? M : K) + sh.pad, ldb = (tb ? K : N) + sh.pad, ldc = N + sh.pad;
+      std::vector<float> A(static_cast<std::size_t>(ta ? K : M) * lda);
+      std::vector<float> B(static_cast<std::size_t>(tb ? N : K) * ldb);
+      std::vector<float> C0(static_cast<std::size_t>(M) * ldc);
+      for (float& v : A) v = static_cast<float>(rng.uniform(-1, 1));
+      for (float& v : B) v = static_cast<float>(rng.uniform(-1, 1));
+      for (float& v : C0) v = static_cast<float>(rng.uniform(-1, 1));
+      for (float beta : {0.0f, 1.0f}) {
+        own.clear();
+        for (GemmKernel kernel : kernels) {
+          CAPTURE(static_cast<int>(kernel));
+          CAPTURE(M);
+          CAPTURE(N);
+          CAPTURE(K);
+          CAPTURE(t);
+          CAPTURE(beta);
+          force_gemm_kernel(kernel);
+          REQUIRE(gemm_kernel() == kernel);
+          std::vector<float> C = C0;
+          gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+          force_gemm_kernel(GemmKernel::blas, true);
+          for (int i = 0; i < M; ++i) {
+            for (int j = 0; j < N; ++j) {
+              double acc = beta * C0[static_cast<std::size_t>(i) * ldc + j];
+              for (int k = 0; k < K; ++k)
+                acc += static_cast<double>(ta ? A[static_cast<std::size_t>(k) * lda + i]
+                                              : A[static_cast<std::size_t>(i) * lda + k]) *
+                       (tb ? B[static_cast<std::size_t>(j) * ldb + k]
+                           : B[static_cast<std::size_t>(k) * ldb + j]);
+              REQUIRE(std::abs(C[static_cast<std::size_t>(i) * ldc + j] - acc) < 1e-4 * (1 + K));
+            }
+            // The padding past column N is never written.
+            for (int j = N; j < ldc; ++j)
+              REQUIRE(C[static_cast<std::size_t>(i) * ldc + j] ==
+                      C0[static_cast<std::size_t>(i) * ldc + j]);
+          }
+          if (kernel == GemmKernel::avx2) own = C;
+          if (kernel == GemmKernel::avx512 && !own.empty()) REQUIRE(C == own);
         }
+      }
     }
-  }
 }

@@ -236,6 +236,7 @@ class BatchNorm : public Layer<T> {
   bool frozen_ = false;
   Mode last_mode_ = Mode::train;
   std::vector<T> xhat_;
+  void normalize_channel(const T* x, T* y, T* xhat, std::int64_t j, int n, std::int64_t hw, int C);
   std::vector<double> mean_, var_, inv_std_;
 };
 

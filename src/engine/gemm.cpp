@@ -1,0 +1,384 @@
+// Single- and double-precision GEMM for the NN schedules (engine_nn.hpp).
+//
+// OpenBLAS's run-time CPU detection can fall back to its generic SSE3
+// ("Prescott") kernels on virtual machines that hide the CPU model, which is
+// ten times slower than the hardware allows.  So for float the engine has its
+// own register-blocked kernels and uses the BLAS only on CPUs without AVX2:
+//
+//   avx512  C tiles of up to 12 rows x 32 columns in 24 ZMM registers.  A is
+//           packed per 12-row block (K x 12, so the broadcasts walk one
+//           stream), B per 32-column panel (K x 32, zero-padded); narrow
+//           edges are stored through masks.  Either operand may be
+//           transposed: the packing reads it in place.
+//   avx2    C tiles of 6 rows x 16 columns in 12 YMM registers; B packed per
+//           16-column panel, transposed operands copied first.
+//
+// Both accumulate every C entry as one FMA chain over k in increasing order,
+// so they give bit-identical results; the BLAS may not.
+#if defined(__x86_64__) || defined(__i386__)
+#define CONVKIT_HAVE_X86_GEMM 1
+#include <immintrin.h>
+#endif
+
+#include <dlfcn.h>
+
+#include <cblas.h>
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "convkit/engine_nn.hpp"
+
+namespace convkit {
+
+namespace {
+
+// OpenBLAS would start its own threads inside every call and fight
+// parallel_for for the cores.  Ask it (if it is OpenBLAS at all: the symbol
+// is looked up at run time, so any CBLAS works) to stay single-threaded.
+void blas_single_threaded() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using SetThreads = void (*)(int);
+    if (void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) {
+      SetThreads set = nullptr;
+      static_assert(sizeof(set) == sizeof(sym));
+      std::memcpy(&set, &sym, sizeof(set));
+      set(1);
+    }
+  });
+}
+
+CBLAS_TRANSPOSE tr(bool t) {
+  return t ? CblasTrans : CblasNoTrans;
+}
+
+void blas_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+                const float* B, int ldb, float beta, float* C, int ldc) {
+  blas_single_threaded();
+  cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+#ifdef CONVKIT_HAVE_X86_GEMM
+
+// ---- AVX2: 6 x 16 tiles ------------------------------------------------------
+
+template <int R>
+__attribute__((target("avx2,fma"))) inline void tile_rx16(int K, const float* A, int lda,
+                                                          const float* B, int ldb, float* C,
+                                                          int ldc, bool accumulate) {
+  __m256 c0[R], c1[R];
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(B + static_cast<std::ptrdiff_t>(k) * ldb);
+    const __m256 b1 = _mm256_loadu_ps(B + static_cast<std::ptrdiff_t>(k) * ldb + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + static_cast<std::ptrdiff_t>(r) * lda + k);
+      c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
+    if (accumulate) {
+      c0[r] = _mm256_add_ps(_mm256_loadu_ps(cr), c0[r]);
+      c1[r] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c1[r]);
+    }
+    _mm256_storeu_ps(cr, c0[r]);
+    _mm256_storeu_ps(cr + 8, c1[r]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void tile6(int rows, int K, const float* A, int lda,
+                                               const float* B, int ldb, float* C, int ldc,
+                                               bool accumulate) {
+  switch (rows) {
+    case 6:
+      return tile_rx16<6>(K, A, lda, B, ldb, C, ldc, accumulate);
+    case 5:
+      return tile_rx16<5>(K, A, lda, B, ldb, C, ldc, accumulate);
+    case 4:
+      return tile_rx16<4>(K, A, lda, B, ldb, C, ldc, accumulate);
+    case 3:
+      return tile_rx16<3>(K, A, lda, B, ldb, C, ldc, accumulate);
+    case 2:
+      return tile_rx16<2>(K, A, lda, B, ldb, C, ldc, accumulate);
+    default:
+      return tile_rx16<1>(K, A, lda, B, ldb, C, ldc, accumulate);
+  }
+}
+
+// C (M x N) = A (M x K) * B (K x N) [+ C], all row-major.
+__attribute__((target("avx2,fma"))) void sgemm_nn_avx2(int M, int N, int K, const float* A, int lda,
+                                                       const float* B, int ldb, float* C, int ldc,
+                                                       bool accumulate) {
+  thread_local std::vector<float> bpad;
+  float ctile[6 * 16];
+  for (int j = 0; j < N; j += 16) {
+    const int w = std::min(16, N - j);
+    // Pack the panel (K x 16, zero-padded when narrow) into one contiguous
+    // stream: it is read once per 6-row tile.
+    bpad.resize(static_cast<std::size_t>(K) * 16);
+    for (int k = 0; k < K; ++k) {
+      float* dst = bpad.data() + static_cast<std::size_t>(k) * 16;
+      std::memcpy(dst, B + static_cast<std::ptrdiff_t>(k) * ldb + j, sizeof(float) * w);
+      if (w < 16) std::fill(dst + w, dst + 16, 0.0f);
+    }
+    const float* Bp = bpad.data();
+    for (int i = 0; i < M; i += 6) {
+      const int h = std::min(6, M - i);
+      const float* Ai = A + static_cast<std::ptrdiff_t>(i) * lda;
+      float* Cij = C + static_cast<std::ptrdiff_t>(i) * ldc + j;
+      if (w == 16) {
+        tile6(h, K, Ai, lda, Bp, 16, Cij, ldc, accumulate);
+      } else {
+        tile6(h, K, Ai, lda, Bp, 16, ctile, 16, false);
+        for (int r = 0; r < h; ++r)
+          for (int c = 0; c < w; ++c) {
+            float& dst = Cij[static_cast<std::ptrdiff_t>(r) * ldc + c];
+            dst = (accumulate ? dst : 0.0f) + ctile[r * 16 + c];
+          }
+      }
+    }
+  }
+}
+
+// rows x cols (row stride ld) -> cols x rows, contiguous.
+void transpose_into(const float* src, int rows, int cols, int ld, std::vector<float>& dst) {
+  dst.resize(static_cast<std::size_t>(rows) * cols);
+  constexpr int kB = 32;
+  for (int r0 = 0; r0 < rows; r0 += kB)
+    for (int c0 = 0; c0 < cols; c0 += kB)
+      for (int r = r0; r < std::min(rows, r0 + kB); ++r)
+        for (int c = c0; c < std::min(cols, c0 + kB); ++c)
+          dst[static_cast<std::size_t>(c) * rows + r] =
+              src[static_cast<std::ptrdiff_t>(r) * ld + c];
+}
+
+void avx2_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B,
+                int ldb, float* C, int ldc, bool accumulate) {
+  thread_local std::vector<float> at, bt;
+  if (ta) {  // A is stored K x M
+    transpose_into(A, K, M, lda, at);
+    A = at.data();
+    lda = K;
+  }
+  if (tb) {  // B is stored N x K
+    transpose_into(B, N, K, ldb, bt);
+    B = bt.data();
+    ldb = N;
+  }
+  sgemm_nn_avx2(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+// ---- AVX-512: 12 x 32 tiles --------------------------------------------------
+
+constexpr int kRows512 = 12;
+constexpr int kCols512 = 32;
+
+// C rows [0, R) x columns [0, 32) (masked by m0/m1) from packed A (K x R)
+// and packed B (K x 32).
+template <int R>
+__attribute__((target("avx512f"))) inline void tile_rx32(int K, const float* Ap, const float* Bp,
+                                                         float* C, int ldc, __mmask16 m0,
+                                                         __mmask16 m1, bool accumulate) {
+  __m512 c0[R], c1[R];
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(Bp);
+    const __m512 b1 = _mm512_loadu_ps(Bp + 16);
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(Ap[r]);
+      c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+    }
+    Ap += R;
+    Bp += kCols512;
+  }
+  for (int r = 0; r < R; ++r) {
+    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
+    if (accumulate) {
+      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
+      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
+    }
+    _mm512_mask_storeu_ps(cr, m0, c0[r]);
+    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
+  }
+}
+
+template <int R>
+__attribute__((target("avx512f"))) void tile_block(int K, const float* Ap, const float* Bp,
+                                                   float* C, int ldc, __mmask16 m0, __mmask16 m1,
+                                                   bool accumulate) {
+  tile_rx32<R>(K, Ap, Bp, C, ldc, m0, m1, accumulate);
+}
+
+// The lanes of columns [0, w) in the two 16-lane halves of a 32-column panel.
+struct PanelMasks {
+  __mmask16 lo, hi;
+};
+inline PanelMasks panel_masks(int w) {
+  const auto lanes = [](int n) {
+    return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
+  };
+  return {lanes(w), lanes(w - 16)};
+}
+
+// K rows of w <= 32 floats (row stride ld) -> K x 32, zero-padded.
+__attribute__((target("avx512f"))) void copy_panel(const float* src, int ld, int K, int w,
+                                                   float* dst) {
+  const auto [m0, m1] = panel_masks(w);
+  for (int k = 0; k < K; ++k, src += ld, dst += kCols512) {
+    _mm512_storeu_ps(dst, _mm512_maskz_loadu_ps(m0, src));
+    _mm512_storeu_ps(dst + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+  }
+}
+
+// K rows of h <= 16 floats (row stride ld) -> K x h, contiguous.
+__attribute__((target("avx512f"))) void copy_rows(const float* src, int ld, int K, int h,
+                                                  float* dst) {
+  const __mmask16 m = panel_masks(h).lo;
+  for (int k = 0; k < K; ++k, src += ld, dst += h)
+    _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+}
+
+using Tile512 = void (*)(int, const float*, const float*, float*, int, __mmask16, __mmask16, bool);
+
+template <std::size_t... I>
+constexpr auto tile_table(std::index_sequence<I...>) {
+  return std::array<Tile512, sizeof...(I)>{&tile_block<static_cast<int>(I) + 1>...};
+}
+
+void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B,
+                  int ldb, float* C, int ldc, bool accumulate) {
+  static constexpr auto tiles = tile_table(std::make_index_sequence<kRows512>{});
+  thread_local std::vector<float> apack, bpack;
+  // All of op(A), as consecutive K x h blocks of h <= 12 rows.
+  apack.resize(static_cast<std::size_t>(M) * K);
+  for (int i = 0; i < M; i += kRows512) {
+    const int h = std::min(kRows512, M - i);
+    float* dst = apack.data() + static_cast<std::size_t>(i) * K;
+    if (ta) {
+      copy_rows(A + i, lda, K, h, dst);
+    } else {
+      // Transpose 12-row blocks k-major; row pointers in registers, writes
+      // contiguous.
+      const float* rows[kRows512];
+      for (int r = 0; r < h; ++r) rows[r] = A + static_cast<std::ptrdiff_t>(i + r) * lda;
+      if (h == kRows512) {
+        for (int k = 0; k < K; ++k, dst += kRows512)
+          for (int r = 0; r < kRows512; ++r) dst[r] = rows[r][k];
+      } else {
+        for (int k = 0; k < K; ++k, dst += h)
+          for (int r = 0; r < h; ++r) dst[r] = rows[r][k];
+      }
+    }
+  }
+  bpack.resize(static_cast<std::size_t>(K) * kCols512);
+  for (int j = 0; j < N; j += kCols512) {
+    const int w = std::min(kCols512, N - j);
+    float* bp = bpack.data();
+    if (tb) {
+      if (w < kCols512) std::fill(bpack.begin(), bpack.end(), 0.0f);
+      for (int c = 0; c < w; ++c) {
+        const float* src = B + static_cast<std::ptrdiff_t>(j + c) * ldb;
+        for (int k = 0; k < K; ++k) bp[static_cast<std::size_t>(k) * kCols512 + c] = src[k];
+      }
+    } else {
+      copy_panel(B + j, ldb, K, w, bp);
+    }
+    const auto [m0, m1] = panel_masks(w);
+    for (int i = 0; i < M; i += kRows512) {
+      const int h = std::min(kRows512, M - i);
+      tiles[static_cast<std::size_t>(h - 1)](K, apack.data() + static_cast<std::size_t>(i) * K, bp,
+                                             C + static_cast<std::ptrdiff_t>(i) * ldc + j, ldc, m0,
+                                             m1, accumulate);
+    }
+  }
+}
+
+bool cpu_has(GemmKernel k) {
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+  }();
+  switch (k) {
+    case GemmKernel::blas:
+      return true;
+    case GemmKernel::avx2:
+      return avx2;
+    case GemmKernel::avx512:
+      return avx512;
+  }
+  return false;
+}
+
+#else
+
+bool cpu_has(GemmKernel k) {
+  return k == GemmKernel::blas;
+}
+
+#endif
+
+// -1: automatic (best available); otherwise a pinned GemmKernel.
+std::atomic<int> g_forced_gemm{-1};
+
+}  // namespace
+
+bool gemm_kernel_available(GemmKernel k) {
+  return cpu_has(k);
+}
+
+GemmKernel gemm_kernel() {
+  const int f = g_forced_gemm.load(std::memory_order_relaxed);
+  if (f >= 0 && cpu_has(static_cast<GemmKernel>(f))) return static_cast<GemmKernel>(f);
+  if (cpu_has(GemmKernel::avx512)) return GemmKernel::avx512;
+  if (cpu_has(GemmKernel::avx2)) return GemmKernel::avx2;
+  return GemmKernel::blas;
+}
+
+void force_gemm_kernel(GemmKernel k, bool automatic) {
+  g_forced_gemm.store(automatic ? -1 : static_cast<int>(k), std::memory_order_relaxed);
+}
+
+template <>
+void gemm<float>(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc) {
+  const GemmKernel kernel = gemm_kernel();
+  if (kernel == GemmKernel::blas || alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || M <= 0 ||
+      N <= 0) {
+    blas_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (K <= 0) {
+    if (beta == 0.0f)
+      for (int i = 0; i < M; ++i)
+        std::fill(C + static_cast<std::ptrdiff_t>(i) * ldc,
+                  C + static_cast<std::ptrdiff_t>(i) * ldc + N, 0.0f);
+    return;
+  }
+#ifdef CONVKIT_HAVE_X86_GEMM
+  if (kernel == GemmKernel::avx512)
+    avx512_sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);
+  else
+    avx2_sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);
+#endif
+}
+
+template <>
+void gemm<double>(bool ta, bool tb, int M, int N, int K, double alpha, const double* A, int lda,
+                  const double* B, int ldb, double beta, double* C, int ldc) {
+  blas_single_threaded();
+  cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace convkit
