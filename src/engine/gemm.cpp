@@ -246,6 +246,49 @@ __attribute__((target("avx512f"))) void copy_rows(const float* src, int ld, int 
     _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
 }
 
+// Columns k..k+15 of `count` <= 16 rows (the rest read as zero) -> column
+// t at dst + t * stride, the lanes of `keep` stored: a 16 x 16 register
+// transpose, four rounds of 16 shuffles.
+__attribute__((target("avx512f"))) void transpose16(const float* const* rows, int count, int k,
+                                                    float* dst, int stride, __mmask16 keep) {
+  // Zero-masking forms throughout: GCC 12's plain AVX-512 shuffles start from
+  // _mm512_undefined_ps(), which -Wuninitialized flags in its own header.
+  constexpr __mmask16 all = 0xFFFF;
+  constexpr __mmask8 all8 = 0xFF;
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i)
+    r[i] = i < count ? _mm512_loadu_ps(rows[i] + k) : _mm512_setzero_ps();
+  // Within each 128-bit lane L, afterwards r[4q + s] holds element 4L + s
+  // of rows 4q .. 4q+3.
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_ps(all, r[i], r[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_ps(all, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+    const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(all8, a, c));
+    r[i + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(all8, a, c));
+    r[i + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(all8, b, d));
+    r[i + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(all8, b, d));
+  }
+  // Column 4L + s = lane L of r[s], r[4 + s], r[8 + s], r[12 + s].
+  for (int s = 0; s < 4; ++s) {
+    const __m512 u0 = _mm512_maskz_shuffle_f32x4(all, r[s], r[4 + s], 0x44);
+    const __m512 u1 = _mm512_maskz_shuffle_f32x4(all, r[s], r[4 + s], 0xEE);
+    const __m512 u2 = _mm512_maskz_shuffle_f32x4(all, r[8 + s], r[12 + s], 0x44);
+    const __m512 u3 = _mm512_maskz_shuffle_f32x4(all, r[8 + s], r[12 + s], 0xEE);
+    _mm512_mask_storeu_ps(dst + (0 + s) * stride, keep,
+                          _mm512_maskz_shuffle_f32x4(all, u0, u2, 0x88));
+    _mm512_mask_storeu_ps(dst + (4 + s) * stride, keep,
+                          _mm512_maskz_shuffle_f32x4(all, u0, u2, 0xDD));
+    _mm512_mask_storeu_ps(dst + (8 + s) * stride, keep,
+                          _mm512_maskz_shuffle_f32x4(all, u1, u3, 0x88));
+    _mm512_mask_storeu_ps(dst + (12 + s) * stride, keep,
+                          _mm512_maskz_shuffle_f32x4(all, u1, u3, 0xDD));
+  }
+}
+
 using Tile512 = void (*)(int, const float*, const float*, float*, int, __mmask16, __mmask16, bool);
 
 template <std::size_t... I>
@@ -270,7 +313,10 @@ void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda
       const float* rows[kRows512];
       for (int r = 0; r < h; ++r) rows[r] = A + static_cast<std::ptrdiff_t>(i + r) * lda;
       if (h == kRows512) {
-        for (int k = 0; k < K; ++k, dst += kRows512)
+        int k = 0;
+        for (; k + 16 <= K; k += 16, dst += 16 * kRows512)
+          transpose16(rows, kRows512, k, dst, kRows512, 0x0FFF);
+        for (; k < K; ++k, dst += kRows512)
           for (int r = 0; r < kRows512; ++r) dst[r] = rows[r][k];
       } else {
         for (int k = 0; k < K; ++k, dst += h)
@@ -283,10 +329,20 @@ void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda
     const int w = std::min(kCols512, N - j);
     float* bp = bpack.data();
     if (tb) {
-      if (w < kCols512) std::fill(bpack.begin(), bpack.end(), 0.0f);
-      for (int c = 0; c < w; ++c) {
-        const float* src = B + static_cast<std::ptrdiff_t>(j + c) * ldb;
-        for (int k = 0; k < K; ++k) bp[static_cast<std::size_t>(k) * kCols512 + c] = src[k];
+      // Rows j.. of the stored N x K matrix become the panel's columns, 16
+      // at a time; missing rows (w < 32) come out as zero columns.
+      const float* rows[kCols512];
+      for (int c = 0; c < w; ++c) rows[c] = B + static_cast<std::ptrdiff_t>(j + c) * ldb;
+      for (int c0 = 0; c0 < kCols512; c0 += 16) {
+        const int count = std::clamp(w - c0, 0, 16);
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+          transpose16(rows + c0, count, k, bp + static_cast<std::size_t>(k) * kCols512 + c0,
+                      kCols512, 0xFFFF);
+        for (; k < K; ++k)
+          for (int c = 0; c < 16; ++c)
+            bp[static_cast<std::size_t>(k) * kCols512 + c0 + c] =
+                c < count ? rows[c0 + c][k] : 0.0f;
       }
     } else {
       copy_panel(B + j, ldb, K, w, bp);

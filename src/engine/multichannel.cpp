@@ -268,15 +268,22 @@ void maxpool_forward(std::int64_t planes, const ConvGeometry& g, const T* x, T* 
           T* yo = y + p * out_plane + static_cast<std::int64_t>(m) * g.out_w;
           std::int32_t* ao = argmax + p * out_plane + static_cast<std::int64_t>(m) * g.out_w;
           const std::int32_t base = 2 * m * g.in_w;
+          // Branch-free selects (the compiler vectorizes them): offset 0, 1,
+          // in_w or in_w + 1 of the window's top-left sample.
+          const std::int32_t down = g.in_w;
           for (int k = 0; k < g.out_w; ++k) {
             const int c = 2 * k;
-            T best = r0[c];
-            std::int32_t at = base + c;
-            if (r0[c + 1] > best) best = r0[c + 1], at = base + c + 1;
-            if (r1[c] > best) best = r1[c], at = base + g.in_w + c;
-            if (r1[c + 1] > best) best = r1[c + 1], at = base + g.in_w + c + 1;
+            const T a = r0[c], b = r0[c + 1], d = r1[c], e = r1[c + 1];
+            T best = a;
+            std::int32_t off = 0;
+            off = b > best ? 1 : off;
+            best = b > best ? b : best;
+            off = d > best ? down : off;
+            best = d > best ? d : best;
+            off = e > best ? down + 1 : off;
+            best = e > best ? e : best;
             yo[k] = best;
-            ao[k] = at;
+            ao[k] = base + c + off;
           }
         }
         continue;
