@@ -5,6 +5,7 @@
 #include <string>
 
 #include "convkit/error.hpp"
+#include "convkit/parallel.hpp"
 
 namespace convkit::nn {
 
@@ -143,27 +144,36 @@ double Sequential<T>::loss(const int* labels) {
 }
 
 template <class T>
-void Sequential<T>::backward() {
+void Sequential<T>::backward(bool want_input_grad) {
   if (dlogits_.empty()) throw UsageError("backward() needs loss() first");
   const std::size_t top = softmax_last_ ? layers_.size() - 1 : layers_.size();
-  run_backward(top, dlogits_.data());
+  run_backward(top, dlogits_.data(), want_input_grad);
 }
 
 template <class T>
 const T* Sequential<T>::backward(const T* dy) {
-  run_backward(layers_.size(), dy);
+  run_backward(layers_.size(), dy, true);
   return dacts_[0].data();
 }
 
 template <class T>
-void Sequential<T>::run_backward(std::size_t top, const T* dy) {
+void Sequential<T>::run_backward(std::size_t top, const T* dy, bool input_grad) {
   // dacts_[i] = dL/d(input of layer i); layer `top-1` receives dy.
   const T* upstream = dy;
   for (std::size_t i = top; i-- > 0;) {
+    if (i == 0 && !input_grad) {
+      // Training needs no gradient of the images: layer 0 computes its
+      // parameter gradients only.
+      layers_[0]->backward(acts_[0].data(), acts_[1].data(), upstream, nullptr, n_);
+      break;
+    }
     std::vector<T>& dx = dacts_[i];
-    dx.assign(
-        static_cast<std::size_t>(n_) * (i == 0 ? input_ : layers_[i - 1]->output_dims()).size(),
-        T(0));
+    dx.resize(static_cast<std::size_t>(n_) *
+              (i == 0 ? input_ : layers_[i - 1]->output_dims()).size());
+    // Layers add into dx; clearing a batch's activations is worth splitting.
+    T* d = dx.data();
+    parallel_for(0, static_cast<std::ptrdiff_t>(dx.size()), 1 << 16,
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) { std::fill(d + lo, d + hi, T(0)); });
     layers_[i]->backward(acts_[i].data(), acts_[i + 1].data(), upstream, dx.data(), n_);
     upstream = dx.data();
   }

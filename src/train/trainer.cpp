@@ -310,7 +310,7 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
       if (!std::isfinite(loss))
         throw Error("training diverged in epoch " + std::to_string(e) + " (loss is " +
                     std::to_string(loss) + "); try a smaller --lr");
-      model.backward();
+      model.backward(false);  // no gradient of the images
       lr = sched.at((e - 1) * per_epoch + b);
       opt.step(model.params(), model.grads(), lr);
       loss_sum += loss * static_cast<double>(n);

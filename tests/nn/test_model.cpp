@@ -93,6 +93,11 @@ TEST_CASE("[nn] gradient check of a whole network through the loss, train mode")
   CHECK(r.checked == x.size() + model.params().size());
   CHECK(r.worst_input < 1e-6);
   CHECK(r.worst_param < 1e-6);
+  // Training's backward(false) skips the input gradient, and only that.
+  loss();
+  model.zero_grad();
+  model.backward(false);
+  CHECK(std::equal(dp.begin(), dp.end(), model.grads().begin()));
 }
 
 TEST_CASE("[nn] built model: the seed's problem 3 shapes and parameter counts") {

@@ -65,8 +65,10 @@ class Sequential {
   /// Mean softmax cross-entropy of the logits of the last forward against
   /// labels (n of them); stores dL/dlogits for backward().
   double loss(const int* labels);
-  /// Back-propagates the gradient stored by loss(): grads() += dL/dparams.
-  void backward();
+  /// Back-propagates the gradient stored by loss(): grads() += dL/dparams,
+  /// and dL/dinput (input_grad()) unless want_input_grad is false (training
+  /// needs no gradient of its images, and skips that last product).
+  void backward(bool want_input_grad = true);
   /// Back-propagates a given gradient of the last layer's output (n x
   /// output_dims()), through all layers; returns dL/dinput (n x input_dims()).
   const T* backward(const T* dy);
@@ -88,7 +90,7 @@ class Sequential {
   void reseed_dropout(std::uint64_t seed);
 
  private:
-  void run_backward(std::size_t top, const T* dy);
+  void run_backward(std::size_t top, const T* dy, bool input_grad);
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<std::string> labels_;
   Dims input_;
