@@ -57,10 +57,108 @@ void for_each_patch_row(int channels, const ConvGeometry& g, F&& fn) {
       }
 }
 
+// The common layer geometry (stride 1, zero border, output rows as wide as
+// the input's: "same" padding): row (c, i, j) of col is the channel plane
+// shifted by `shift` samples, zero in the output rows outside [m0, m1) and in
+// the columns where the shift wraps around a row ([0, wrap_lo) and
+// [W - wrap_hi, W)).  One contiguous span per row of col, not one per
+// output row.
+struct PlaneShift {
+  std::int64_t shift = 0;
+  int m0 = 0, m1 = 0, wrap_lo = 0, wrap_hi = 0;
+  std::int64_t lo = 0, hi = 0;  // the span of col positions read from the plane
+};
+
+bool plane_shifts(const ConvGeometry& g) {
+  return g.border == Border::zero && g.stride_x == 1 && g.stride_y == 1 && g.out_w == g.in_w;
+}
+
+PlaneShift plane_shift(const ConvGeometry& g, int i, int j) {
+  const int W = g.in_w;
+  const int di = i - g.pad.top, dj = j - g.pad.left;
+  PlaneShift p;
+  p.shift = static_cast<std::int64_t>(di) * W + dj;
+  p.m0 = std::clamp(-di, 0, g.out_h);
+  p.m1 = std::clamp(g.in_h - di, p.m0, g.out_h);
+  p.wrap_lo = std::clamp(-dj, 0, W);
+  p.wrap_hi = std::clamp(dj, 0, W);
+  // Positions whose source falls before the plane's first or after its last
+  // sample are wrapped columns of the first or last row: left out.
+  const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * W;
+  p.lo = std::max<std::int64_t>(static_cast<std::int64_t>(p.m0) * W, -p.shift);
+  p.hi = std::min<std::int64_t>(static_cast<std::int64_t>(p.m1) * W, plane - p.shift);
+  p.hi = std::max(p.hi, p.lo);
+  return p;
+}
+
+// keep[j][q] = 1 where output position q reads inside its row for kernel
+// column j, 0 where the shift wraps around (the select that uses it
+// vectorizes; per-row zeroing would be a call per output row).
+template <class T>
+std::vector<T> wrap_masks(const ConvGeometry& g) {
+  const int W = g.in_w;
+  const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * W;
+  std::vector<T> keep(static_cast<std::size_t>(g.k_w * ohw));
+  for (int j = 0; j < g.k_w; ++j) {
+    const PlaneShift p = plane_shift(g, 0, j);
+    T* kj = keep.data() + j * ohw;
+    for (std::int64_t q = 0; q < ohw; ++q) {
+      const int k = static_cast<int>(q % W);
+      kj[q] = k >= p.wrap_lo && k < W - p.wrap_hi ? T(1) : T(0);
+    }
+  }
+  return keep;
+}
+
+template <class T>
+void im2col_shifted(const T* x, int channels, const ConvGeometry& g, T* col) {
+  const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.in_w;
+  const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::vector<T> keep = wrap_masks<T>(g);
+  for (int i = 0; i < g.k_h; ++i)
+    for (int j = 0; j < g.k_w; ++j) {
+      const PlaneShift p = plane_shift(g, i, j);
+      const T* __restrict kj = keep.data() + j * ohw;
+      for (int c = 0; c < channels; ++c) {
+        T* __restrict dst = col + col_row(g, c, i, j) * ohw;
+        const T* __restrict src = x + c * plane + p.shift;
+        std::fill(dst, dst + p.lo, T(0));
+        for (std::int64_t q = p.lo; q < p.hi; ++q) {
+          const T v = src[q];
+          dst[q] = kj[q] != T(0) ? v : T(0);
+        }
+        std::fill(dst + p.hi, dst + ohw, T(0));
+      }
+    }
+}
+
+// Adds row (c, i, j) of col into the plane for every (c, i, j), one
+// contiguous span per row (wrapped positions add zero).  Same additions in
+// the same order as col2im_add.
+template <class T>
+void col2im_shifted(const T* col, int channels, const ConvGeometry& g, T* dx) {
+  const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.in_w;
+  const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const std::vector<T> keep = wrap_masks<T>(g);
+  for (int c = 0; c < channels; ++c)
+    for (int i = 0; i < g.k_h; ++i)
+      for (int j = 0; j < g.k_w; ++j) {
+        const PlaneShift p = plane_shift(g, i, j);
+        const T* __restrict kj = keep.data() + j * ohw;
+        const T* __restrict src = col + col_row(g, c, i, j) * ohw;
+        T* __restrict dst = dx + c * plane + p.shift;
+        for (std::int64_t q = p.lo; q < p.hi; ++q) {
+          const T v = src[q];
+          dst[q] += kj[q] != T(0) ? v : T(0);
+        }
+      }
+}
+
 }  // namespace
 
 template <class T>
 void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
+  if (plane_shifts(g)) return im2col_shifted(x, channels, g, col);
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
   for_each_patch_row(channels, g,
@@ -208,7 +306,10 @@ void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w,
           gemm<T>(true, false, static_cast<int>(rows), static_cast<int>(cols), s.filters, T(1), w,
                   static_cast<int>(rows), dyn, static_cast<int>(cols), T(0), dcol.data(),
                   static_cast<int>(cols));
-          col2im_add(dcol.data(), s.channels, g, dx + n * in_size);
+          if (plane_shifts(g))
+            col2im_shifted(dcol.data(), s.channels, g, dx + n * in_size);
+          else
+            col2im_add(dcol.data(), s.channels, g, dx + n * in_size);
         }
       }
     }

@@ -117,6 +117,69 @@ TEST_CASE("[engine] col2im is the adjoint of im2col, for every border") {
   }
 }
 
+TEST_CASE("[engine] same-padding layers: the shifted-plane im2col and col2im") {
+  // Stride 1, zero border, output rows as wide as the input's: im2col and the
+  // backward's col2im take whole shifted planes.  Against the definition,
+  // with odd and even kernels, asymmetric padding, true convolution, and
+  // fewer output rows than input rows.
+  struct Geo {
+    int h, w, k;
+    Padding pad;
+    bool correlate;
+  };
+  const Geo geos[] = {{7, 6, 3, {1, 1, 1, 1}, true},  {5, 8, 2, {0, 1, 0, 1}, true},
+                      {6, 5, 4, {1, 2, 1, 2}, false}, {4, 9, 5, {2, 2, 2, 2}, true},
+                      {9, 7, 3, {0, 0, 1, 1}, true},  {3, 3, 3, {2, 0, 1, 1}, false}};
+  Rng rng(21);
+  for (const Geo& q : geos) {
+    CAPTURE(q.h);
+    CAPTURE(q.w);
+    CAPTURE(q.k);
+    ConvSpec spec;
+    spec.correlate = q.correlate;
+    spec.pad = q.pad;
+    const ConvGeometry g = plan(spec, q.h, q.w, q.k, q.k);
+    REQUIRE(g.out_w == g.in_w);
+    const int C = 3, F = 2, N = 2;
+    ConvBatchShape s{N, C, F, g};
+    const auto x = randv(static_cast<std::size_t>(N) * C * q.h * q.w, rng);
+    std::vector<double> col(static_cast<std::size_t>(s.col_rows() * s.col_cols()), 7.0);
+    im2col<double>(x.data(), C, g, col.data());
+    for (int c = 0; c < C; ++c)
+      for (int i = 0; i < q.k; ++i)
+        for (int j = 0; j < q.k; ++j)
+          for (int m = 0; m < g.out_h; ++m)
+            for (int k = 0; k < g.out_w; ++k) {
+              const int r = m + i - q.pad.top, cc = k + j - q.pad.left;
+              const double want = r < 0 || r >= q.h || cc < 0 || cc >= q.w
+                                      ? 0.0
+                                      : x[(static_cast<std::size_t>(c) * q.h + r) * q.w + cc];
+              const int ki = q.correlate ? i : q.k - 1 - i, kj = q.correlate ? j : q.k - 1 - j;
+              const std::size_t row = (static_cast<std::size_t>(c) * q.k + ki) * q.k + kj;
+              REQUIRE(col[row * s.col_cols() + static_cast<std::size_t>(m) * g.out_w + k] == want);
+            }
+    // The backward's input gradient: col2im of W^T dy, summed as col2im_add does.
+    const auto w = randv(static_cast<std::size_t>(F) * s.col_rows(), rng);
+    const auto dy = randv(static_cast<std::size_t>(N) * F * s.col_cols(), rng);
+    std::vector<double> dx(x.size(), 0.0);
+    conv_multichannel_backward<double>(s, x.data(), w.data(), dy.data(), nullptr, nullptr,
+                                       dx.data());
+    const std::size_t in_size = static_cast<std::size_t>(C) * q.h * q.w;
+    for (int n = 0; n < N; ++n) {
+      std::vector<double> dcol(col.size(), 0.0), want(in_size, 0.0);
+      for (std::int64_t r = 0; r < s.col_rows(); ++r)
+        for (std::int64_t p = 0; p < s.col_cols(); ++p)
+          for (int f = 0; f < F; ++f)
+            dcol[r * s.col_cols() + p] +=
+                w[f * s.col_rows() + r] *
+                dy[(static_cast<std::size_t>(n) * F + f) * s.col_cols() + p];
+      col2im_add<double>(dcol.data(), C, g, want.data());
+      for (std::size_t e = 0; e < in_size; ++e)
+        REQUIRE(dx[n * in_size + e] == doctest::Approx(want[e]).epsilon(1e-12));
+    }
+  }
+}
+
 TEST_CASE("[engine] multi-channel backward does not depend on the thread count") {
   Rng rng(3);
   ConvSpec spec;
