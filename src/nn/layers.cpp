@@ -430,8 +430,6 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
     if (m < 2)
       throw UsageError("batchnorm in training needs at least 2 values per channel (batch of " +
                        std::to_string(n) + ")");
-    xhat_.resize(static_cast<std::size_t>(n) * this->in_.size());
-    T* xhat = xhat_.data();
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
       for (std::ptrdiff_t j = lo; j < hi; ++j) {
         // Two passes in double (mean, then squared deviations), as
@@ -447,7 +445,7 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
                            static_cast<double>(m);
         mean_[j] = mu;
         var_[j] = var;
-        normalize_channel(x, y, xhat, j, n, hw, C);
+        normalize_channel(x, y, j, n, hw, C);
       }
     });
     if (!frozen_) {
@@ -458,43 +456,42 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
       }
     }
   } else {
-    xhat_.resize(static_cast<std::size_t>(n) * this->in_.size());
     for (int j = 0; j < C; ++j) {
       mean_[j] = rmean[j];
       var_[j] = rvar[j];
     }
-    T* xhat = xhat_.data();
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-      for (std::ptrdiff_t j = lo; j < hi; ++j) normalize_channel(x, y, xhat, j, n, hw, C);
+      for (std::ptrdiff_t j = lo; j < hi; ++j) normalize_channel(x, y, j, n, hw, C);
     });
   }
 }
 
-// xhat = (x - mean) / sqrt(var + eps), y = gamma xhat + beta for channel j,
-// from mean_[j] and var_[j]; sets inv_std_[j].
+// xhat = (x - mean) / sqrt(var + eps) as x * scale + shift in T, from
+// mean_[j] and inv_std_[j]: forward and backward compute the same values, so
+// backward recomputes xhat from x rather than forward storing it.
 template <class T>
-void BatchNorm<T>::normalize_channel(const T* x, T* y, T* xhat, std::int64_t j, int n,
-                                     std::int64_t hw, int C) {
-  const double is = 1.0 / std::sqrt(var_[j] + eps_);
-  inv_std_[j] = is;
-  // y = a x + b' with xhat = (x - mean) is: the per-element work in T.
-  const T scale = static_cast<T>(is), shift = static_cast<T>(-mean_[j] * is);
+std::pair<T, T> BatchNorm<T>::xhat_coeffs(std::int64_t j) const {
+  return {static_cast<T>(inv_std_[j]), static_cast<T>(-mean_[j] * inv_std_[j])};
+}
+
+// y = gamma xhat + beta for channel j, from mean_[j] and var_[j]; sets
+// inv_std_[j].
+template <class T>
+void BatchNorm<T>::normalize_channel(const T* x, T* y, std::int64_t j, int n, std::int64_t hw,
+                                     int C) {
+  inv_std_[j] = 1.0 / std::sqrt(var_[j] + eps_);
+  const auto [scale, shift] = xhat_coeffs(j);
   const T g = this->p_[j], b = this->p_[C + j];
   for (int s = 0; s < n; ++s) {
     const std::int64_t off = (static_cast<std::int64_t>(s) * C + j) * hw;
     const T* __restrict xs = x + off;
     T* __restrict ys = y + off;
-    T* __restrict hs = xhat + off;
-    for (std::int64_t k = 0; k < hw; ++k) {
-      const T h = xs[k] * scale + shift;
-      hs[k] = h;
-      ys[k] = g * h + b;
-    }
+    for (std::int64_t k = 0; k < hw; ++k) ys[k] = g * (xs[k] * scale + shift) + b;
   }
 }
 
 template <class T>
-void BatchNorm<T>::backward(const T*, const T*, const T* dy, T* dx, int n) {
+void BatchNorm<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
   const int C = this->in_.c;
   const std::int64_t hw = static_cast<std::int64_t>(this->in_.h) * this->in_.w;
   const std::int64_t cs = static_cast<std::int64_t>(C) * hw;
@@ -506,11 +503,12 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, T* dx, int n) {
   parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     for (std::ptrdiff_t j = lo; j < hi; ++j) {
       // sum dy and sum dy * xhat over the channel's m samples.
+      const auto [hs, hb] = xhat_coeffs(j);
       const T* __restrict dj = dy + j * hw;
-      const T* __restrict hj = xhat_.data() + j * hw;
+      const T* __restrict xj = x + j * hw;
       const double sdy = lane_sum(n, hw, cs, [&](std::int64_t i) { return double(dj[i]); });
-      const double sdyx =
-          lane_sum(n, hw, cs, [&](std::int64_t i) { return double(dj[i]) * double(hj[i]); });
+      const double sdyx = lane_sum(
+          n, hw, cs, [&](std::int64_t i) { return double(dj[i]) * double(xj[i] * hs + hb); });
       dgamma[j] += static_cast<T>(sdyx);
       dbeta[j] += static_cast<T>(sdy);
       if (!dx) continue;
@@ -524,9 +522,9 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, T* dx, int n) {
               c = static_cast<T>(-scale * mdy);
       for (int s = 0; s < n; ++s) {
         const T* __restrict d = dy + s * cs + j * hw;
-        const T* __restrict h = xhat_.data() + s * cs + j * hw;
+        const T* __restrict xs = x + s * cs + j * hw;
         T* __restrict o = dx + s * cs + j * hw;
-        for (std::int64_t k = 0; k < hw; ++k) o[k] += a * d[k] + b * h[k] + c;
+        for (std::int64_t k = 0; k < hw; ++k) o[k] += a * d[k] + b * (xs[k] * hs + hb) + c;
       }
     }
   });

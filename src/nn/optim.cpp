@@ -6,6 +6,7 @@
 #include <string>
 
 #include "convkit/error.hpp"
+#include "convkit/parallel.hpp"
 
 namespace convkit::nn {
 
@@ -33,16 +34,24 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
   const float rate = static_cast<float>(lr);
   const bool masked = !mask_.empty();
   auto decay = [&](std::size_t i) { return masked && !mask_[i] ? 0.0f : wd; };
+  // Every parameter's update is independent of the others': split them.
+  auto each_param = [&](auto&& update) {
+    parallel_for(
+        0, static_cast<std::ptrdiff_t>(count_), 1 << 14, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+          for (auto i = static_cast<std::size_t>(lo); i < static_cast<std::size_t>(hi); ++i)
+            update(i);
+        });
+  };
   switch (cfg_.kind) {
     case OptimizerKind::sgd: {
       const float mu = static_cast<float>(cfg_.momentum);
       float* v = state_.data();
-      for (std::size_t i = 0; i < count_; ++i) {
+      each_param([&](std::size_t i) {
         const float g = grads[i] + decay(i) * params[i];
         v[i] = mu * v[i] + g;
         const float d = cfg_.nesterov ? g + mu * v[i] : (mu > 0 ? v[i] : g);
         params[i] -= rate * d;
-      }
+      });
       break;
     }
     case OptimizerKind::adam:
@@ -54,7 +63,7 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
       const float eps = static_cast<float>(cfg_.eps);
       float* m = state_.data();
       float* v = state_.data() + count_;
-      for (std::size_t i = 0; i < count_; ++i) {
+      each_param([&](std::size_t i) {
         float g = grads[i];
         if (decoupled)
           params[i] -= rate * decay(i) * params[i];
@@ -63,7 +72,7 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
         m[i] = b1 * m[i] + (1 - b1) * g;
         v[i] = b2 * v[i] + (1 - b2) * g * g;
         params[i] -= rate * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
-      }
+      });
       break;
     }
   }

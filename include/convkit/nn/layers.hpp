@@ -14,8 +14,8 @@
 //                     requires: x holds n samples of the input shape, y room
 //                     for n outputs (x and y never alias).
 //                     ensures: y = f(x); saves what backward needs (batchnorm's
-//                     normalized input and inverse std, dropout's mask,
-//                     max-pool's winners).
+//                     mean and inverse std, dropout's mask, max-pool's
+//                     winners).
 //   backward(x, y, dy, dx, n)
 //                     requires: the forward call before it was on this x.
 //                     ensures: dx += dL/dx (dx may be nullptr: not wanted) and
@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "convkit/engine.hpp"
@@ -205,7 +206,8 @@ class Flatten : public Layer<T> {
 /// the vector batchnorm of the seed's problem 1.  Parameters: gamma C, beta C.
 /// Buffers: running mean C, running variance C.
 ///   train: y = gamma (x - mu_B) / sqrt(var_B + eps) + beta with the batch's
-///          mean and biased variance (nn/batchnorm_math.hpp); then
+///          mean and biased variance (two passes in double, as
+///          nn/batchnorm_math.hpp; xhat itself in T); then
 ///          running = (1 - momentum) running + momentum * batch value, the
 ///          variance entering unbiased (m / (m - 1)), as in PyTorch.
 ///   eval:  the same with the running mean and variance.
@@ -213,6 +215,7 @@ class Flatten : public Layer<T> {
 /// m samples, with xhat = (x - mu) / sqrt(var + eps):
 ///   dx_i = gamma / sqrt(var + eps) * (dy_i - mean_k dy_k - xhat_i * mean_k(dy_k xhat_k))
 ///   dgamma += sum_i dy_i xhat_i,   dbeta += sum_i dy_i.
+/// xhat is not stored: backward recomputes it from x, exactly as forward did.
 /// Throws UsageError in train mode when a channel has fewer than 2 samples.
 template <class T>
 class BatchNorm : public Layer<T> {
@@ -235,8 +238,8 @@ class BatchNorm : public Layer<T> {
   double eps_, momentum_;
   bool frozen_ = false;
   Mode last_mode_ = Mode::train;
-  std::vector<T> xhat_;
-  void normalize_channel(const T* x, T* y, T* xhat, std::int64_t j, int n, std::int64_t hw, int C);
+  std::pair<T, T> xhat_coeffs(std::int64_t j) const;
+  void normalize_channel(const T* x, T* y, std::int64_t j, int n, std::int64_t hw, int C);
   std::vector<double> mean_, var_, inv_std_;
 };
 
