@@ -53,6 +53,12 @@ void blas_single_threaded() {
   });
 }
 
+// Per-thread packing buffers only grow: resizing one down and up again
+// between calls of different shapes would zero-fill it every time.
+void grow(std::vector<float>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
 CBLAS_TRANSPOSE tr(bool t) {
   return t ? CblasTrans : CblasNoTrans;
 }
@@ -122,7 +128,7 @@ __attribute__((target("avx2,fma"))) void sgemm_nn_avx2(int M, int N, int K, cons
     const int w = std::min(16, N - j);
     // Pack the panel (K x 16, zero-padded when narrow) into one contiguous
     // stream: it is read once per 6-row tile.
-    bpad.resize(static_cast<std::size_t>(K) * 16);
+    grow(bpad, static_cast<std::size_t>(K) * 16);
     for (int k = 0; k < K; ++k) {
       float* dst = bpad.data() + static_cast<std::size_t>(k) * 16;
       std::memcpy(dst, B + static_cast<std::ptrdiff_t>(k) * ldb + j, sizeof(float) * w);
@@ -149,7 +155,7 @@ __attribute__((target("avx2,fma"))) void sgemm_nn_avx2(int M, int N, int K, cons
 
 // rows x cols (row stride ld) -> cols x rows, contiguous.
 void transpose_into(const float* src, int rows, int cols, int ld, std::vector<float>& dst) {
-  dst.resize(static_cast<std::size_t>(rows) * cols);
+  grow(dst, static_cast<std::size_t>(rows) * cols);
   constexpr int kB = 32;
   for (int r0 = 0; r0 < rows; r0 += kB)
     for (int c0 = 0; c0 < cols; c0 += kB)
@@ -301,7 +307,7 @@ void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda
   static constexpr auto tiles = tile_table(std::make_index_sequence<kRows512>{});
   thread_local std::vector<float> apack, bpack;
   // All of op(A), as consecutive K x h blocks of h <= 12 rows.
-  apack.resize(static_cast<std::size_t>(M) * K);
+  grow(apack, static_cast<std::size_t>(M) * K);
   for (int i = 0; i < M; i += kRows512) {
     const int h = std::min(kRows512, M - i);
     float* dst = apack.data() + static_cast<std::size_t>(i) * K;
@@ -324,7 +330,7 @@ void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda
       }
     }
   }
-  bpack.resize(static_cast<std::size_t>(K) * kCols512);
+  grow(bpack, static_cast<std::size_t>(K) * kCols512);
   for (int j = 0; j < N; j += kCols512) {
     const int w = std::min(kCols512, N - j);
     float* bp = bpack.data();

@@ -267,7 +267,7 @@ void ReLU<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
     T* __restrict out = dx + lo;
     for (std::ptrdiff_t i = 0; i < hi - lo; ++i) {
       const T d = ds[i];  // loaded unconditionally, so the select vectorizes
-      out[i] += xs[i] > T(0) ? d : T(0);
+      out[i] = xs[i] > T(0) ? d : T(0);
     }
   });
 }
@@ -517,14 +517,14 @@ void BatchNorm<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
       // In eval mode the statistics are constants: dx = gamma/sqrt(var+eps) dy.
       const double mdy = train ? sdy / m : 0.0;
       const double mdyx = train ? sdyx / m : 0.0;
-      // dx += a dy + b xhat + c, the per-element work in T.
+      // dx = a dy + b xhat + c (backward_assigns), the per-element work in T.
       const T a = static_cast<T>(scale), b = static_cast<T>(-scale * mdyx),
               c = static_cast<T>(-scale * mdy);
       for (int s = 0; s < n; ++s) {
         const T* __restrict d = dy + s * cs + j * hw;
         const T* __restrict xs = x + s * cs + j * hw;
         T* __restrict o = dx + s * cs + j * hw;
-        for (std::int64_t k = 0; k < hw; ++k) o[k] += a * d[k] + b * (xs[k] * hs + hb) + c;
+        for (std::int64_t k = 0; k < hw; ++k) o[k] = a * d[k] + b * (xs[k] * hs + hb) + c;
       }
     }
   });

@@ -170,10 +170,12 @@ void Sequential<T>::run_backward(std::size_t top, const T* dy, bool input_grad) 
     std::vector<T>& dx = dacts_[i];
     dx.resize(static_cast<std::size_t>(n_) *
               (i == 0 ? input_ : layers_[i - 1]->output_dims()).size());
-    // Layers add into dx; clearing a batch's activations is worth splitting.
-    T* d = dx.data();
-    parallel_for(0, static_cast<std::ptrdiff_t>(dx.size()), 1 << 16,
-                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) { std::fill(d + lo, d + hi, T(0)); });
+    // Most layers add into dx: clear it (split: it is a batch's activations).
+    if (!layers_[i]->backward_assigns()) {
+      T* d = dx.data();
+      parallel_for(0, static_cast<std::ptrdiff_t>(dx.size()), 1 << 16,
+                   [&](std::ptrdiff_t lo, std::ptrdiff_t hi) { std::fill(d + lo, d + hi, T(0)); });
+    }
     layers_[i]->backward(acts_[i].data(), acts_[i + 1].data(), upstream, dx.data(), n_);
     upstream = dx.data();
   }

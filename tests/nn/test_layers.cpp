@@ -127,6 +127,34 @@ TEST_CASE("[nn] batchnorm closed-form backward (seed eq. 34) written out against
   CHECK(s.g[1] == doctest::Approx(sdy));  // dbeta
 }
 
+TEST_CASE("[nn] backward adds into dx, except for layers that declare they assign it") {
+  // Sequential clears dx only for the adders: whatever dx held must not leak
+  // into an assigning layer's result, and must stay under an adding one's.
+  const Dims in{2, 4, 4};
+  const int n = 3;
+  std::vector<std::unique_ptr<Layer<double>>> layers;
+  layers.push_back(std::make_unique<ReLU<double>>());
+  layers.push_back(std::make_unique<BatchNorm<double>>());
+  layers.push_back(std::make_unique<Conv2d<double>>(3, 3, 1, Padding{1, 1, 1, 1}, Border::zero));
+  layers.push_back(std::make_unique<Pool2d<double>>(true, 2, 2, 0));
+  for (auto& layer : layers) {
+    CAPTURE(layer->kind());
+    Rng rng(9);
+    auto s = bind_layer(*layer, in, rng);
+    const auto x = convkit::nn::test::random_vector(static_cast<std::size_t>(n) * in.size(), rng);
+    std::vector<double> y(static_cast<std::size_t>(n) * layer->output_dims().size());
+    layer->forward(x.data(), y.data(), n, Mode::train);
+    const auto dy = convkit::nn::test::random_vector(y.size(), rng);
+    std::vector<double> clean(x.size(), 0.0), dirty(x.size(), 5.0);
+    layer->backward(x.data(), y.data(), dy.data(), clean.data(), n);
+    layer->backward(x.data(), y.data(), dy.data(), dirty.data(), n);
+    const bool assigns = layer->backward_assigns();
+    CHECK(assigns == (layer->kind() == "relu" || layer->kind() == "bn"));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      REQUIRE(dirty[i] == doctest::Approx(clean[i] + (assigns ? 0.0 : 5.0)).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("[nn] batchnorm running statistics use momentum, and eval uses them") {
   BatchNorm<double> bn(1e-5, 0.1);
   Rng rng(0);

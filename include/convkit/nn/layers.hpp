@@ -21,6 +21,7 @@
 //                     ensures: dx += dL/dx (dx may be nullptr: not wanted) and
 //                     every parameter gradient += dL/dparam.  Nothing is ever
 //                     zeroed by backward; zeroing is separate (Sequential::zero_grad).
+//                     Layers with backward_assigns() set dx = dL/dx instead.
 //                     Conv2d and average Pool2d bound with grads == nullptr compute
 //                     dx only and read neither x nor y (receptive-field probes).
 // Mode::train vs Mode::eval only matters to batchnorm and dropout.
@@ -94,6 +95,10 @@ class Layer {
   virtual void initialize(Rng& /*rng*/, Init /*init*/) {}
   virtual void forward(const T* x, T* y, int n, Mode mode) = 0;
   virtual void backward(const T* x, const T* y, const T* dy, T* dx, int n) = 0;
+  /// True for layers whose backward sets every element of dx (dx = ...)
+  /// instead of adding to it, so the caller need not clear dx first (ReLU,
+  /// batchnorm: saves a pass over a batch's activations).
+  virtual bool backward_assigns() const { return false; }
 
  protected:
   Dims in_, out_;
@@ -159,6 +164,7 @@ class ReLU : public Layer<T> {
   Dims setup(Dims in) override;
   void forward(const T* x, T* y, int n, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, T* dx, int n) override;
+  bool backward_assigns() const override { return true; }
 };
 
 /// Max or average pooling over K x K windows with a stride and zero-amount
@@ -230,6 +236,7 @@ class BatchNorm : public Layer<T> {
   void initialize(Rng& rng, Init init) override;
   void forward(const T* x, T* y, int n, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, T* dx, int n) override;
+  bool backward_assigns() const override { return true; }
   /// When frozen, train-mode forward leaves the running statistics alone
   /// (used by gradient checks, which call forward many times).
   void freeze_running_stats(bool f) { frozen_ = f; }
