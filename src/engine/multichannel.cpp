@@ -111,14 +111,13 @@ std::vector<T> wrap_masks(const ConvGeometry& g) {
 }
 
 template <class T>
-void im2col_shifted(const T* x, int channels, const ConvGeometry& g, T* col) {
+void im2col_shifted(const T* x, int channels, const ConvGeometry& g, const T* keep, T* col) {
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.in_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
-  const std::vector<T> keep = wrap_masks<T>(g);
   for (int i = 0; i < g.k_h; ++i)
     for (int j = 0; j < g.k_w; ++j) {
       const PlaneShift p = plane_shift(g, i, j);
-      const T* __restrict kj = keep.data() + j * ohw;
+      const T* __restrict kj = keep + j * ohw;
       for (int c = 0; c < channels; ++c) {
         T* __restrict dst = col + col_row(g, c, i, j) * ohw;
         const T* __restrict src = x + c * plane + p.shift;
@@ -136,15 +135,14 @@ void im2col_shifted(const T* x, int channels, const ConvGeometry& g, T* col) {
 // contiguous span per row (wrapped positions add zero).  Same additions in
 // the same order as col2im_add.
 template <class T>
-void col2im_shifted(const T* col, int channels, const ConvGeometry& g, T* dx) {
+void col2im_shifted(const T* col, int channels, const ConvGeometry& g, const T* keep, T* dx) {
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.in_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
-  const std::vector<T> keep = wrap_masks<T>(g);
   for (int c = 0; c < channels; ++c)
     for (int i = 0; i < g.k_h; ++i)
       for (int j = 0; j < g.k_w; ++j) {
         const PlaneShift p = plane_shift(g, i, j);
-        const T* __restrict kj = keep.data() + j * ohw;
+        const T* __restrict kj = keep + j * ohw;
         const T* __restrict src = col + col_row(g, c, i, j) * ohw;
         T* __restrict dst = dx + c * plane + p.shift;
         for (std::int64_t q = p.lo; q < p.hi; ++q) {
@@ -158,7 +156,7 @@ void col2im_shifted(const T* col, int channels, const ConvGeometry& g, T* dx) {
 
 template <class T>
 void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
-  if (plane_shifts(g)) return im2col_shifted(x, channels, g, col);
+  if (plane_shifts(g)) return im2col_shifted(x, channels, g, wrap_masks<T>(g).data(), col);
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
   for_each_patch_row(channels, g,
@@ -248,11 +246,16 @@ void conv_multichannel_forward(const ConvBatchShape& s, const T* x, const T* w, 
   std::vector<T> wt(static_cast<std::size_t>(rows) * s.filters);
   for (int f = 0; f < s.filters; ++f)
     for (std::int64_t r = 0; r < rows; ++r) wt[r * s.filters + f] = w[f * rows + r];
+  const bool shifted = plane_shifts(g);
+  const std::vector<T> keep = shifted ? wrap_masks<T>(g) : std::vector<T>();
   parallel_for(0, s.batch, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     std::vector<T>& col = scratch<T>(0, static_cast<std::size_t>(rows * cols));
     for (std::ptrdiff_t n = lo; n < hi; ++n) {
       T* yn = y + n * out_size;
-      im2col(x + n * in_size, s.channels, g, col.data());
+      if (shifted)
+        im2col_shifted(x + n * in_size, s.channels, g, keep.data(), col.data());
+      else
+        im2col(x + n * in_size, s.channels, g, col.data());
       if (bias) {
         for (int f = 0; f < s.filters; ++f) std::fill(yn + f * cols, yn + (f + 1) * cols, bias[f]);
       }
@@ -274,6 +277,8 @@ void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w,
   const std::int64_t wsize = static_cast<std::int64_t>(s.filters) * rows;
   const int groups = (s.batch + kGroup - 1) / kGroup;
   const bool want_w = dw != nullptr || db != nullptr;
+  const bool shifted = plane_shifts(g);
+  const std::vector<T> keep = shifted ? wrap_masks<T>(g) : std::vector<T>();
   // Partial weight/bias gradients of each group, reduced in order below.
   std::vector<T> partial(want_w ? static_cast<std::size_t>(groups) * (wsize + s.filters) : 0);
   parallel_for(0, groups, 1, [&](std::ptrdiff_t glo, std::ptrdiff_t ghi) {
@@ -286,7 +291,10 @@ void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w,
       for (std::ptrdiff_t n = n0; n < n1; ++n) {
         const T* dyn = dy + n * out_size;
         if (dw) {
-          im2col(x + n * in_size, s.channels, g, col.data());
+          if (shifted)
+            im2col_shifted(x + n * in_size, s.channels, g, keep.data(), col.data());
+          else
+            im2col(x + n * in_size, s.channels, g, col.data());
           // The group's partial is kept transposed, dW^T (rows x F) += col * dy[n]^T:
           // the long sum (over output positions) runs down the GEMM's inner dimension.
           gemm<T>(false, true, static_cast<int>(rows), s.filters, static_cast<int>(cols), T(1),
@@ -306,8 +314,8 @@ void conv_multichannel_backward(const ConvBatchShape& s, const T* x, const T* w,
           gemm<T>(true, false, static_cast<int>(rows), static_cast<int>(cols), s.filters, T(1), w,
                   static_cast<int>(rows), dyn, static_cast<int>(cols), T(0), dcol.data(),
                   static_cast<int>(cols));
-          if (plane_shifts(g))
-            col2im_shifted(dcol.data(), s.channels, g, dx + n * in_size);
+          if (shifted)
+            col2im_shifted(dcol.data(), s.channels, g, keep.data(), dx + n * in_size);
           else
             col2im_add(dcol.data(), s.channels, g, dx + n * in_size);
         }

@@ -55,26 +55,33 @@ void fill_biases(T* b, std::size_t count, int fan_in, Rng& rng, Init init) {
 
 constexpr std::ptrdiff_t kElemGrain = 1 << 15;
 
-// Double-precision sums over one channel's values: `planes` runs of `len`
-// contiguous values, run p starting at x + p * stride.  Eight interleaved
-// partial sums (a fixed order, so results do not depend on the machine's
-// vector width) let the compiler vectorize what one running sum would
-// serialize.
+// Sums over one channel's values: `planes` runs of `len` contiguous values,
+// run p starting at x + p * stride.  Eight interleaved partial sums in T (a
+// fixed order, so results do not depend on the machine's vector width: the
+// compiler vectorizes them) over chunks of at most 1024 values, each chunk's
+// total then added in double: float-speed arithmetic with the error of a
+// 128-term float sum per chunk.
 constexpr int kLanes = 8;
+constexpr std::int64_t kChunk = 1024;
 
-template <class F>
+template <class T, class F>
 double lane_sum(int planes, std::int64_t len, std::int64_t stride, F&& term) {
-  double acc[kLanes] = {};
+  double total = 0;
   for (int p = 0; p < planes; ++p) {
     const std::int64_t base = p * stride;
-    std::int64_t k = 0;
-    for (; k + kLanes <= len; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) acc[l] += term(base + k + l);
-    for (; k < len; ++k) acc[k % kLanes] += term(base + k);
+    for (std::int64_t c0 = 0; c0 < len; c0 += kChunk) {
+      const std::int64_t c1 = std::min(len, c0 + kChunk);
+      T acc[kLanes] = {};
+      std::int64_t k = c0;
+      for (; k + kLanes <= c1; k += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] += term(base + k + l);
+      for (; k < c1; ++k) acc[(k - c0) % kLanes] += term(base + k);
+      T s = 0;
+      for (T a : acc) s += a;
+      total += static_cast<double>(s);
+    }
   }
-  double s = 0;
-  for (double a : acc) s += a;
-  return s;
+  return total;
 }
 
 }  // namespace
@@ -432,16 +439,17 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
                        std::to_string(n) + ")");
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
       for (std::ptrdiff_t j = lo; j < hi; ++j) {
-        // Two passes in double (mean, then squared deviations), as
-        // batch_statistics does, but over contiguous runs.
+        // Two passes (mean, then squared deviations) as batch_statistics
+        // does, over contiguous runs, summed in chunks (lane_sum).
         const T* __restrict xj = x + j * hw;
-        const double mu = lane_sum(n, hw, cs, [&](std::int64_t i) { return double(xj[i]); }) /
-                          static_cast<double>(m);
-        const double var = lane_sum(n, hw, cs,
-                                    [&](std::int64_t i) {
-                                      const double d = double(xj[i]) - mu;
-                                      return d * d;
-                                    }) /
+        const double mu =
+            lane_sum<T>(n, hw, cs, [&](std::int64_t i) { return xj[i]; }) / static_cast<double>(m);
+        const T mu_t = static_cast<T>(mu);
+        const double var = lane_sum<T>(n, hw, cs,
+                                       [&](std::int64_t i) {
+                                         const T d = xj[i] - mu_t;
+                                         return d * d;
+                                       }) /
                            static_cast<double>(m);
         mean_[j] = mu;
         var_[j] = var;
@@ -506,9 +514,9 @@ void BatchNorm<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
       const auto [hs, hb] = xhat_coeffs(j);
       const T* __restrict dj = dy + j * hw;
       const T* __restrict xj = x + j * hw;
-      const double sdy = lane_sum(n, hw, cs, [&](std::int64_t i) { return double(dj[i]); });
-      const double sdyx = lane_sum(
-          n, hw, cs, [&](std::int64_t i) { return double(dj[i]) * double(xj[i] * hs + hb); });
+      const double sdy = lane_sum<T>(n, hw, cs, [&](std::int64_t i) { return dj[i]; });
+      const double sdyx =
+          lane_sum<T>(n, hw, cs, [&](std::int64_t i) { return dj[i] * (xj[i] * hs + hb); });
       dgamma[j] += static_cast<T>(sdyx);
       dbeta[j] += static_cast<T>(sdy);
       if (!dx) continue;
