@@ -8,6 +8,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 namespace convkit {
 namespace {
 
@@ -127,6 +131,20 @@ Pool& pool() {
 
 thread_local bool t_inside_parallel = false;
 
+std::atomic<bool> g_flush{false};
+thread_local bool t_flush = false;  // what this thread's MXCSR holds
+
+// Bring this thread's denormal mode in line with set_flush_denormals.
+void apply_flush_mode() {
+  const bool want = g_flush.load(std::memory_order_relaxed);
+  if (want == t_flush) return;
+#if defined(__x86_64__) || defined(__i386__)
+  constexpr unsigned kFtzDaz = 0x8040;  // flush-to-zero, denormals-are-zero
+  _mm_setcsr(want ? (_mm_getcsr() | kFtzDaz) : (_mm_getcsr() & ~kFtzDaz));
+#endif
+  t_flush = want;
+}
+
 }  // namespace
 
 int thread_count() {
@@ -138,9 +156,19 @@ void set_thread_count(int n) {
   g_threads.store(n > 0 ? n : 0);
 }
 
+void set_flush_denormals(bool on) {
+  g_flush.store(on, std::memory_order_relaxed);
+  apply_flush_mode();
+}
+
+bool flush_denormals() {
+  return g_flush.load(std::memory_order_relaxed);
+}
+
 void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t grain,
                   const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
   if (end <= begin) return;
+  apply_flush_mode();
   const std::ptrdiff_t n = end - begin;
   grain = std::max<std::ptrdiff_t>(grain, 1);
   int threads = thread_count();
@@ -155,6 +183,7 @@ void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t grain
   std::function<void(int)> chunk = [&](int c) {
     std::ptrdiff_t lo = begin + n * c / nchunks;
     std::ptrdiff_t hi = begin + n * (c + 1) / nchunks;
+    apply_flush_mode();
     bool was = t_inside_parallel;
     t_inside_parallel = true;
     try {

@@ -119,12 +119,17 @@ void im2col_shifted(const T* x, int channels, const ConvGeometry& g, const T* ke
       const PlaneShift p = plane_shift(g, i, j);
       const T* __restrict kj = keep + j * ohw;
       for (int c = 0; c < channels; ++c) {
-        T* __restrict dst = col + col_row(g, c, i, j) * ohw;
-        const T* __restrict src = x + c * plane + p.shift;
+        T* dst = col + col_row(g, c, i, j) * ohw;
         std::fill(dst, dst + p.lo, T(0));
-        for (std::int64_t q = p.lo; q < p.hi; ++q) {
-          const T v = src[q];
-          dst[q] = kj[q] != T(0) ? v : T(0);
+        if (p.hi > p.lo) {
+          // Position q reads sample q + shift of the plane (>= 0 from lo on).
+          const T* __restrict s = x + c * plane + (p.lo + p.shift);
+          const T* __restrict k = kj + p.lo;
+          T* __restrict d = dst + p.lo;
+          for (std::int64_t q = 0; q < p.hi - p.lo; ++q) {
+            const T v = s[q];
+            d[q] = k[q] != T(0) ? v : T(0);
+          }
         }
         std::fill(dst + p.hi, dst + ohw, T(0));
       }
@@ -143,11 +148,13 @@ void col2im_shifted(const T* col, int channels, const ConvGeometry& g, const T* 
       for (int j = 0; j < g.k_w; ++j) {
         const PlaneShift p = plane_shift(g, i, j);
         const T* __restrict kj = keep + j * ohw;
-        const T* __restrict src = col + col_row(g, c, i, j) * ohw;
-        T* __restrict dst = dx + c * plane + p.shift;
-        for (std::int64_t q = p.lo; q < p.hi; ++q) {
-          const T v = src[q];
-          dst[q] += kj[q] != T(0) ? v : T(0);
+        if (p.hi <= p.lo) continue;
+        const T* __restrict s = col + col_row(g, c, i, j) * ohw + p.lo;
+        const T* __restrict k = kj + p.lo;
+        T* __restrict d = dx + c * plane + (p.lo + p.shift);
+        for (std::int64_t q = 0; q < p.hi - p.lo; ++q) {
+          const T v = s[q];
+          d[q] += k[q] != T(0) ? v : T(0);
         }
       }
 }

@@ -10,6 +10,7 @@
 #include "convkit/error.hpp"
 #include "convkit/nn/model.hpp"
 #include "convkit/nn/optim.hpp"
+#include "convkit/parallel.hpp"
 
 namespace convkit {
 
@@ -198,6 +199,7 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
 Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const Checkpoint* resume,
                        const std::string& checkpoint_path, const std::string& log_path,
                        const TrainHooks& hooks) {
+  const FlushDenormalsScope flush;  // see parallel.hpp: the same in eval and predict
   if (cfg.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (cfg.batch < 1) throw UsageError("--batch must be at least 1");
   if (!(cfg.lr > 0) || !std::isfinite(cfg.lr)) throw UsageError("--lr must be positive");
@@ -351,6 +353,7 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
 }
 
 EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
+  const FlushDenormalsScope flush;
   if (data.channels != c.in_channels || data.height != c.in_height || data.width != c.in_width)
     throw Error("the model takes " + std::to_string(c.in_width) + "x" +
                 std::to_string(c.in_height) + "x" + std::to_string(c.in_channels) +
@@ -398,6 +401,7 @@ int LoadedModel::classes() const {
 }
 
 std::vector<double> LoadedModel::probabilities(const float* images, int n) {
+  const FlushDenormalsScope flush;
   const auto& c = impl_->ck;
   const std::size_t sz = static_cast<std::size_t>(c.in_channels) * c.in_height * c.in_width;
   const std::size_t hw = static_cast<std::size_t>(c.in_height) * c.in_width;
