@@ -37,7 +37,10 @@ cli_cases+=',*usage errors*,*plot draws a stem*,*sample gaussian draws*'
 status=0
 cd build-valgrind/tests
 echo "== phase 1: in-process tests under valgrind"
-$vg ./convkit_tests --no-intro -sfe='*tests/cli/*,*tests/hardening/*' || status=$?
+# valgrind does not emulate the MXCSR flush-to-zero mode (it keeps
+# denormals), so the test of that mode is left to the native runs.
+$vg ./convkit_tests --no-intro -sfe='*tests/cli/*,*tests/hardening/*' \
+  -tce='*denormals flush to zero*' || status=$?
 echo "== phase 2: command-line tests, every convkit process under valgrind"
 if [ $all = 1 ]; then filter=(-sf='*tests/cli/*,*tests/hardening/*'); else filter=(-tc="$cli_cases"); fi
 CONVKIT_TEST_WRAPPER="$vg" ./convkit_tests --no-intro "${filter[@]}" \
