@@ -1,16 +1,24 @@
 // convkit normalize — batch normalization of the columns of a data file (the
 // seed's problem 1), with the same arithmetic as the BatchNorm layer
 // (convkit/nn/batchnorm_math.hpp), and a before/after picture.
+#include <sys/stat.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
 #include <algorithm>
+#include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "cli/number_list.hpp"
+#include "cli/outputs.hpp"
 #include "convkit/data_table.hpp"
 #include "convkit/error.hpp"
 #include "convkit/nn/batchnorm_math.hpp"
@@ -199,13 +207,73 @@ plot::Figure scatter_figure(const DataTable& before, const DataTable& after, con
   return fig;
 }
 
+// The most text read from a pipe or device (a regular file is checked by its
+// size when read_data_table opens it).
+constexpr std::size_t kMaxStreamBytes = std::size_t(256) << 20;
+
+// The table, reading a pipe or device (stdin included) in bounded chunks:
+// binary bytes (NUL) stop it at once, and more than kMaxStreamBytes is refused.
+DataTable read_table(const std::string& path, const std::string& name) {
+  struct stat st {};
+  const bool stream = path == "-"
+                          ? !(::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+                          : (::stat(path.c_str(), &st) == 0 &&
+                             (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+  if (!stream) return read_data_table(path);
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(name + ": cannot open: " + std::strerror(errno));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> own(path == "-" ? nullptr : f, &std::fclose);
+  std::string bytes;
+  char buf[1 << 16];
+  bool npy = false;
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    if (n == 0) break;
+    if (bytes.empty() && n >= 6 && std::string_view(buf, 6) == "\x93NUMPY") npy = true;
+    if (!npy)
+      if (const void* z = std::memchr(buf, 0, n))
+        throw ParseError(name + ": a NUL byte at offset " +
+                         std::to_string(bytes.size() + static_cast<std::size_t>(
+                                                           static_cast<const char*>(z) - buf)) +
+                         ": binary data, not a text table");
+    if (bytes.size() + n > kMaxStreamBytes)
+      throw Error(name + ": more than " + std::to_string(kMaxStreamBytes >> 20) +
+                  " MiB from a pipe or device, the limit for a stream (give a file)");
+    bytes.append(buf, n);
+  }
+  if (std::ferror(f)) throw Error(name + ": read error: " + std::strerror(errno));
+  return parse_data_table(
+      bytes, name,
+      npy ? TableFormat::npy
+          : (path == "-" ? TableFormat::whitespace : table_format_for_path(path)));
+}
+
+// Refuse a result that is not finite in the precision it is written in.
+void check_finite(const DataTable& t, const ColumnStats& before, bool float32,
+                  const std::string& name) {
+  for (std::int64_t c = 0; c < t.cols; ++c)
+    if (!std::isfinite(before.var[c]) || !std::isfinite(before.mean[c]))
+      throw Error(name + ": column " + std::to_string(c + 1) +
+                  ": the values are too large for the variance to be computed (it overflows "
+                  "double precision); scale the data down");
+  const double limit = float32 ? static_cast<double>(std::numeric_limits<float>::max()) : DBL_MAX;
+  for (std::int64_t r = 0; r < t.rows; ++r)
+    for (std::int64_t c = 0; c < t.cols; ++c)
+      if (!(std::abs(t.at(r, c)) <= limit))
+        throw Error(name + ": row " + std::to_string(r + 1) + ", column " + std::to_string(c + 1) +
+                    ": --gamma and --beta give a value beyond the " +
+                    (float32 ? "float32" : "float64") +
+                    " range of the output; use a smaller --gamma or --beta");
+}
+
 void run_normalize(const NormalizeOptions& o) {
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) throw UsageError("--eps must be >= 0");
   const bool plotting = !o.plot.empty();
   if (plotting && !plot::is_png_path(o.plot))
     throw UsageError("--plot writes a PNG file: give a name ending in .png");
-  DataTable t = read_data_table(o.input);
+  check_outputs({{"-o", o.output}, {"--plot", o.plot}});
   const std::string name = o.input == "-" ? "<stdin>" : o.input;
+  DataTable t = read_table(o.input, name);
   if (t.rows < 2)
     throw Error(name + ": batch normalization needs at least 2 rows (found " +
                 std::to_string(t.rows) + ")");
@@ -241,6 +309,7 @@ void run_normalize(const NormalizeOptions& o) {
     const TableFormat f = table_format_for_path(o.output);
     if (f != TableFormat::whitespace) out.format = f;
   }
+  check_finite(out, before, out.format == TableFormat::npy && out.npy_float32, name);
 
   // Statistics table (stderr when the data goes to stdout).
   std::string report;

@@ -103,6 +103,11 @@ void run_sample(const SampleOptions& o) {
                        " but --mean has " + std::to_string(d) + " value(s): need " +
                        std::to_string(d) + "x" + std::to_string(d));
     for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j)
+        if (!std::isfinite(m(i, j)))
+          throw UsageError("--cov: entry (" + std::to_string(i + 1) + "," + std::to_string(j + 1) +
+                           ") is not a finite number");
+    for (int i = 0; i < d; ++i)
       for (int j = 0; j < d; ++j) {
         const double a = m(i, j), b = m(j, i);
         if (std::abs(a - b) > 1e-12 * std::max({std::abs(a), std::abs(b), 1.0}))

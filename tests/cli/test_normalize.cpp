@@ -307,3 +307,95 @@ TEST_CASE("[cli] the seed's 2(a) as shell commands ends in a stem plot from -6 t
   REQUIRE(r.status == 0);
   CHECK(r.out.rfind("1.984 ", 0) == 0);
 }
+
+namespace {
+
+// A 1-D little-endian float32 .npy file, written here independently of convkit.
+std::string npy_f32(const std::vector<float>& v) {
+  std::string h =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(v.size()) + ",), }";
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  std::string s = "\x93NUMPY";
+  s += '\x01';
+  s += '\x00';
+  s += static_cast<char>(h.size() & 0xff);
+  s += static_cast<char>(h.size() >> 8);
+  s += h;
+  s.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("[normalize] results that overflow the output's precision are refused, not written") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/huge.txt", "1e200\n-1e200\n1e200\n-1e200\n");
+  write_file(dir + "/small.txt", "1\n2\n3\n4\n");
+  write_file(dir + "/f32.npy", npy_f32({1, 2, 3, 4}));
+  struct Case {
+    std::vector<std::string> args;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      // The variance of +-1e200 overflows double: once written as zeros.
+      {{"normalize", dir + "/huge.txt", "-o", dir + "/out.txt"}, "too large"},
+      // gamma 1.5e308 times the largest normalized value (1.34) passes DBL_MAX.
+      {{"normalize", dir + "/small.txt", "--gamma", "1.5e308", "-o", dir + "/out.txt"}, "float64"},
+      {{"normalize", dir + "/small.txt", "--beta", "1.7e308", "--gamma", "1e308", "-o",
+        dir + "/out.txt"},
+       "float64"},
+      // float32 in, float32 out: 1e39 is finite in double but inf in float32.
+      {{"normalize", dir + "/f32.npy", "--gamma", "1e39", "-o", dir + "/out.npy"}, "float32"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args[2]);
+    const auto r = run_convkit(c.args);
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(one_error_line(r), r.err);
+    CHECK_MESSAGE(r.err.find(c.needle) != std::string::npos, r.err);
+    CHECK(!std::filesystem::exists(dir + "/out.txt"));
+    CHECK(!std::filesystem::exists(dir + "/out.npy"));
+  }
+  // Within range the float32 file is normalized and reads back.
+  REQUIRE(
+      run_convkit({"normalize", dir + "/f32.npy", "--gamma", "1e37", "-o", dir + "/ok.npy", "-q"})
+          .status == 0);
+  CHECK(run_convkit({"normalize", dir + "/ok.npy", "-q"}).status == 0);
+}
+
+TEST_CASE("[normalize] binary and endless streams stop at once with a clear error") {
+  const auto z = run_convkit({"normalize", "/dev/zero"});
+  CHECK(z.status == 1);
+  CHECK(one_error_line(z));
+  CHECK(z.err.find("/dev/zero: a NUL byte at offset 0") != std::string::npos);
+  const auto s = run_convkit({"normalize", "-"}, std::string("1\n2\n3\n\0\0\0", 9));
+  CHECK(s.status == 1);
+  CHECK(s.err.find("<stdin>: a NUL byte at offset 6") != std::string::npos);
+  // Text through a pipe still works.
+  const auto ok = run_convkit({"normalize", "-", "-q"}, "1\n2\n3\n");
+  CHECK(ok.status == 0);
+  CHECK(rows_of(ok.out).size() == 3);
+}
+
+TEST_CASE("[normalize] -o and --plot naming the same file are refused") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/x.txt", "1\n2\n3\n4\n");
+  const auto r = run_convkit({"normalize", "x.txt", "-o", "x.png", "--plot", "./x.png"}, "", dir);
+  CHECK(r.status == 2);
+  CHECK(one_error_line(r));
+  CHECK(r.err.find("same file") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir + "/x.png"));
+}
+
+TEST_CASE("[sample] a --cov with nan or inf entries is refused") {
+  for (const char* cov : {"[1 nan; nan 1]", "[1 0; 0 inf]"}) {
+    CAPTURE(cov);
+    const auto r = run_convkit(
+        {"sample", "gaussian", "--mean", "0,0", "--cov", cov, "--count", "5", "--seed", "1"});
+    CHECK(r.status == 2);
+    CHECK(one_error_line(r));
+    CHECK(r.err.find("--cov") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
