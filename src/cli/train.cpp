@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/outputs.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 #include "convkit/plot.hpp"
@@ -17,6 +19,8 @@
 namespace convkit::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 struct TrainOptions {
   std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot;
@@ -46,6 +50,27 @@ std::string read_text_file(const std::string& path) {
     if (text.size() > (16u << 20)) throw Error(path + ": the architecture file is too large");
   }
   return text;
+}
+
+bool builtin_data(const std::string& spec) {
+  return spec == "fashion-mnist" || spec == "synthetic-edges";
+}
+
+// A path as stored in the checkpoint: absolute, so that --resume works from
+// any directory (data set names stay as they are).
+std::string stored_path(const std::string& path, bool data) {
+  if (path.empty() || (data && builtin_data(path))) return path;
+  fs::path p = fs::absolute(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.string();
+}
+
+bool same_data(const std::string& a, const std::string& b) {
+  if (builtin_data(a) || builtin_data(b)) return a == b;
+  std::error_code ea, eb;
+  const fs::path pa = fs::weakly_canonical(stored_path(a, true), ea);
+  const fs::path pb = fs::weakly_canonical(stored_path(b, true), eb);
+  return !ea && !eb && pa == pb;
 }
 
 Augment parse_augment(const std::string& s) {
@@ -80,7 +105,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   cfg.augment = parse_augment(o.augment);
   Checkpoint resumed;
   const Checkpoint* resume = nullptr;
-  std::string out = o.out;
+  std::string out = o.out, log_path = o.log, plot_path = o.plot;
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
     resume = &resumed;
@@ -111,13 +136,19 @@ void run_train(TrainOptions& o, CLI::App* sub) {
             ", or train anew with the new total)");
       cfg.epochs = epochs;
     }
-    if (!data.empty()) cfg.data = data;
+    if (!data.empty() && !same_data(data, cfg.data))
+      throw UsageError("--data cannot change on --resume: " + o.resume + " was trained on " +
+                       cfg.data + " (to train on other data, start a new run)");
     if (sub->count("-o") == 0) out = o.resume;
+    // The log and the curves go on where the checkpoint's run wrote them,
+    // unless given anew.
+    if (sub->count("--log") == 0) log_path = cfg.log;
+    if (sub->count("--plot") == 0) plot_path = cfg.plot;
   } else {
     if (o.arch.empty() == o.arch_file.empty())
       throw UsageError("give the network with --arch SPEC or --arch-file FILE (one of them)");
     if (o.data.empty()) throw UsageError("--data is required (e.g. --data fashion-mnist)");
-    cfg.data = o.data;
+    cfg.data = stored_path(o.data, true);
     if (!o.arch.empty()) {
       cfg.arch = o.arch;
       try {
@@ -132,10 +163,14 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     }
   }
   if (cfg.data.empty()) throw UsageError("--data is required");
-  if (!o.plot.empty() && !plot::is_png_path(o.plot))
-    throw UsageError("--plot " + o.plot + ": the curves are written as PNG (use a .png name)");
+  if (!plot_path.empty() && !plot::is_png_path(plot_path))
+    throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
+  check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
+  cfg.log = stored_path(log_path, false);
+  cfg.plot = stored_path(plot_path, false);
 
   DataSource src = open_dataset(cfg.data, true, false);
+  for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
   const bool tty = isatty(STDERR_FILENO) != 0;
   Progress progress(stderr, tty, o.quiet);
   if (resume && resume->epoch >= cfg.epochs) {
@@ -174,11 +209,11 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
     std::fflush(stdout);
     history.push_back(m);
-    if (!o.plot.empty()) plot_training_curves(o.plot, history, has_val);
+    if (!plot_path.empty()) plot_training_curves(plot_path, history, has_val);
   };
   Checkpoint final_ck;
   try {
-    final_ck = train_model(cfg, src, resume, out, o.log, hooks);
+    final_ck = train_model(cfg, src, resume, out, log_path, hooks);
   } catch (const TrainInterrupted& t) {
     throw Error("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
                 (t.last_saved_epoch > 0
@@ -248,9 +283,11 @@ void register_train(CLI::App& app) {
   sub->add_option("-o,--output", o->out, "Checkpoint written after every epoch")
       ->capture_default_str();
   sub->add_option("--resume", o->resume,
-                  "Continue this checkpoint up to --epochs (same settings, same result as an "
-                  "uninterrupted run)");
-  sub->add_option("--log", o->log, "Per-epoch metrics to FILE: CSV, or JSON if FILE ends in .json");
+                  "Continue this checkpoint up to --epochs (same settings and data, same result "
+                  "as an uninterrupted run; --log and --plot go on unless given anew)");
+  sub->add_option("--log", o->log,
+                  "Per-epoch metrics to FILE: CSV, or JSON if FILE ends in .json (no validation: "
+                  "nan in CSV, null in JSON)");
   sub->add_option(
       "--plot", o->plot,
       "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
@@ -271,7 +308,12 @@ void register_train(CLI::App& app) {
       "      --momentum 0.9 --schedule cosine --augment crop:2,flip --seed 7\n"
       "\n"
       "Ctrl-C stops after the current batch; the checkpoint of the last finished epoch stays\n"
-      "valid. The same --seed and --threads give bit-identical weights and metrics.");
+      "valid. The same --seed and --threads give bit-identical weights and metrics.\n"
+      "-o, --log and --plot must name different files in existing, writable directories\n"
+      "(checked before the first epoch). The checkpoint stores the data's path and the log's\n"
+      "and plot's as absolute paths, so --resume works from any directory; --data cannot\n"
+      "change on --resume. In an image folder set, entries whose name starts with '.' are\n"
+      "skipped, and a class folder without images is not a class (a warning names it).");
   sub->callback([o, sub] { run_train(*o, sub); });
 }
 

@@ -70,6 +70,12 @@ std::vector<std::string> read_names(const std::string& path) {
   return names;
 }
 
+bool unnamed(const std::vector<std::string>& names) {
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (names[k] != std::to_string(k)) return false;
+  return true;
+}
+
 void apply_names(Dataset& d, const std::vector<std::string>& names) {
   if (names.size() >= d.class_names.size() && !names.empty()) d.class_names = names;
 }
@@ -89,10 +95,14 @@ bool is_image_file(const fs::path& p) {
   return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* x) { return e == x; });
 }
 
+// The subfolders (dirs) or image files of dir, sorted.  Entries whose name
+// starts with a dot are hidden (.git/, .ipynb_checkpoints/, macOS ._x.png)
+// and skipped.
 std::vector<fs::path> sorted_entries(const fs::path& dir, bool dirs) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::error_code ec;
+    if (e.path().filename().string().starts_with(".")) continue;
     if (dirs ? e.is_directory(ec) : (e.is_regular_file(ec) && is_image_file(e.path())))
       out.push_back(e.path());
   }
@@ -100,18 +110,27 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, bool dirs) {
   return out;
 }
 
-bool has_class_folders(const fs::path& dir) {
-  for (const auto& sub : sorted_entries(dir, true))
-    if (!sorted_entries(sub, false).empty()) return true;
-  return false;
+// The classes of a folder set: its subfolders that hold images.  A subfolder
+// without images is not a class; it is named in `warnings`.
+std::vector<std::string> class_folders(const fs::path& dir, std::vector<std::string>* warnings) {
+  std::vector<std::string> names;
+  for (const auto& sub : sorted_entries(dir, true)) {
+    if (!sorted_entries(sub, false).empty())
+      names.push_back(sub.filename().string());
+    else if (warnings)
+      warnings->push_back(sub.string() + " holds no images: not used as a class");
+  }
+  return names;
 }
 
-// One subfolder per class; `names` fixes the class order when given.
-Dataset read_image_folder(const fs::path& dir, std::vector<std::string> names,
+bool has_class_folders(const fs::path& dir) {
+  return !class_folders(dir, nullptr).empty();
+}
+
+// One subfolder per class, in the order of `names`.
+Dataset read_image_folder(const fs::path& dir, const std::vector<std::string>& names,
                           const DataLimits& limits) {
-  if (names.empty())
-    for (const auto& sub : sorted_entries(dir, true)) names.push_back(sub.filename().string());
-  if (names.empty()) throw Error(dir.string() + ": no class subfolders");
+  if (names.empty()) throw Error(dir.string() + ": no class subfolders with images");
   Dataset d;
   d.class_names = names;
   std::int64_t bytes = 0;
@@ -271,22 +290,74 @@ DataSource open_dataset(const std::string& spec, bool want_train, bool want_test
   s.name = dir.string();
   if (fs::is_directory(dir / "train", ec) && fs::is_directory(dir / "test", ec) &&
       has_class_folders(dir / "train")) {
-    std::vector<std::string> names;
-    for (const auto& sub : sorted_entries(dir / "train", true))
-      names.push_back(sub.filename().string());
+    // The training folders name the classes; a test folder may lack some of
+    // them, but a test class unknown to training is refused.
+    const std::vector<std::string> names = class_folders(dir / "train", &s.warnings);
+    for (const auto& t : class_folders(dir / "test", nullptr))
+      if (std::find(names.begin(), names.end(), t) == names.end())
+        throw Error((dir / "test" / t).string() + ": class '" + t + "' has test images but no " +
+                    "training folder " + (dir / "train" / t).string());
     if (want_train) s.train = read_image_folder(dir / "train", names, limits);
     if (want_test) s.test = read_image_folder(dir / "test", names, limits);
     return s;
   }
-  if (!has_class_folders(dir))
+  const std::vector<std::string> names = class_folders(dir, &s.warnings);
+  if (names.empty())
     throw Error(dir.string() +
                 ": not a data set: no IDX files, no CIFAR-10 batches and no class "
                 "subfolders with images");
-  // Without a test folder, the whole folder is the training part; eval uses it too.
-  Dataset all = read_image_folder(dir, {}, limits);
+  // Without train/ and test/, the whole folder is the one part there is.
+  Dataset all = read_image_folder(dir, names, limits);
+  s.single_part = true;
   if (want_train) s.train = all;
   if (want_test) s.test = std::move(all);
   return s;
+}
+
+std::vector<std::string> relabel_classes(Dataset& d, const std::vector<std::string>& names,
+                                         const std::string& data_name,
+                                         const std::string& model_name) {
+  std::vector<std::int32_t> to(d.class_names.size(), -1);
+  if (unnamed(d.class_names)) {
+    // Labels without names (IDX without classes.txt, CIFAR without
+    // batches.meta.txt) are class numbers.
+    for (std::size_t k = 0; k < to.size(); ++k)
+      if (k < names.size()) to[k] = static_cast<std::int32_t>(k);
+  } else {
+    for (std::size_t k = 0; k < to.size(); ++k) {
+      const auto it = std::find(names.begin(), names.end(), d.class_names[k]);
+      if (it != names.end()) to[k] = static_cast<std::int32_t>(it - names.begin());
+    }
+  }
+  std::vector<bool> present(names.size(), false);
+  std::string unknown;
+  std::size_t n_unknown = 0;
+  for (auto& l : d.labels) {
+    const auto k = static_cast<std::size_t>(l);
+    if (to[k] < 0) {
+      if (unknown.find("'" + d.class_names[k] + "'") == std::string::npos) {
+        unknown += (n_unknown ? ", '" : "'") + d.class_names[k] + "'";
+        ++n_unknown;
+      }
+      continue;
+    }
+    l = to[k];
+    present[static_cast<std::size_t>(l)] = true;
+  }
+  if (n_unknown > 0) {
+    std::string known;
+    for (std::size_t k = 0; k < names.size() && k < 12; ++k)
+      known += (k ? ", '" : "'") + names[k] + "'";
+    if (names.size() > 12) known += ", ...";
+    throw Error(data_name + ": class" + (n_unknown > 1 ? "es " : " ") + unknown + " of the data " +
+                (n_unknown > 1 ? "are" : "is") + " not among the " + std::to_string(names.size()) +
+                " classes of " + model_name + " (" + known + ")");
+  }
+  d.class_names = names;
+  std::vector<std::string> absent;
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (!present[k]) absent.push_back(names[k]);
+  return absent;
 }
 
 Split split_validation(const Dataset& all, double fraction, std::uint64_t seed) {

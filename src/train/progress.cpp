@@ -99,15 +99,18 @@ std::string epoch_summary(const EpochMetrics& m, int epochs, bool has_val) {
 void write_metrics_log(const std::string& path, const std::vector<EpochMetrics>& history) {
   const bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   std::string out;
+  // JSON has no nan: a missing value (no validation part) is null.
+  auto jexact = [](double v) { return std::isfinite(v) ? exact(v) : std::string("null"); };
   if (json) {
     out = "[\n";
     for (std::size_t i = 0; i < history.size(); ++i) {
       const auto& m = history[i];
       out += "  {\"epoch\": " + std::to_string(m.epoch) +
-             ", \"train_loss\": " + exact(m.train_loss) + ", \"train_acc\": " + exact(m.train_acc) +
-             ", \"val_loss\": " + exact(m.val_loss) + ", \"val_acc\": " + exact(m.val_acc) +
-             ", \"lr\": " + exact(m.lr) + ", \"seconds\": " + exact(m.seconds) +
-             ", \"images_per_second\": " + exact(m.images_per_second) + "}" +
+             ", \"train_loss\": " + jexact(m.train_loss) +
+             ", \"train_acc\": " + jexact(m.train_acc) + ", \"val_loss\": " + jexact(m.val_loss) +
+             ", \"val_acc\": " + jexact(m.val_acc) + ", \"lr\": " + jexact(m.lr) +
+             ", \"seconds\": " + jexact(m.seconds) +
+             ", \"images_per_second\": " + jexact(m.images_per_second) + "}" +
              (i + 1 < history.size() ? ",\n" : "\n");
     }
     out += "]\n";

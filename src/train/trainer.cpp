@@ -117,7 +117,9 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
           {"val_split", fmt_double(cfg.val_split)},
           {"crop_pad", std::to_string(cfg.augment.crop_pad)},
           {"hflip", cfg.augment.hflip ? "1" : "0"},
-          {"epochs", std::to_string(cfg.epochs)}};
+          {"epochs", std::to_string(cfg.epochs)},
+          {"log", cfg.log},
+          {"plot", cfg.plot}};
 }
 
 int argmax(const float* v, int k) {
@@ -192,6 +194,8 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   cfg.augment.hflip = c.setting("hflip", "0") == "1";
   cfg.epochs = to_int(c.setting("epochs", "1"), "epochs");
   cfg.init = c.setting("init", "he");
+  cfg.log = c.setting("log");
+  cfg.plot = c.setting("plot");
   if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
   return cfg;
 }
@@ -244,6 +248,10 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
                   std::to_string(resume->in_height) + "x" + std::to_string(resume->in_channels) +
                   " images but " + source.name + " has " + std::to_string(all.width) + "x" +
                   std::to_string(all.height) + "x" + std::to_string(all.channels));
+    if (resume->class_names != all.class_names)
+      throw Error("the classes of " + source.name +
+                  " are not those the checkpoint was trained on (the same names in the same "
+                  "order)");
     if (resume->optimizer != cfg.optimizer)
       throw Error("checkpoint optimizer " + resume->optimizer + " differs from " + cfg.optimizer);
     import_tensors(model, *resume, "checkpoint");
@@ -352,13 +360,17 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   return ck;
 }
 
-EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
-  const FlushDenormalsScope flush;
+void check_input_size(const Checkpoint& c, const Dataset& data) {
   if (data.channels != c.in_channels || data.height != c.in_height || data.width != c.in_width)
     throw Error("the model takes " + std::to_string(c.in_width) + "x" +
                 std::to_string(c.in_height) + "x" + std::to_string(c.in_channels) +
                 " images but the data has " + std::to_string(data.width) + "x" +
                 std::to_string(data.height) + "x" + std::to_string(data.channels));
+}
+
+EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
+  const FlushDenormalsScope flush;
+  check_input_size(c, data);
   Model m = build_model(c.arch, c.in_channels, c.in_height, c.in_width, 0);
   import_tensors(m, c, "checkpoint");
   const int k = static_cast<int>(m.output_dims().size());

@@ -322,3 +322,210 @@ TEST_CASE("[cli] train, eval and predict refuse bad input with one line") {
     CHECK(p.err.find("takes 8x8") != std::string::npos);
   }
 }
+
+namespace {
+
+// 8x8 images of a class by its name: "a" a bright row, "b" a bright column,
+// anything else a faint texture; image k moves the line.  The same name and k
+// always give the same image, wherever the class folder is.
+void write_class_folders(const std::string& root, const std::vector<std::string>& classes,
+                         int per_class) {
+  for (const auto& c : classes) {
+    fs::create_directories(root + "/" + c);
+    for (int k = 0; k < per_class; ++k)
+      write_file(root + "/" + c + "/" + std::to_string(k) + ".pgm", pgm([&](int y, int x) {
+                   if ((c == "a" && y == k % 8) || (c == "b" && x == k % 8)) return 255;
+                   return (x * 7 + y * 3 + k * 11) % 40;
+                 }));
+  }
+}
+
+// The rows of the confusion matrix in `eval --json` output.
+std::vector<std::string> confusion_rows(const std::string& json) {
+  std::vector<std::string> rows;
+  std::size_t at = json.find("\"confusion\"");
+  REQUIRE(at != std::string::npos);
+  while ((at = json.find("\n    [", at)) != std::string::npos) {
+    const std::size_t end = json.find(']', at);
+    rows.push_back(json.substr(at + 5, end - at - 4));
+    at = end;
+  }
+  return rows;
+}
+
+std::vector<std::string> folder_args(const std::string& data, const std::string& out, int epochs) {
+  return {"train",
+          "--data",
+          data,
+          "--arch",
+          "FLATTEN FC-3",
+          "--epochs",
+          std::to_string(epochs),
+          "--schedule",
+          "constant",
+          "--lr",
+          "0.01",
+          "-o",
+          out,
+          "--threads",
+          "1",
+          "--quiet"};
+}
+
+bool one_error_line(const convkit::test::RunResult& r) {
+  return r.err.rfind("convkit: error: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
+}
+
+}  // namespace
+
+TEST_CASE("[train] eval matches classes by name when a folder lacks one") {
+  const std::string dir = temp_dir();
+  write_class_folders(dir + "/ds/train", {"a", "b", "c"}, 6);
+  write_class_folders(dir + "/ds/test", {"a", "b", "c"}, 3);
+  // The test images of b and c alone, in a folder that lacks a.
+  write_class_folders(dir + "/part", {"b", "c"}, 3);
+  REQUIRE(run_convkit(folder_args(dir + "/ds", dir + "/m.ckpt", 3)).status == 0);
+  const auto full = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/ds", "--json"});
+  REQUIRE(full.status == 0);
+  const auto part = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/part", "--json"});
+  REQUIRE(part.status == 0);
+  const auto rows = confusion_rows(full.out), prow = confusion_rows(part.out);
+  REQUIRE(rows.size() == 3);
+  REQUIRE(prow.size() == 3);
+  CHECK(prow[0] == "[0, 0, 0]");  // no image of a
+  CHECK(prow[1] == rows[1]);      // b and c scored as in the full test part
+  CHECK(prow[2] == rows[2]);
+  CHECK(part.out.find("{\"name\": \"a\", \"images\": 0, \"accuracy\": null}") != std::string::npos);
+  CHECK(part.err.find("convkit: note:") != std::string::npos);
+  CHECK(part.err.find("1 of the model's 3 classes: a") != std::string::npos);
+
+  // A class the model does not know is refused, naming it.
+  write_class_folders(dir + "/foreign", {"b", "zebra"}, 2);
+  const auto f = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/foreign"});
+  CHECK(f.status == 1);
+  CHECK(one_error_line(f));
+  CHECK(f.err.find("'zebra'") != std::string::npos);
+  CHECK(f.out.empty());
+}
+
+TEST_CASE("[train] eval says it scores a whole folder that has no test part") {
+  const std::string dir = temp_dir();
+  write_class_folders(dir + "/ds/train", {"a", "b", "c"}, 4);
+  write_class_folders(dir + "/ds/test", {"a", "b", "c"}, 2);
+  REQUIRE(run_convkit(folder_args(dir + "/ds", dir + "/m.ckpt", 1)).status == 0);
+  const auto r = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/ds/train"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("all images of the folder") != std::string::npos);
+  CHECK(r.out.find("test part") == std::string::npos);
+  CHECK(r.out.find("12 images") != std::string::npos);
+  const auto j =
+      run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/ds/train", "--json"});
+  CHECK(j.out.find("\"split\": \"all\"") != std::string::npos);
+  const auto t = run_convkit({"eval", "-m", dir + "/m.ckpt", "--data", dir + "/ds"});
+  CHECK(t.out.find("(test part, 6 images)") != std::string::npos);
+}
+
+TEST_CASE("[train] outputs of one command that name the same file are refused") {
+  const std::string dir = temp_dir();
+  fs::create_directories(dir + "/sub");
+  fs::create_symlink("run.ckpt", dir + "/link.ckpt");
+  const std::vector<std::vector<std::string>> pairs = {
+      {"-o", "run.ckpt", "--log", "run.ckpt"},
+      {"-o", "c.png", "--plot", "./c.png"},
+      {"-o", "run.ckpt", "--log", "sub/../run.ckpt"},
+      {"-o", "link.ckpt", "--log", dir + "/run.ckpt"},
+      {"--log", "l.png", "--plot", "l.png"}};
+  for (const auto& p : pairs) {
+    CAPTURE(p[1]);
+    CAPTURE(p[3]);
+    std::vector<std::string> args = {"train",    "--data", "synthetic-edges", "--arch", kSeedNet,
+                                     "--epochs", "1",      "--quiet"};
+    args.insert(args.end(), p.begin(), p.end());
+    const auto r = run_convkit(args, "", dir);
+    CHECK(r.status == 2);
+    CHECK(one_error_line(r));
+    CHECK(r.err.find("same file") != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK(!fs::exists(dir + "/run.ckpt"));
+    CHECK(!fs::exists(dir + "/c.png"));
+    CHECK(!fs::exists(dir + "/l.png"));
+  }
+}
+
+TEST_CASE("[train] an unwritable --log or --plot fails before the first epoch") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/file", "not a directory");
+  for (const auto& [flag, path] :
+       std::vector<std::pair<std::string, std::string>>{{"--log", dir + "/missing/log.csv"},
+                                                        {"--plot", dir + "/file/curves.png"},
+                                                        {"-o", dir + "/missing/m.ckpt"},
+                                                        {"--log", dir}}) {
+    CAPTURE(path);
+    std::vector<std::string> args = {"train",    "--data", "synthetic-edges", "--arch", kSeedNet,
+                                     "--epochs", "2",      "--quiet"};
+    if (flag != "-o") args.insert(args.end(), {"-o", dir + "/m.ckpt"});
+    args.push_back(flag);
+    args.push_back(path);
+    const auto r = run_convkit(args);
+    CHECK(r.status == 1);
+    CHECK(one_error_line(r));
+    CHECK(r.err.find(flag + " " + path) != std::string::npos);
+    CHECK(r.out.find("epoch 1/") == std::string::npos);
+    CHECK(!fs::exists(dir + "/m.ckpt"));
+  }
+}
+
+TEST_CASE("[train] resume keeps its data, log and plot, from any directory, and refuses new data") {
+  const std::string dir = temp_dir();
+  write_class_folders(dir + "/work/ds", {"a", "b", "c"}, 4);
+  write_class_folders(dir + "/other", {"a", "b", "c"}, 4);
+  // Relative paths, given in dir/work.
+  auto args = folder_args("ds", "m.ckpt", 1);
+  for (const char* a : {"--log", "log.csv", "--plot", "curves.png"}) args.push_back(a);
+  REQUIRE(run_convkit(args, "", dir + "/work").status == 0);
+  const Checkpoint ck = load_checkpoint(dir + "/work/m.ckpt");
+  CHECK(ck.setting("data") == fs::canonical(dir + "/work/ds").string());
+  fs::remove(dir + "/work/curves.png");
+
+  // From dir, not dir/work: the data, the log and the plot are found again.
+  const auto r =
+      run_convkit({"train", "--resume", "work/m.ckpt", "--epochs", "2", "--quiet"}, "", dir);
+  CHECK(r.status == 0);
+  CAPTURE(r.err);
+  CHECK(load_checkpoint(dir + "/work/m.ckpt").epoch == 2);
+  const std::string log = read_file(dir + "/work/log.csv");
+  CHECK(std::count(log.begin(), log.end(), '\n') == 3);  // header and two epochs
+  CHECK(fs::exists(dir + "/work/curves.png"));
+
+  // Other data is refused; the same data by another path is not.
+  const auto o = run_convkit(
+      {"train", "--resume", "work/m.ckpt", "--epochs", "3", "--data", "other", "--quiet"}, "", dir);
+  CHECK(o.status == 2);
+  CHECK(one_error_line(o));
+  CHECK(o.err.find("--data cannot change on --resume") != std::string::npos);
+  CHECK(load_checkpoint(dir + "/work/m.ckpt").epoch == 2);
+  const auto same = run_convkit(
+      {"train", "--resume", "work/m.ckpt", "--epochs", "3", "--data", "./work/ds/", "--quiet"}, "",
+      dir);
+  CHECK(same.status == 0);
+  CHECK(load_checkpoint(dir + "/work/m.ckpt").epoch == 3);
+
+  // A class was renamed since: the classes no longer match the model's.
+  fs::rename(dir + "/work/ds/c", dir + "/work/ds/z");
+  const auto d =
+      run_convkit({"train", "--resume", "work/m.ckpt", "--epochs", "4", "--quiet"}, "", dir);
+  CHECK(d.status == 1);
+  CHECK(d.err.find("classes") != std::string::npos);
+}
+
+TEST_CASE("[train] --log JSON writes null, not nan, without a validation part") {
+  const std::string dir = temp_dir();
+  auto args = edges_args(dir + "/m.ckpt", 1);
+  for (const char* a : {"--val-split", "0", "--log"}) args.push_back(a);
+  args.push_back(dir + "/log.json");
+  REQUIRE(run_convkit(args).status == 0);
+  const std::string j = read_file(dir + "/log.json");
+  CHECK(j.find("\"val_loss\": null, \"val_acc\": null") != std::string::npos);
+  CHECK(j.find("nan") == std::string::npos);
+  CHECK(j.find("\"train_loss\": 0.") != std::string::npos);
+}

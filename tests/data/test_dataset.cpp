@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -180,7 +181,9 @@ TEST_CASE("[data] fashion-mnist resolves to the Debian package and its labels ar
   const std::string dir = fashion_mnist_dir();
   const std::string p = dir + "/t10k-labels-idx1-ubyte.gz";
   if (!fs::exists(p)) {
-    MESSAGE("dataset-fashion-mnist not installed; skipped");
+    // CTest reports the test as skipped (tests/CMakeLists.txt), not passed.
+    std::printf("CONVKIT-TEST-SKIPPED: dataset-fashion-mnist not installed (no %s)\n", p.c_str());
+    std::fflush(stdout);
     return;
   }
   // Only the 10 kB label file: the test set has 1000 items of each class.
@@ -250,6 +253,75 @@ TEST_CASE("[data] an image folder has one class per subfolder") {
   const std::string e = error_of([&] { open_dataset(dir); });
   CHECK(e.find("d.pgm") != std::string::npos);
   CHECK(e.find("same size") != std::string::npos);
+}
+
+TEST_CASE("[data] image folders skip hidden entries and warn about class folders without images") {
+  const std::string dir = test::temp_dir();
+  auto pgm = [](int v) {
+    std::string s = "P5\n2 2\n255\n";
+    for (int k = 0; k < 4; ++k) s += char(v + k);
+    return s;
+  };
+  for (const char* sub : {"cat", "dog", ".git", ".ipynb_checkpoints", "empty"})
+    fs::create_directories(dir + "/" + sub);
+  test::write_file(dir + "/cat/1.pgm", pgm(10));
+  test::write_file(dir + "/dog/1.pgm", pgm(20));
+  test::write_file(dir + "/dog/2.pgm", pgm(30));
+  // Hidden: a notebook checkpoint "class", a thumbnail, and a macOS
+  // resource fork that is not an image at all.
+  test::write_file(dir + "/.git/x.pgm", pgm(40));
+  test::write_file(dir + "/.ipynb_checkpoints/y.pgm", pgm(50));
+  test::write_file(dir + "/cat/.thumb.pgm", pgm(60));
+  test::write_file(dir + "/dog/._2.pgm", std::string("\x00\x05\x16\x07", 4) + " resource fork");
+  test::write_file(dir + "/empty/notes.txt", "no images here");
+  const DataSource src = open_dataset(dir);
+  CHECK(src.train.class_names == std::vector<std::string>{"cat", "dog"});
+  CHECK(src.train.labels == std::vector<std::int32_t>{0, 1, 1});
+  CHECK(src.train.image(0)[0] == 10.f);
+  CHECK(src.single_part);
+  REQUIRE(src.warnings.size() == 1);
+  CHECK(src.warnings[0].find("empty") != std::string::npos);
+  CHECK(src.warnings[0].find("no images") != std::string::npos);
+}
+
+TEST_CASE("[data] a test folder may lack a class but may not bring one unknown to training") {
+  const std::string dir = test::temp_dir();
+  const std::string img = "P5\n2 2\n255\nabcd";
+  for (const char* f : {"train/a/1.pgm", "train/b/1.pgm", "train/c/1.pgm", "test/c/1.pgm"}) {
+    fs::create_directories(fs::path(dir + "/" + f).parent_path());
+    test::write_file(dir + "/" + f, img);
+  }
+  DataSource src = open_dataset(dir);
+  CHECK(src.test.class_names == std::vector<std::string>{"a", "b", "c"});
+  CHECK(src.test.labels == std::vector<std::int32_t>{2});
+  CHECK(!src.single_part);
+  fs::create_directories(dir + "/test/zebra");
+  test::write_file(dir + "/test/zebra/1.pgm", img);
+  const std::string e = error_of([&] { open_dataset(dir); });
+  CHECK(e.find("zebra") != std::string::npos);
+  CHECK(e.find("no training folder") != std::string::npos);
+}
+
+TEST_CASE("[data] relabel_classes matches classes by name, or by number when unnamed") {
+  Dataset d;
+  d.channels = d.height = d.width = 1;
+  d.images = {1, 2, 3};
+  d.class_names = {"b", "c"};
+  d.labels = {0, 1, 1};
+  const std::vector<std::string> model = {"a", "b", "c"};
+  Dataset named = d;
+  CHECK(relabel_classes(named, model, "data", "m.ckpt") == std::vector<std::string>{"a"});
+  CHECK(named.labels == std::vector<std::int32_t>{1, 2, 2});
+  CHECK(named.class_names == model);
+  Dataset unnamed = d;
+  unnamed.class_names = {"0", "1"};
+  CHECK(relabel_classes(unnamed, model, "data", "m.ckpt") == std::vector<std::string>{"c"});
+  CHECK(unnamed.labels == std::vector<std::int32_t>{0, 1, 1});
+  Dataset foreign = d;
+  foreign.class_names = {"b", "zebra"};
+  const std::string e = error_of([&] { relabel_classes(foreign, model, "data", "m.ckpt"); });
+  CHECK(e.find("'zebra'") != std::string::npos);
+  CHECK(e.find("m.ckpt") != std::string::npos);
 }
 
 TEST_CASE("[data] unknown data sets are usage errors") {

@@ -16,7 +16,10 @@
 //   DIR with CIFAR-10  data_batch_1..5.bin, test_batch.bin, batches.meta.txt
 //                      (also DIR/cifar-10-batches-bin/)
 //   DIR of folders     one subfolder per class with images; DIR/train and
-//                      DIR/test when both exist
+//                      DIR/test when both exist (the classes are those of
+//                      DIR/train; DIR/test may lack some).  Entries whose name
+//                      starts with "." are skipped (.git/, ._x.png); a
+//                      subfolder without images is not a class (a warning).
 #pragma once
 
 #include <cstddef>
@@ -47,6 +50,12 @@ struct Dataset {
 struct DataSource {
   std::string name;  ///< as resolved, e.g. "fashion-mnist (/usr/share/datasets/fashion-mnist)"
   Dataset train, test;
+  /// An image folder without train/ and test/: `train` and `test` are the
+  /// same images (the whole folder).
+  bool single_part = false;
+  /// Things the user should hear about (e.g. a class folder without images,
+  /// which is skipped).
+  std::vector<std::string> warnings;
 };
 
 /// Limits checked before allocating.
@@ -83,6 +92,17 @@ Dataset read_cifar_batches(const std::vector<std::string>& paths, const DataLimi
 /// The built-in synthetic set (see the banner): `count` images of size x size,
 /// classes 0 horizontal edge, 1 vertical edge, 2 no edge, balanced.
 Dataset make_synthetic_edges(std::size_t count, int size, std::uint64_t seed, float noise = 0.1f);
+
+/// Give d the class list `names` (a model's), matching its classes by name:
+/// label k of d becomes the index of d.class_names[k] in names.  Data whose
+/// classes have no names (all named "0", "1", ...: IDX without classes.txt,
+/// CIFAR without batches.meta.txt) is matched by class number.  Throws
+/// convkit::Error naming data_name, the unknown classes and model_name when d
+/// has images of a class not in names.  Returns the classes of names that
+/// have no image in d.
+std::vector<std::string> relabel_classes(Dataset& d, const std::vector<std::string>& names,
+                                         const std::string& data_name,
+                                         const std::string& model_name);
 
 /// A seeded split: `fraction` of the items (rounded down, at least 1 when
 /// fraction > 0 and the set has at least 2 items) go to validation.

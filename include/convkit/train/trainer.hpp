@@ -40,6 +40,9 @@ struct TrainConfig {
   std::string init = "he";  ///< he, xavier, uniform (see nn::Init)
   double val_split = 0.1;
   Augment augment;
+  /// Where the metrics log and the curves go (empty: nowhere), stored in the
+  /// checkpoint so that --resume keeps writing them.
+  std::string log, plot;
 };
 
 /// Everything a run reports back, and the hooks it calls.
@@ -74,6 +77,8 @@ struct EvalResult {
   std::vector<std::string> class_names;
   std::vector<std::vector<std::int64_t>> confusion;  ///< [true][predicted]
 };
+/// Throws convkit::Error when the data's images are not the model's input size.
+void check_input_size(const Checkpoint& model, const Dataset& data);
 EvalResult evaluate_model(const Checkpoint& model, const Dataset& data, int batch = 256);
 
 /// A saved model ready for inference (weights restored, eval mode).
