@@ -225,11 +225,11 @@ DataTable read_table(const std::string& path, const std::string& name) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> own(path == "-" ? nullptr : f, &std::fclose);
   std::string bytes;
   char buf[1 << 16];
-  bool npy = false;
+  bool npy = false;  // a text table never starts with the .npy magic's first byte
   for (;;) {
     const std::size_t n = std::fread(buf, 1, sizeof buf, f);
     if (n == 0) break;
-    if (bytes.empty() && n >= 6 && std::string_view(buf, 6) == "\x93NUMPY") npy = true;
+    if (bytes.empty()) npy = buf[0] == '\x93';
     if (!npy)
       if (const void* z = std::memchr(buf, 0, n))
         throw ParseError(name + ": a NUL byte at offset " +

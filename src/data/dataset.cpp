@@ -329,20 +329,18 @@ std::vector<std::string> relabel_classes(Dataset& d, const std::vector<std::stri
       if (it != names.end()) to[k] = static_cast<std::int32_t>(it - names.begin());
     }
   }
-  std::vector<bool> present(names.size(), false);
+  std::vector<bool> present(names.size(), false), used(d.class_names.size(), false);
+  for (const auto l : d.labels) used[static_cast<std::size_t>(l)] = true;
   std::string unknown;
   std::size_t n_unknown = 0;
-  for (auto& l : d.labels) {
-    const auto k = static_cast<std::size_t>(l);
-    if (to[k] < 0) {
-      if (unknown.find("'" + d.class_names[k] + "'") == std::string::npos) {
-        unknown += (n_unknown ? ", '" : "'") + d.class_names[k] + "'";
-        ++n_unknown;
-      }
-      continue;
+  for (std::size_t k = 0; k < to.size(); ++k) {
+    if (!used[k]) continue;
+    if (to[k] >= 0) {
+      present[static_cast<std::size_t>(to[k])] = true;
+    } else {
+      unknown += (n_unknown ? ", '" : "'") + d.class_names[k] + "'";
+      ++n_unknown;
     }
-    l = to[k];
-    present[static_cast<std::size_t>(l)] = true;
   }
   if (n_unknown > 0) {
     std::string known;
@@ -353,6 +351,7 @@ std::vector<std::string> relabel_classes(Dataset& d, const std::vector<std::stri
                 (n_unknown > 1 ? "are" : "is") + " not among the " + std::to_string(names.size()) +
                 " classes of " + model_name + " (" + known + ")");
   }
+  for (auto& l : d.labels) l = to[static_cast<std::size_t>(l)];
   d.class_names = names;
   std::vector<std::string> absent;
   for (std::size_t k = 0; k < names.size(); ++k)
