@@ -51,6 +51,13 @@ void write_gz(const std::string& path, const std::string& bytes) {
   gzclose(f);
 }
 
+// A 2x2 PGM with the values v, v+1, v+2, v+3.
+std::string pgm(int v) {
+  std::string s = "P5\n2 2\n255\n";
+  for (int k = 0; k < 4; ++k) s += char(v + k);
+  return s;
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -229,11 +236,6 @@ TEST_CASE("[data] CIFAR-10 batches: planar records, names, and size checks") {
 
 TEST_CASE("[data] an image folder has one class per subfolder") {
   const std::string dir = test::temp_dir();
-  auto pgm = [](int v) {
-    std::string s = "P5\n2 2\n255\n";
-    for (int k = 0; k < 4; ++k) s += char(v + k);
-    return s;
-  };
   for (const char* part : {"train", "test"}) {
     fs::create_directories(dir + "/" + part + "/circle");
     fs::create_directories(dir + "/" + part + "/square");
@@ -257,11 +259,6 @@ TEST_CASE("[data] an image folder has one class per subfolder") {
 
 TEST_CASE("[data] image folders skip hidden entries and warn about class folders without images") {
   const std::string dir = test::temp_dir();
-  auto pgm = [](int v) {
-    std::string s = "P5\n2 2\n255\n";
-    for (int k = 0; k < 4; ++k) s += char(v + k);
-    return s;
-  };
   for (const char* sub : {"cat", "dog", ".git", ".ipynb_checkpoints", "empty"})
     fs::create_directories(dir + "/" + sub);
   test::write_file(dir + "/cat/1.pgm", pgm(10));
