@@ -30,6 +30,8 @@ fs::path resolved(const std::string& path) {
   return ec ? p.lexically_normal() : c;
 }
 
+}  // namespace
+
 bool same_file(const std::string& a, const std::string& b) {
   if (resolved(a) == resolved(b)) return true;
   struct stat sa {
@@ -37,6 +39,8 @@ bool same_file(const std::string& a, const std::string& b) {
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
 }
+
+namespace {
 
 void check_writable(const OutputPath& o) {
   const fs::path p = resolved(o.path);

@@ -13,6 +13,9 @@ struct OutputPath {
   std::string flag, path;
 };
 
+/// Whether two paths name the same file (see check_outputs).
+bool same_file(const std::string& a, const std::string& b);
+
 /// Refuse (UsageError) two outputs that are the same file: compared after
 /// resolving ".", "..", relative paths and symbolic links, and by device and
 /// inode when both exist (hard links).  Then check that each output can be

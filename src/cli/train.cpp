@@ -166,6 +166,11 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   if (!plot_path.empty() && !plot::is_png_path(plot_path))
     throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
   check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
+  // With -o elsewhere, a log or plot over the resumed checkpoint would destroy it.
+  for (const auto& [flag, path] : {std::pair{"--log", log_path}, std::pair{"--plot", plot_path}})
+    if (resume && !path.empty() && same_file(path, o.resume))
+      throw UsageError(std::string(flag) + " " + path + " is the checkpoint being resumed (" +
+                       o.resume + "); give it its own name");
   cfg.log = stored_path(log_path, false);
   cfg.plot = stored_path(plot_path, false);
 

@@ -450,6 +450,19 @@ TEST_CASE("[train] outputs of one command that name the same file are refused") 
     CHECK(!fs::exists(dir + "/c.png"));
     CHECK(!fs::exists(dir + "/l.png"));
   }
+  // A log over the checkpoint being resumed (written elsewhere with -o).
+  auto first = edges_args(dir + "/first.ckpt", 1);
+  first.insert(first.end(), {"--schedule", "constant"});
+  REQUIRE(run_convkit(first).status == 0);
+  const std::string before = read_file(dir + "/first.ckpt");
+  const auto r = run_convkit({"train", "--resume", "first.ckpt", "--epochs", "2", "-o",
+                              "second.ckpt", "--log", "./first.ckpt", "--quiet"},
+                             "", dir);
+  CHECK(r.status == 2);
+  CHECK(one_error_line(r));
+  CHECK(r.err.find("checkpoint being resumed") != std::string::npos);
+  CHECK(read_file(dir + "/first.ckpt") == before);
+  CHECK(!fs::exists(dir + "/second.ckpt"));
 }
 
 TEST_CASE("[train] an unwritable --log or --plot fails before the first epoch") {
