@@ -108,7 +108,7 @@ void npy_planes(const NpyView& a, Image& img) {
   const unsigned char* d = a.data;
   for (int ch = 0; ch < c; ++ch) {
     T* dst = img.plane_of<T>(ch);
-    if (a.native_f4() && std::is_same_v<T, float>) {
+    if (std::is_same_v<T, float> && a.native_f4()) {
       const unsigned char* s = d + 4 * ch;
       for (std::size_t k = 0; k < plane; ++k) std::memcpy(dst + k, s + 4 * c * k, 4);
     } else if (a.dtype == "u1" && !a.column_major()) {
@@ -408,9 +408,6 @@ void write_image_as(const Image& img, const std::string& path, const ImageWriteO
     throw UsageError(name + ": " + format + " cannot store float data; write .npy");
   if (opts.bit_depth == 16 && f != Format::png && f != Format::pnm)
     throw UsageError(name + ": " + format + " stores 8-bit samples only");
-  if (has_alpha && channels != img.channels && channels != 4)
-    std::fprintf(stderr, "convkit: warning: %s: %s has no alpha channel; alpha dropped\n",
-                 name.c_str(), format);
   auto px = to_pixels<T>(img, depth, channels, opts, name, format);
   write_file_atomic(path, [&](std::FILE* out) {
     switch (f) {
@@ -433,6 +430,10 @@ void write_image_as(const Image& img, const std::string& path, const ImageWriteO
         break;
     }
   });
+  // Said once the file is written, so a failed write gives its error line alone.
+  if (has_alpha && channels != img.channels && channels != 4)
+    std::fprintf(stderr, "convkit: warning: %s: %s has no alpha channel; alpha dropped\n",
+                 name.c_str(), format);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/filtering_fixtures.hpp"
 #include "support/run.hpp"
 
 namespace convkit::test {
@@ -27,13 +28,7 @@ inline std::string npy_f8(const std::vector<long long>& shape, const std::vector
   std::string dims;
   for (long long d : shape) dims += std::to_string(d) + ", ";
   if (shape.size() > 1) dims.resize(dims.size() - 2);
-  std::string hdr = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
-  while ((10 + hdr.size() + 1) % 64) hdr += ' ';
-  hdr += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += static_cast<char>(hdr.size() & 0xff);
-  out += static_cast<char>(hdr.size() >> 8);
-  out += hdr;
+  std::string out = npy_header_bytes("<f8", dims);
   out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
   return out;
 }

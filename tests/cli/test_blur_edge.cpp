@@ -435,6 +435,12 @@ TEST_CASE("[cli] RGBA written to JPEG, PPM or PGM warns that alpha is dropped; B
   auto png = run_convkit({"blur", "rgba.png", "-o", "o.png"}, "", dir);
   CHECK(png.status == 0);
   CHECK(png.err.empty());
+  // A write that fails says only its error, not the warning.
+  auto fails = run_convkit({"convolve", "rgba.png", "[-1]", "-o", "neg.jpg"}, "", dir);
+  CHECK(fails.status == 1);
+  CHECK(fails.err.rfind("convkit: error: neg.jpg: ", 0) == 0);
+  CHECK(fails.err.find('\n') == fails.err.size() - 1);
+  CHECK_FALSE(fs::exists(dir + "/neg.jpg"));
   // Grey+alpha: PGM drops alpha with the warning, BMP stores it (as RGBA).
   cv::Mat rgba = cv::imread(dir + "/rgba.png", cv::IMREAD_UNCHANGED);
   cv::Mat grey, alpha;

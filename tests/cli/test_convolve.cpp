@@ -546,4 +546,8 @@ TEST_CASE("[cli] seed 2(b) through .npy keeps the shift (the origin is stored in
   auto again = run_convkit({"convolve", "y.npy", "[1]"}, "", dir);
   CHECK(again.out == run_convkit({"convolve", "x2.npy", "h.npy"}, "", dir).out);
   CHECK(parse_pairs(again.out).begin()->first == 5);
+  // As a kernel, a .npy signal keeps its origin too: [1] through x2.npy starts at n=5.
+  auto as_kernel = run_convkit({"convolve", "[1]", "x2.npy"}, "", dir);
+  CHECK(as_kernel.out == run_convkit({"convolve", "[1]", "x2.txt"}, "", dir).out);
+  CHECK(parse_pairs(as_kernel.out).begin()->first == 5);
 }
