@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "convkit/error.hpp"
 #include "convkit/io/text.hpp"
@@ -23,20 +24,23 @@ void check_odd_size(int size, const char* what) {
                      " is too large (at most 4095)");
 }
 
-// One engine call: correlate a plane with a kh x kw mask, same-size output.
-void engine_pass(const float* in, int h, int w, const std::vector<float>& mask, int kh, int kw,
-                 Border border, float* out, Schedule schedule = Schedule::automatic) {
+// One engine call: correlate a plane with a kh x kw mask, same-size output,
+// in the samples' own precision (T float or double).
+template <class T>
+void engine_pass(const T* in, int h, int w, const std::vector<T>& mask, int kh, int kw,
+                 Border border, T* out, Schedule schedule = Schedule::automatic) {
   ConvSpec spec;
   spec.correlate = true;
   spec.mode = SizeMode::same;
   spec.border = border;
   ConvGeometry g = plan(spec, h, w, kh, kw);
-  conv2d<float>(View<const float>{in, h, w, w}, View<const float>{mask.data(), kh, kw, kw}, g,
-                View<float>{out, h, w, w}, schedule);
+  conv2d<T>(View<const T>{in, h, w, w}, View<const T>{mask.data(), kh, kw, kw}, g,
+            View<T>{out, h, w, w}, schedule);
 }
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
+template <class T>
+std::vector<T> taps_as(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
 }
 
 // Planes 0..colour-1 are colour; an alpha plane (last) is copied.
@@ -46,25 +50,32 @@ int colour_channels(const Image& img) {
 
 void check_image(const Image& in) {
   if (in.width < 1 || in.height < 1 || in.channels < 1 ||
-      in.data.size() != static_cast<std::size_t>(in.width) * in.height * in.channels)
+      in.sample_count() != static_cast<std::size_t>(in.width) * in.height * in.channels)
     throw Error("the image is empty or its pixel buffer does not match its size");
 }
 
-// Shapes `out` like `in` (reusing its buffer when the size already matches)
-// and copies the alpha plane, which filters pass through.
+// Shapes `out` like `in` with samples of type T (reusing its buffer when the
+// size already matches) and copies the alpha plane, which filters pass through.
+template <class T>
 void same_shape(const Image& in, int bit_depth, Image& out) {
   out.width = in.width;
   out.height = in.height;
   out.channels = in.channels;
   out.bit_depth = bit_depth;
-  if (out.data.size() != in.data.size()) {
-    out.data.clear();
-    out.data.resize(in.data.size());
+  const std::size_t size = in.sample_count();
+  std::vector<T>& buf = out.samples<T>();
+  if (buf.size() != size) {
+    buf.clear();
+    buf.resize(size);
   }
+  if constexpr (std::is_same_v<T, double>)
+    out.data.clear();
+  else
+    out.data64.clear();
   if (in.has_alpha()) {
     const std::size_t n = static_cast<std::size_t>(in.width) * in.height;
-    const float* a = in.plane(in.channels - 1);
-    std::copy(a, a + n, out.plane(in.channels - 1));
+    const T* a = in.plane_of<T>(in.channels - 1);
+    std::copy(a, a + n, out.plane_of<T>(in.channels - 1));
   }
 }
 
@@ -195,30 +206,54 @@ double edge_gain(EdgeOperator op) {
   return 1;
 }
 
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
-                      float* out) {
+namespace {
+
+template <class T>
+void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, Border border,
+                         T* out) {
   const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
   if (kc == 1 || kr == 1) {  // already 1D: one pass
     std::vector<double> m(kc == 1 ? mask.row : mask.col);
     for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
-    engine_pass(in, h, w, to_float(m), kc, kr, border, out);
+    engine_pass<T>(in, h, w, taps_as<T>(m), kc, kr, border, out);
     return;
   }
   // The outer product through the engine's separable schedule: a row pass
   // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
   // horizontally once and the intermediate stays in cache.
-  std::vector<float> outer(static_cast<std::size_t>(kc) * kr);
+  std::vector<T> outer(static_cast<std::size_t>(kc) * kr);
   for (int i = 0; i < kc; ++i)
     for (int j = 0; j < kr; ++j)
-      outer[static_cast<std::size_t>(i) * kr + j] = static_cast<float>(mask.col[i] * mask.row[j]);
-  engine_pass(in, h, w, outer, kc, kr, border, out, Schedule::separable);
+      outer[static_cast<std::size_t>(i) * kr + j] = static_cast<T>(mask.col[i] * mask.row[j]);
+  engine_pass<T>(in, h, w, outer, kc, kr, border, out, Schedule::separable);
+}
+
+template <class T>
+void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
+                     Border border, T* out) {
+  if (static_cast<std::size_t>(kh) * kw != mask.size())
+    throw UsageError("mask size does not match its shape");
+  engine_pass<T>(in, h, w, taps_as<T>(mask), kh, kw, border, out);
+}
+
+}  // namespace
+
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+                      float* out) {
+  separable_filter_as(in, h, w, mask, border, out);
+}
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+                      double* out) {
+  separable_filter_as(in, h, w, mask, border, out);
 }
 
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
                   Border border, float* out) {
-  if (static_cast<std::size_t>(kh) * kw != mask.size())
-    throw UsageError("mask size does not match its shape");
-  engine_pass(in, h, w, to_float(mask), kh, kw, border, out);
+  filter_plane_as(in, h, w, mask, kh, kw, border, out);
+}
+void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
+                  Border border, double* out) {
+  filter_plane_as(in, h, w, mask, kh, kw, border, out);
 }
 
 ResolvedBlur resolve_blur(const BlurOptions& o) {
@@ -255,10 +290,61 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
   std::vector<double> taps =
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
   SeparableMask mask{taps, taps};
-  same_shape(in, in.bit_depth, out);
-  for (int c = 0; c < colour_channels(in); ++c)
-    separable_filter(in.plane(c), in.height, in.width, mask, o.border, out.plane(c));
+  with_sample_type(in, [&](auto t) {
+    using T = decltype(t);
+    same_shape<T>(in, in.bit_depth, out);
+    for (int c = 0; c < colour_channels(in); ++c)
+      separable_filter(in.plane_of<T>(c), in.height, in.width, mask, o.border, out.plane_of<T>(c));
+  });
 }
+
+namespace {
+
+// edge() for samples of type T; the result has the same sample type.
+template <class T>
+void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
+  same_shape<T>(in, std::is_same_v<T, double> ? 64 : 32, out);
+  const int h = in.height, w = in.width;
+  const std::size_t n = static_cast<std::size_t>(h) * w;
+  std::vector<T> gy;
+  for (int c = 0; c < colour_channels(in); ++c) {
+    T* dst = out.plane_of<T>(c);
+    const T* src = in.plane_of<T>(c);
+    if (o.op == EdgeOperator::laplacian) {
+      filter_plane(src, h, w, laplacian_mask(), 3, 3, o.border, dst);
+      continue;
+    }
+    if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
+      separable_filter(src, h, w, derivative_mask(o.op, o.direction == EdgeDirection::x), o.border,
+                       dst);
+      continue;
+    }
+    // gx goes to dst, gy to one scratch plane shared by the channels.
+    if (gy.size() != n) gy.resize(n);
+    T* gx = dst;
+    separable_filter(src, h, w, derivative_mask(o.op, true), o.border, gx);
+    separable_filter(src, h, w, derivative_mask(o.op, false), o.border, gy.data());
+    const bool magnitude = o.direction == EdgeDirection::magnitude;
+    parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                   for (std::ptrdiff_t i = lo; i < hi; ++i) {
+                     const T x = gx[i];
+                     const T y = gy[static_cast<std::size_t>(i)];
+                     if (magnitude) {
+                       dst[i] = std::sqrt(x * x + y * y);
+                     } else {
+                       double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
+                       double deg = a * (180.0 / std::numbers::pi);
+                       if (deg < 0) deg += 360.0;
+                       if (deg >= 360.0) deg -= 360.0;
+                       dst[i] = static_cast<T>(deg);
+                     }
+                   }
+                 });
+  }
+}
+
+}  // namespace
 
 Image edge(const Image& in, const EdgeOptions& o) {
   Image out;
@@ -274,44 +360,7 @@ void edge(const Image& in, const EdgeOptions& o, Image& out) {
     out = std::move(tmp);
     return;
   }
-  same_shape(in, 32, out);
-  const int h = in.height, w = in.width;
-  const std::size_t n = static_cast<std::size_t>(h) * w;
-  std::vector<float> gy;
-  for (int c = 0; c < colour_channels(in); ++c) {
-    float* dst = out.plane(c);
-    if (o.op == EdgeOperator::laplacian) {
-      filter_plane(in.plane(c), h, w, laplacian_mask(), 3, 3, o.border, dst);
-      continue;
-    }
-    if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
-      separable_filter(in.plane(c), h, w, derivative_mask(o.op, o.direction == EdgeDirection::x),
-                       o.border, dst);
-      continue;
-    }
-    // gx goes to dst, gy to one scratch plane shared by the channels.
-    if (gy.size() != n) gy.resize(n);
-    float* gx = dst;
-    separable_filter(in.plane(c), h, w, derivative_mask(o.op, true), o.border, gx);
-    separable_filter(in.plane(c), h, w, derivative_mask(o.op, false), o.border, gy.data());
-    const bool magnitude = o.direction == EdgeDirection::magnitude;
-    parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
-                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-                   for (std::ptrdiff_t i = lo; i < hi; ++i) {
-                     const float x = gx[i];
-                     const float y = gy[static_cast<std::size_t>(i)];
-                     if (magnitude) {
-                       dst[i] = std::sqrt(x * x + y * y);
-                     } else {
-                       double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
-                       double deg = a * (180.0 / std::numbers::pi);
-                       if (deg < 0) deg += 360.0;
-                       if (deg >= 360.0) deg -= 360.0;
-                       dst[i] = static_cast<float>(deg);
-                     }
-                   }
-                 });
-  }
+  with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
 }
 
 Image to_grey(const Image& in) {
@@ -323,11 +372,14 @@ Image to_grey(const Image& in) {
   out.bit_depth = in.bit_depth;
   out.channels = in.has_alpha() ? 2 : 1;
   const std::size_t n = static_cast<std::size_t>(in.width) * in.height;
-  out.data.resize(n * out.channels);
-  const float *r = in.plane(0), *g = in.plane(1), *b = in.plane(2);
-  float* y = out.plane(0);
-  for (std::size_t i = 0; i < n; ++i) y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
-  if (in.has_alpha()) std::copy(in.plane(3), in.plane(3) + n, out.plane(1));
+  with_sample_type(in, [&](auto t) {
+    using T = decltype(t);
+    out.samples<T>().resize(n * out.channels);
+    const T *r = in.plane_of<T>(0), *g = in.plane_of<T>(1), *b = in.plane_of<T>(2);
+    T* y = out.plane_of<T>(0);
+    for (std::size_t i = 0; i < n; ++i) y[i] = T(0.299) * r[i] + T(0.587) * g[i] + T(0.114) * b[i];
+    if (in.has_alpha()) std::copy(in.plane_of<T>(3), in.plane_of<T>(3) + n, out.plane_of<T>(1));
+  });
   return out;
 }
 

@@ -149,6 +149,7 @@ Kernel load_kernel(const std::string& spec) {
       k.rows = a.shape.size() == 1 ? 1 : static_cast<int>(a.shape[0]);
       k.cols = static_cast<int>(a.shape.size() == 1 ? a.shape[0] : a.shape[1]);
       k.data = std::move(a.data);
+      k.origin = a.origin;  // a signal written by convkit keeps its first sample index
       return k;
     }
     return kernel_from_text(bytes, name);

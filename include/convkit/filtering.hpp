@@ -11,8 +11,9 @@
 // (rows counted from the top).  Masks are given here as correlation masks
 // (the way OpenCV prints them) and run with ConvSpec::correlate = true.
 //
-// Images are planar float (convkit/io/image.hpp); every colour channel is
-// filtered on its own; an alpha channel passes through unchanged.
+// Images are planar float, or double for float64 images (convkit/io/image.hpp),
+// filtered in their own precision; every colour channel is filtered on its
+// own; an alpha channel passes through unchanged.
 #pragma once
 
 #include <string_view>
@@ -72,12 +73,17 @@ double edge_gain(EdgeOperator op);
 
 /// Correlate one h x w plane with col (x) row through the engine, output the
 /// same size, samples outside the plane made up by `border`.  Two 1D passes.
+/// The float and double overloads compute in the samples' own precision.
 void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
                       float* out);
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+                      double* out);
 
 /// Correlate one plane with a full 2D mask (kh x kw, odd sizes), same size output.
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
                   Border border, float* out);
+void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
+                  Border border, double* out);
 
 // ---- images ---------------------------------------------------------------
 
@@ -117,7 +123,7 @@ struct EdgeOptions {
 ///   direction  atan2(gy, gx) in degrees, in [0, 360) (as cv::phase in degrees);
 ///              0 where both derivatives are 0
 ///   laplacian  the 4-neighbour Laplacian (direction ignored)
-/// The result is float data (bit_depth 32).
+/// The result is float data: bit_depth 32, or 64 (double samples) for a float64 image.
 Image edge(const Image& in, const EdgeOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void edge(const Image& in, const EdgeOptions& o, Image& out);

@@ -111,15 +111,15 @@ class Progress {
 void add_batch_options(CLI::App* sub, BatchOptions& o) {
   sub->add_option("inputs", o.inputs, "Input images ('-' reads standard input)")->required();
   sub->add_option("-o,--output", o.output,
-                  "Output file for a single input, format by extension ('-' writes PNG to "
-                  "standard output)");
+                  "Output file for a single input, format by extension ('-': standard output, "
+                  "NPY for .npy float input, else PNG, or --format)");
   sub->add_option("--outdir", o.outdir,
                   "Directory for the outputs (created if missing); each keeps its input's base "
                   "name");
   sub->add_option("--suffix", o.suffix, "Appended to each output's base name in --outdir");
   sub->add_option("--format", o.format,
-                  "Output format in --outdir: png, jpg, bmp, tga, pgm, ppm, npy (default: the "
-                  "input's)");
+                  "Output format in --outdir or on standard output (-o -): png, jpg, bmp, tga, "
+                  "pgm, ppm, npy (default: the input's)");
   sub->add_option("-j,--jobs", o.jobs, "Files processed at the same time")
       ->check(CLI::Range(1, 256))
       ->default_val(1);
@@ -127,6 +127,11 @@ void add_batch_options(CLI::App* sub, BatchOptions& o) {
                   "Process only part K of N of the inputs (1-based, round-robin: inputs "
                   "K, K+N, K+2N, ...)");
   sub->add_flag("-q,--quiet", o.quiet, "No progress output; errors only");
+}
+
+std::string stdout_format(const BatchOptions& o, const Image& in) {
+  if (!o.format.empty()) return lower(o.format);
+  return in.is_float() ? "npy" : "png";
 }
 
 bool is_float_output(const std::string& path) {
@@ -140,8 +145,12 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
   if (!o.output.empty() && o.inputs.size() > 1)
     throw UsageError("-o takes one input; for " + std::to_string(o.inputs.size()) +
                      " inputs use --outdir DIR");
-  if (!o.format.empty() && o.outdir.empty())
-    throw UsageError("--format applies with --outdir; with -o the extension picks the format");
+  const bool to_stdout = o.output == "-" || (o.output.empty() && o.outdir.empty() &&
+                                             o.inputs.size() == 1 && o.inputs[0] == "-");
+  if (!o.format.empty() && o.outdir.empty() && !to_stdout)
+    throw UsageError(
+        "--format applies with --outdir or -o - (standard output); with -o FILE the "
+        "extension picks the format");
   if (!o.suffix.empty() && o.outdir.empty()) throw UsageError("--suffix applies with --outdir");
   if (o.inputs.size() > 1 && std::find(o.inputs.begin(), o.inputs.end(), "-") != o.inputs.end())
     throw UsageError("'-' (standard input) must be the only input");

@@ -8,8 +8,9 @@
 //   --outdir DIR    outputs for any number of inputs: DIR/<base><suffix>.<ext>
 //                   where <base> is the input's file name without extension
 //   --suffix S      appended to <base> (default none)
-//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy);
-//                   default: the input's own format
+//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy) in
+//                   --outdir or on standard output; default: the input's own
+//                   format (on standard output: NPY for float input, else PNG)
 //   -j N            N files at a time (default 1); each file's convolution
 //                   still runs on the --threads pool, so -j overlaps decoding
 //                   and encoding of some files with the filtering of another
@@ -72,6 +73,10 @@ struct PolicyFlags {
 void add_policy_options(CLI::App* sub, PolicyFlags& p);
 /// True when the user gave one of the flags; fills opts.  UsageError when several.
 bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts);
+
+/// The format of standard output for input `in`: --format, else NPY for float
+/// input (.npy float32/float64) and PNG for 8/16-bit images.
+std::string stdout_format(const BatchOptions& o, const Image& in);
 
 /// True when writing `path` keeps float values exactly (.npy).
 bool is_float_output(const std::string& path);

@@ -35,9 +35,12 @@ void run_blur(const BlurCli& o) {
   const bool user_policy = apply_policy_flags(o.policy, user);
   plan_batch(o.batch);
   run_batch(o.batch, "blur", [&](const BatchItem& item) {
-    Image in = read_image(item.input);
+    ImageLimits limits;
+    limits.keep_float64 = true;  // float64 in, float64 out
+    Image in = read_image(item.input, limits);
     Image out = blur(in, b);
     ImageWriteOptions w = user;
+    if (item.output == "-") w.format = stdout_format(o.batch, in);
     // A blur (non-negative weights summing to 1) stays inside the input's
     // range; only float rounding can step past it, so clamping is safe.
     if (!user_policy && in.max_value() > 0) w.policy = ValuePolicy::clip;
@@ -70,6 +73,8 @@ void register_blur(CLI::App& app) {
   sub->footer(
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
+      "float64 .npy input is filtered and written in float64; float32 in float32.\n"
+      "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Alpha passes through unblurred.\n\n"
       "Examples:\n"
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
@@ -79,6 +84,7 @@ void register_blur(CLI::App& app) {
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
+      "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
       "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out");
   sub->callback([] { run_blur(o); });
 }

@@ -45,6 +45,7 @@ struct ConvolveOptions {
   std::optional<double> offset;
   bool filter_alpha = false;
   int bit_depth = 0;
+  std::string format;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -101,6 +102,7 @@ ImageWriteOptions write_options(const ConvolveOptions& o) {
     w.offset = static_cast<float>(*o.offset);
   }
   w.bit_depth = o.bit_depth;
+  w.format = o.format;
   return w;
 }
 
@@ -194,6 +196,7 @@ Input load_input(const ConvolveOptions& o) {
     if (a.shape.size() == 1) {
       in.kind = Kind::signal;
       in.signal.values = std::move(a.data);
+      in.signal.origin = a.origin;  // kept in the header by convkit's writers
     } else if (a.shape.size() == 2 && o.as != "image") {
       in.kind = Kind::matrix;
       if (a.shape[0] > (1 << 30) || a.shape[1] > (1 << 30)) throw Error(name + ": array too large");
@@ -202,7 +205,9 @@ Input load_input(const ConvolveOptions& o) {
       in.matrix.data = std::move(a.data);
     } else {
       in.kind = Kind::image;
-      in.image = decode_image(bytes, name, {}, path);
+      ImageLimits limits;
+      limits.keep_float64 = true;  // float64 in, float64 out
+      in.image = decode_image(bytes, name, limits, path);
     }
   } else if (!literal && (looks_like_image(bytes) || extension(path) == "tga")) {
     in.kind = Kind::image;
@@ -265,6 +270,7 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   if (ext == "npy") {
     NpyArray arr;
     arr.shape = {static_cast<std::int64_t>(samples.size())};
+    arr.origin = samples.front().first;  // the first sample's index n
     for (auto& s : samples) arr.data.push_back(s.second);
     write_npy(o.output, arr, NpyType::f8);
     return;
@@ -288,7 +294,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
                  make_view<const double>(k.data.data(), k.rows, k.cols), g,
                  make_view<double>(out.data.data(), out.rows, out.cols));
   const std::string ext = extension(o.output);
-  if (ext == "npy" && o.bit_depth == 0) {
+  if (ext == "npy" && (o.bit_depth == 0 || o.bit_depth == 64)) {
     NpyArray a;
     a.shape = {out.rows, out.cols};
     a.data = out.data;
@@ -298,48 +304,56 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
     img.width = out.cols;
     img.height = out.rows;
     img.channels = 1;
-    img.bit_depth = 32;
-    img.data.assign(out.data.begin(), out.data.end());
+    img.bit_depth = 64;  // double samples: the value policy sees the exact results
+    img.data64 = out.data;
     write_image(img, o.output, write_options(o));
   } else {
     write_text(o.output, format_matrix(out));
   }
 }
 
-void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
-  if (o.output.empty())
-    throw UsageError(
-        "an image result needs -o OUT (e.g. -o out.png, out.npy, or -o - for PNG on "
-        "standard output)");
-  const ConvSpec spec = make_spec(o, false);
-  const Image& src = in.image;
-  const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+// The image result in the input's sample type T (float, or double for float64 .npy).
+template <class T>
+Image convolve_image(const ConvolveOptions& o, const Image& src, const Kernel& k,
+                     const ConvGeometry& g) {
   Image dst;
   dst.width = g.out_w;
   dst.height = g.out_h;
   dst.channels = src.channels;
   dst.bit_depth = src.bit_depth;
   const std::size_t plane = static_cast<std::size_t>(g.out_w) * g.out_h;
-  dst.data.resize(plane * src.channels);
-  std::vector<float> kernel(k.data.begin(), k.data.end());
+  dst.samples<T>().resize(plane * src.channels);
+  std::vector<T> kernel(k.data.begin(), k.data.end());
   // Alpha passes through: the engine samples it at each output position under
   // the kernel's centre (a delta kernel with the same geometry).
-  std::vector<float> delta(kernel.size(), 0.f);
+  std::vector<T> delta(kernel.size(), T(0));
   const int cy = (k.rows - 1) / 2, cx = (k.cols - 1) / 2;
-  delta[static_cast<std::size_t>(cy) * k.cols + cx] = 1.f;
+  delta[static_cast<std::size_t>(cy) * k.cols + cx] = T(1);
   ConvGeometry ga = g;
   ga.correlate = true;
   if (!o.correlate) {  // the flipped kernel's centre, so alpha lines up with the colour channels
-    std::fill(delta.begin(), delta.end(), 0.f);
-    delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = 1.f;
+    std::fill(delta.begin(), delta.end(), T(0));
+    delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = T(1);
   }
   for (int c = 0; c < src.channels; ++c) {
     const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
-    conv2d<float>(make_view<const float>(src.plane(c), src.height, src.width),
-                  make_view<const float>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
-                  alpha ? ga : g, make_view<float>(dst.plane(c), g.out_h, g.out_w));
+    conv2d<T>(make_view<const T>(src.plane_of<T>(c), src.height, src.width),
+              make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
+              alpha ? ga : g, make_view<T>(dst.plane_of<T>(c), g.out_h, g.out_w));
   }
-  const std::string ext = extension(o.output);
+  return dst;
+}
+
+void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
+  if (o.output.empty())
+    throw UsageError(
+        "an image result needs -o OUT (e.g. -o out.png, out.npy, or -o - for standard "
+        "output)");
+  const ConvSpec spec = make_spec(o, false);
+  const Image& src = in.image;
+  const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+  const Image dst =
+      with_sample_type(src, [&](auto t) { return convolve_image<decltype(t)>(o, src, k, g); });
   if (o.output != "-" && !is_image_path(o.output)) {
     if (dst.channels != 1)
       throw UsageError(o.output + ": a " + std::to_string(dst.channels) +
@@ -347,7 +361,10 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
     Matrix m;
     m.rows = dst.height;
     m.cols = dst.width;
-    m.data.assign(dst.data.begin(), dst.data.end());
+    with_sample_type(dst, [&](auto t) {
+      const auto& v = dst.samples<decltype(t)>();
+      m.data.assign(v.begin(), v.end());
+    });
     write_text(o.output, format_matrix(m));
     return;
   }
@@ -359,10 +376,16 @@ void run_convolve(const ConvolveOptions& o) {
   apply_max_pixels(o.max_pixels);
   Kernel k = load_kernel(o.kernel);
   Input in = load_input(o);
-  const std::string ext = extension(o.output);
-  const bool integer_out = (is_image_path(o.output) && ext != "npy") ||
-                           (o.output == "-" && in.kind == Kind::image) ||
-                           (ext == "npy" && (o.bit_depth == 8 || o.bit_depth == 16));
+  if (!o.format.empty() && (o.output != "-" || in.kind != Kind::image))
+    throw UsageError(
+        "--format applies to an image result written to standard output (-o -); with -o "
+        "FILE the extension picks the format");
+  const bool integer_out =
+      in.kind == Kind::image
+          ? !o.output.empty() && (o.output == "-" || is_image_path(o.output)) &&
+                !writes_float(o.output, write_options(o), in.image)
+          : (is_image_path(o.output) && extension(o.output) != "npy") ||
+                (extension(o.output) == "npy" && (o.bit_depth == 8 || o.bit_depth == 16));
   if (has_policy(o) && !integer_out)
     throw UsageError(
         "--abs, --normalize, --offset and --clip apply when writing an 8- or 16-bit "
@@ -430,12 +453,15 @@ void register_convolve(CLI::App& app) {
   abs->excludes(norm, off, clip);
   norm->excludes(off, clip);
   off->excludes(clip);
+  sub->add_option("--format", opts->format,
+                  "Format of an image result on standard output (-o -): png, jpg, bmp, tga, "
+                  "pgm, ppm or npy (default: npy for .npy float input, png otherwise)");
   sub->add_flag("--filter-alpha", opts->filter_alpha,
                 "Filter the alpha channel too (by default it passes through)");
   sub->add_option("--bit-depth", opts->bit_depth,
-                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 (.npy "
-                  "float32); default: the input's")
-      ->check(CLI::IsMember({0, 8, 16, 32}));
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
+                  "(.npy float32/float64); default: the input's")
+      ->check(CLI::IsMember({0, 8, 16, 32, 64}));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
   sub->footer(R"(Examples:

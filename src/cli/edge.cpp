@@ -24,11 +24,15 @@ struct EdgeCli {
 };
 
 // Scale the colour planes (not alpha) by a and add b.
-void affine_colour(Image& img, float a, float b) {
+void affine_colour(Image& img, double a, double b) {
   const std::size_t n = static_cast<std::size_t>(img.width) * img.height;
   const int colour = img.has_alpha() ? img.channels - 1 : img.channels;
-  float* p = img.data.data();
-  for (std::size_t i = 0; i < n * static_cast<std::size_t>(colour); ++i) p[i] = p[i] * a + b;
+  with_sample_type(img, [&](auto t) {
+    using T = decltype(t);
+    T* p = img.samples<T>().data();
+    for (std::size_t i = 0; i < n * static_cast<std::size_t>(colour); ++i)
+      p[i] = p[i] * static_cast<T>(a) + static_cast<T>(b);
+  });
 }
 
 void run_edge(const EdgeCli& o) {
@@ -46,25 +50,30 @@ void run_edge(const EdgeCli& o) {
   const bool signed_result = e.op == EdgeOperator::laplacian || e.direction == EdgeDirection::x ||
                              e.direction == EdgeDirection::y;
   run_batch(o.batch, "edge", [&](const BatchItem& item) {
-    Image in = read_image(item.input);
+    ImageLimits limits;
+    limits.keep_float64 = true;  // float64 in, float64 out
+    Image in = read_image(item.input, limits);
     if (o.grey) in = to_grey(in);
     Image out = edge(in, e);
     ImageWriteOptions w = user;
+    if (item.output == "-") w.format = stdout_format(o.batch, in);
     const float max = in.max_value();
-    if (item.output != "-" && is_float_output(item.output)) {
+    if (writes_float(item.output, w, out)) {
       write_image(out, item.output, w);  // exact float values
       return;
     }
-    out.bit_depth = max > 0 ? in.bit_depth : 8;
+    // Integer input: the result is in the input's units.  (A float64 result
+    // keeps bit_depth 64, its sample type; it is written as 8-bit like float32.)
+    if (!out.is_double()) out.bit_depth = max > 0 ? in.bit_depth : 8;
     if (!user_policy) {
       if (max == 0 || e.direction == EdgeDirection::magnitude) {
         w.policy = ValuePolicy::normalize;
       } else if (signed_result) {
         // [-gain*max, gain*max] -> [0, max], zero at mid-grey: nothing clips.
-        affine_colour(out, static_cast<float>(1.0 / (2.0 * edge_gain(e.op))), max / 2);
+        affine_colour(out, 1.0 / (2.0 * edge_gain(e.op)), max / 2.0);
         w.policy = ValuePolicy::clip;
       } else {  // direction: [0, 360) degrees -> [0, max)
-        affine_colour(out, max / 360.f, 0.f);
+        affine_colour(out, max / 360.0, 0.0);
         w.policy = ValuePolicy::clip;
       }
     }
@@ -96,7 +105,9 @@ void register_edge(CLI::App& app) {
       "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3) and\n"
       "cv::Laplacian (ksize 1) on float data with the same border. direction is\n"
       "atan2(gy, gx) in degrees in [0, 360), 0 where the gradient is 0.\n\n"
-      "Float output (.npy) keeps the exact values. Integer output (PNG, ...) never clips\n"
+      "Float output (.npy) keeps the exact values (float64 input: float64 output). -o -\n"
+      "writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
+      "Integer output (PNG, ...) never clips\n"
       "silently; without a policy flag:\n"
       "  x, y, laplacian  v / (2*gain) + max/2: zero is mid-grey (128 in 8 bits), the full\n"
       "                   range fits (gain: sobel 4, prewitt 3, scharr 16, laplacian 4)\n"
@@ -110,7 +121,8 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --direction x -o gx.png         # 128 = flat\n"
       "  convkit edge photo.png --direction x --abs -o gx.png   # |gx|, clamped\n"
       "  convkit edge photo.png --direction y -o gy.npy         # exact signed floats\n"
-      "  convkit edge *.png --operator laplacian --outdir out/ -j 2");
+      "  convkit edge *.png --operator laplacian --outdir out/ -j 2\n"
+      "  convkit edge x.npy -o - | convkit edge - -o xx.npy    # exact floats through a pipe");
   sub->callback([] { run_edge(o); });
 }
 

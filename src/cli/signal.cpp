@@ -139,6 +139,7 @@ void run_signal(const SignalOptions& o) {
     NpyArray a;
     a.shape = {static_cast<std::int64_t>(s.values.size())};
     a.data = s.values;
+    a.origin = s.origin;  // kept in the header, read back by convolve
     write_npy(o.output, a, NpyType::f8);
   } else if (o.output.empty() || o.output == "-") {
     const std::string text = format_signal(s);
@@ -169,7 +170,8 @@ void register_signal(CLI::App& app) {
   sub->add_option("--seed", opts->seed, "noise: random seed (same seed, same samples)")
       ->default_str("1");
   sub->add_option("-o,--output", opts->output,
-                  "Output file: \"n value\" text, or .npy (values only); default standard output");
+                  "Output file: \"n value\" text, or .npy (the first n kept in the header); "
+                  "default standard output");
   sub->footer(R"(Examples:
   convkit signal rect --length 7                      # x(n) = 1 for n = 0..6
   convkit signal rect --length 7 --shift 5 -o x2.txt  # x(n - 5), the seed's 2(b)
@@ -179,7 +181,9 @@ void register_signal(CLI::App& app) {
   convkit signal noise --length 1000 --seed 7
 
 Output is "n value" per line, values printed so they read back exactly;
-convkit convolve keeps the sample indices (origins) of its inputs.)");
+convkit convolve keeps the sample indices (origins) of its inputs.  A .npy
+file keeps the first sample's index n as a comment after its header dict
+("# convkit origin: 5"), which numpy.load skips and convolve reads back.)");
   sub->callback([opts] { run_signal(*opts); });
 }
 

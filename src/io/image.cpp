@@ -97,6 +97,29 @@ Image from_pixels(const detail::Pixels& px) {
   return img;
 }
 
+// Straight from the file's bytes into the planes: float32 and uint8 in C
+// order (what numpy and OpenCV write) in tight loops, anything else element
+// by element.
+template <class T>
+void npy_planes(const NpyView& a, Image& img) {
+  const std::size_t plane = static_cast<std::size_t>(img.width) * img.height;
+  const int c = img.channels;
+  img.samples<T>().resize(plane * c);
+  const unsigned char* d = a.data;
+  for (int ch = 0; ch < c; ++ch) {
+    T* dst = img.plane_of<T>(ch);
+    if (std::is_same_v<T, float> && a.native_f4()) {
+      const unsigned char* s = d + 4 * ch;
+      for (std::size_t k = 0; k < plane; ++k) std::memcpy(dst + k, s + 4 * c * k, 4);
+    } else if (a.dtype == "u1" && !a.column_major()) {
+      for (std::size_t k = 0; k < plane; ++k) dst[k] = d[k * c + ch];
+    } else {
+      for (std::size_t k = 0; k < plane; ++k)
+        dst[k] = static_cast<T>(a.at(static_cast<std::int64_t>(k * c + ch)));
+    }
+  }
+}
+
 Image from_npy(const NpyView& a, const std::string& name, const ImageLimits& limits) {
   if (a.shape.size() < 2)
     throw Error(name + ": a 1-dimensional array is not an image (expected HxW or HxWxC)");
@@ -109,25 +132,12 @@ Image from_npy(const NpyView& a, const std::string& name, const ImageLimits& lim
   img.width = static_cast<int>(w);
   img.height = static_cast<int>(h);
   img.channels = static_cast<int>(c);
-  img.bit_depth = a.dtype == "u1" ? 8 : a.dtype == "u2" ? 16 : 32;
-  const std::size_t plane = static_cast<std::size_t>(w) * h;
-  img.data.resize(plane * c);
-  // Straight from the file's bytes into the planes: float32 and uint8 in C
-  // order (what numpy and OpenCV write) in tight loops, anything else
-  // element by element.
-  const unsigned char* d = a.data;
-  for (int ch = 0; ch < c; ++ch) {
-    float* dst = img.plane(ch);
-    if (a.native_f4()) {
-      const unsigned char* s = d + 4 * ch;
-      for (std::size_t k = 0; k < plane; ++k) std::memcpy(dst + k, s + 4 * c * k, 4);
-    } else if (a.dtype == "u1" && !a.column_major()) {
-      for (std::size_t k = 0; k < plane; ++k) dst[k] = d[k * c + ch];
-    } else {
-      for (std::size_t k = 0; k < plane; ++k)
-        dst[k] = static_cast<float>(a.at(static_cast<std::int64_t>(k * c + ch)));
-    }
-  }
+  const bool f8 = a.kind == 'f' && a.item == 8;
+  img.bit_depth = a.dtype == "u1" ? 8 : a.dtype == "u2" ? 16 : f8 && limits.keep_float64 ? 64 : 32;
+  if (img.is_double())
+    npy_planes<double>(a, img);
+  else
+    npy_planes<float>(a, img);
   return img;
 }
 
@@ -135,7 +145,9 @@ const char* policy_hint =
     "choose a value policy: --abs, --normalize, --offset V or --clip, or write a float format "
     "(.npy)";
 
-// Converts planar floats to interleaved integers in [0, max_out] by the policy.
+// Converts planar samples (T: the image's sample type) to interleaved
+// integers in [0, max_out] by the policy.
+template <class T>
 detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const ImageWriteOptions& o,
                          const std::string& name, const char* format) {
   detail::Pixels px;
@@ -161,7 +173,7 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
     hi = -INFINITY;
     for (int c = 0; c < colour; ++c)
       for (std::size_t k = 0; k < plane; ++k) {
-        double v = img.plane(c)[k];
+        double v = img.plane_of<T>(c)[k];
         if (std::isfinite(v)) {
           lo = std::min(lo, v);
           hi = std::max(hi, v);
@@ -174,7 +186,7 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
            (img.channels > 1 ? ", channel " + std::to_string(src[c]) : "");
   };
   for (int c = 0; c < channels_out; ++c) {
-    const float* p = img.plane(src[c]);
+    const T* p = img.plane_of<T>(src[c]);
     const bool is_alpha = out_alpha && c == channels_out - 1;
     const ValuePolicy policy =
         is_alpha && o.policy != ValuePolicy::none ? ValuePolicy::clip : o.policy;
@@ -214,16 +226,16 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
     switch (policy) {
       case ValuePolicy::none:
       case ValuePolicy::clip:
-        store([&](float v) { return v * scale; });
+        store([&](T v) { return v * scale; });
         break;
       case ValuePolicy::abs:
-        store([&](float v) { return std::fabs(double(v)) * scale; });
+        store([&](T v) { return std::fabs(double(v)) * scale; });
         break;
       case ValuePolicy::offset:
-        store([&](float v) { return (v + double(o.offset)) * scale; });
+        store([&](T v) { return (v + double(o.offset)) * scale; });
         break;
       case ValuePolicy::normalize: {
-        store([&](float v) {
+        store([&](T v) {
           if (std::isinf(v)) return v > 0 ? max_out : 0.0;
           return hi > lo ? (v - lo) / (hi - lo) * max_out : 0.0;
         });
@@ -278,50 +290,79 @@ Image decode_image(std::string_view bytes, const std::string& name, const ImageL
   throw Error(name + ": unknown image format");
 }
 
-void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
-  const std::string name = path == "-" ? "<stdout>" : path;
-  if (img.width < 1 || img.height < 1 || img.channels < 1 || img.channels > 4 ||
-      img.data.size() != static_cast<std::size_t>(img.width) * img.height * img.channels)
-    throw Error(name + ": cannot write an image of shape " + std::to_string(img.width) + "x" +
-                std::to_string(img.height) + "x" + std::to_string(img.channels));
-  const std::string ext = lower_extension(path);
-  Format f = path == "-" ? Format::png : format_from_extension(ext);
-  if (f == Format::unknown)
-    throw UsageError(name + ": unknown image format '" + ext +
+std::string output_format(const std::string& path, const ImageWriteOptions& opts,
+                          const Image& img) {
+  std::string ext = path == "-" ? opts.format : lower_extension(path);
+  if (path == "-") {
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (ext.empty()) return img.is_float() ? "npy" : "png";
+  }
+  if (format_from_extension(ext) == Format::unknown) {
+    if (path == "-")
+      throw UsageError("--format '" + opts.format +
+                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, npy)");
+    throw UsageError(path + ": unknown image format '" + ext +
                      "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm or .npy)");
-  if (opts.bit_depth != 0 && opts.bit_depth != 8 && opts.bit_depth != 16 && opts.bit_depth != 32)
-    throw UsageError("bit depth must be 8, 16 or 32");
+  }
+  return ext;
+}
+
+bool writes_float(const std::string& path, const ImageWriteOptions& opts, const Image& img) {
+  return format_from_extension(output_format(path, opts, img)) == Format::npy &&
+         opts.bit_depth != 8 && opts.bit_depth != 16;
+}
+
+namespace {
+
+// Float planes to an interleaved float32 or float64 .npy, a band of rows at a time.
+template <class T, class Out>
+void write_float_npy(const Image& img, const std::string& path, const std::string& name,
+                     const std::vector<std::int64_t>& shape, NpyType type) {
+  write_file_atomic(path, [&](std::FILE* out) {
+    const std::string header = npy_header(shape, type);
+    const std::size_t c = static_cast<std::size_t>(img.channels);
+    const std::size_t band = std::max<std::size_t>(1, (1 << 18) / (c * img.width));
+    std::vector<Out> buf(band * img.width * c);
+    bool ok = std::fwrite(header.data(), 1, header.size(), out) == header.size();
+    for (std::size_t y0 = 0; ok && y0 < static_cast<std::size_t>(img.height); y0 += band) {
+      const std::size_t y1 = std::min<std::size_t>(img.height, y0 + band);
+      const std::size_t k0 = y0 * img.width, k1 = y1 * img.width;
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        const T* p = img.plane_of<T>(static_cast<int>(ch));
+        for (std::size_t k = k0; k < k1; ++k) buf[(k - k0) * c + ch] = static_cast<Out>(p[k]);
+      }
+      const std::size_t bytes = (k1 - k0) * c * sizeof(Out);
+      ok = std::fwrite(buf.data(), 1, bytes, out) == bytes;
+    }
+    if (!ok) throw Error(name + ": write failed: " + std::strerror(errno));
+  });
+}
+
+template <class T>
+void write_image_as(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
+  const std::string name = path == "-" ? "<stdout>" : path;
+  const std::string ext = output_format(path, opts, img);
+  const Format f = format_from_extension(ext);
+  if (opts.bit_depth != 0 && opts.bit_depth != 8 && opts.bit_depth != 16 && opts.bit_depth != 32 &&
+      opts.bit_depth != 64)
+    throw UsageError("bit depth must be 8, 16, 32 or 64");
 
   if (f == Format::npy) {
-    // float32 unless an integer depth is asked for; then the value policy applies.
+    // The image's own float type unless a depth is asked for; integer depths
+    // go through the value policy.
     NpyArray a;
     a.shape = {img.height, img.width};
     if (img.channels > 1) a.shape.push_back(img.channels);
     if (opts.bit_depth == 8 || opts.bit_depth == 16) {
       a.data.resize(static_cast<std::size_t>(img.width) * img.height * img.channels);
-      auto px = to_pixels(img, opts.bit_depth, img.channels, opts, name, "NPY");
+      auto px = to_pixels<T>(img, opts.bit_depth, img.channels, opts, name, "NPY");
       for (std::size_t k = 0; k < a.data.size(); ++k) a.data[k] = px.samples[k];
       write_npy(path, a, opts.bit_depth == 8 ? NpyType::u1 : NpyType::u2);
+    } else if (opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_double())) {
+      write_float_npy<T, double>(img, path, name, a.shape, NpyType::f8);
     } else {
-      // float32 straight from the planes, interleaved a band of rows at a time.
-      write_file_atomic(path, [&](std::FILE* out) {
-        const std::string header = npy_header(a.shape, NpyType::f4);
-        const std::size_t c = static_cast<std::size_t>(img.channels);
-        const std::size_t band = std::max<std::size_t>(1, (1 << 18) / (c * img.width));
-        std::vector<float> buf(band * img.width * c);
-        bool ok = std::fwrite(header.data(), 1, header.size(), out) == header.size();
-        for (std::size_t y0 = 0; ok && y0 < static_cast<std::size_t>(img.height); y0 += band) {
-          const std::size_t y1 = std::min<std::size_t>(img.height, y0 + band);
-          const std::size_t k0 = y0 * img.width, k1 = y1 * img.width;
-          for (std::size_t ch = 0; ch < c; ++ch) {
-            const float* p = img.plane(static_cast<int>(ch));
-            for (std::size_t k = k0; k < k1; ++k) buf[(k - k0) * c + ch] = p[k];
-          }
-          const std::size_t bytes = (k1 - k0) * c * sizeof(float);
-          ok = std::fwrite(buf.data(), 1, bytes, out) == bytes;
-        }
-        if (!ok) throw Error(name + ": write failed: " + std::strerror(errno));
-      });
+      write_float_npy<T, float>(img, path, name, a.shape, NpyType::f4);
     }
     return;
   }
@@ -344,6 +385,8 @@ void write_image(const Image& img, const std::string& path, const ImageWriteOpti
     case Format::tga:
       format = f == Format::bmp ? "BMP" : "TGA";
       depth = 8;
+      // stb writes grey+alpha BMP as 24-bit RGB without alpha; as RGBA it keeps it.
+      if (f == Format::bmp && img.channels == 2) channels = 4;
       break;
     case Format::pnm:
       if (ext == "ppm" || (ext == "pnm" && colour == 3)) {
@@ -361,10 +404,11 @@ void write_image(const Image& img, const std::string& path, const ImageWriteOpti
     default:
       break;
   }
-  if (depth == 32) throw UsageError(name + ": " + format + " cannot store float data; write .npy");
+  if (depth == 32 || depth == 64)
+    throw UsageError(name + ": " + format + " cannot store float data; write .npy");
   if (opts.bit_depth == 16 && f != Format::png && f != Format::pnm)
     throw UsageError(name + ": " + format + " stores 8-bit samples only");
-  auto px = to_pixels(img, depth, channels, opts, name, format);
+  auto px = to_pixels<T>(img, depth, channels, opts, name, format);
   write_file_atomic(path, [&](std::FILE* out) {
     switch (f) {
       case Format::png:
@@ -386,6 +430,21 @@ void write_image(const Image& img, const std::string& path, const ImageWriteOpti
         break;
     }
   });
+  // Said once the file is written, so a failed write gives its error line alone.
+  if (has_alpha && channels != img.channels && channels != 4)
+    std::fprintf(stderr, "convkit: warning: %s: %s has no alpha channel; alpha dropped\n",
+                 name.c_str(), format);
+}
+
+}  // namespace
+
+void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
+  const std::string name = path == "-" ? "<stdout>" : path;
+  if (img.width < 1 || img.height < 1 || img.channels < 1 || img.channels > 4 ||
+      img.sample_count() != static_cast<std::size_t>(img.width) * img.height * img.channels)
+    throw Error(name + ": cannot write an image of shape " + std::to_string(img.width) + "x" +
+                std::to_string(img.height) + "x" + std::to_string(img.channels));
+  with_sample_type(img, [&](auto t) { write_image_as<decltype(t)>(img, path, opts); });
 }
 
 }  // namespace convkit

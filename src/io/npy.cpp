@@ -29,7 +29,14 @@ struct Header {
   int item = 4;      // bytes per element
   bool fortran = false;
   std::vector<std::int64_t> shape;
+  std::int64_t origin = 0;  // from a "# convkit origin: N" comment after the dict
 };
+
+// convkit keeps a 1-D signal's origin (the sample index of element 0) as a
+// Python comment after the header dict: numpy reads the header with
+// ast.literal_eval, which skips comments, while an extra dict key would make
+// numpy refuse the file.
+constexpr std::string_view kOriginComment = "# convkit origin: ";
 
 [[noreturn]] void bad(const std::string& name, const std::string& what) {
   throw ParseError(name + ": not a valid .npy file: " + what);
@@ -138,6 +145,14 @@ Header parse_header(std::string_view text, const std::string& name) {
   }
   if (!have_descr || !have_order || !have_shape)
     bad(name, "header lacks one of 'descr', 'fortran_order', 'shape'");
+  p.ws();
+  if (text.substr(p.i, kOriginComment.size()) == kOriginComment) {
+    p.i += kOriginComment.size();
+    const bool negative = p.i < text.size() && text[p.i] == '-';
+    if (negative) ++p.i;
+    const std::int64_t v = p.integer();
+    h.origin = negative ? -v : v;
+  }
   return h;
 }
 
@@ -274,6 +289,7 @@ NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int
   v.item = h.item;
   v.swap = h.item > 1 && h.order == (std::endian::native == std::endian::little ? '>' : '<');
   v.fortran = h.fortran;
+  v.origin = h.origin;
   return v;
 }
 
@@ -302,6 +318,7 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t
   NpyArray a;
   a.shape = v.shape;
   a.dtype = v.dtype;
+  a.origin = v.origin;
   a.data.resize(static_cast<std::size_t>(n));
   const unsigned char* d = v.data;
   // Fast paths for the common native-order types: one tight loop each.
@@ -325,7 +342,8 @@ NpyArray read_npy(const std::string& path, std::int64_t max_elements) {
   return parse_npy(read_file_bytes(path), path == "-" ? "<stdin>" : path, max_elements);
 }
 
-std::string npy_header(const std::vector<std::int64_t>& shape_in, NpyType type) {
+std::string npy_header(const std::vector<std::int64_t>& shape_in, NpyType type,
+                       std::int64_t origin) {
   const TypeInfo& t = info(type);
   std::string shape;
   for (std::size_t k = 0; k < shape_in.size(); ++k)
@@ -333,6 +351,7 @@ std::string npy_header(const std::vector<std::int64_t>& shape_in, NpyType type) 
   if (shape_in.size() == 1) shape += ",";
   std::string header = std::string("{'descr': '") + t.descr +
                        "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  if (origin != 0) header += "  " + std::string(kOriginComment) + std::to_string(origin);
   // Pad so that magic + length + header (ending in '\n') is a multiple of 64.
   std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -352,7 +371,9 @@ std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name)
   if (a.size() != static_cast<std::int64_t>(a.data.size()))
     throw Error(name + ": array data does not match its shape");
   const TypeInfo& t = info(type);
-  std::string out = npy_header(a.shape, type);
+  if (a.origin != 0 && a.shape.size() != 1)
+    throw Error(name + ": only a 1-dimensional array (a signal) has an origin");
+  std::string out = npy_header(a.shape, type, a.origin);
   out.reserve(out.size() + a.data.size() * t.item);
   if (std::endian::native == std::endian::little && (type == NpyType::f4 || type == NpyType::f8)) {
     // Fast paths: floats in native (little-endian) order, one tight loop.

@@ -12,16 +12,21 @@
 
 namespace convkit::test {
 
-/// A grey float32 2D array as .npy (shape (rows, cols), little-endian).
-inline std::string npy_bytes(const cv::Mat& m) {
-  std::string hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows) +
-                    ", " + std::to_string(m.cols) + "), }";
+/// A version 1 .npy header (magic to newline) for dtype `descr` and the shape
+/// text `dims` (e.g. "3, 4" or "5,").
+inline std::string npy_header_bytes(const std::string& descr, const std::string& dims) {
+  std::string hdr = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   while ((10 + hdr.size() + 1) % 64) hdr += ' ';
   hdr += '\n';
   std::string out("\x93NUMPY\x01\x00", 8);
   out += static_cast<char>(hdr.size() & 0xff);
   out += static_cast<char>(hdr.size() >> 8);
-  out += hdr;
+  return out + hdr;
+}
+
+/// A grey float32 2D array as .npy (shape (rows, cols), little-endian).
+inline std::string npy_bytes(const cv::Mat& m) {
+  std::string out = npy_header_bytes("<f4", std::to_string(m.rows) + ", " + std::to_string(m.cols));
   cv::Mat c = m.isContinuous() ? m : m.clone();
   out.append(reinterpret_cast<const char*>(c.ptr<float>(0)), c.total() * sizeof(float));
   return out;

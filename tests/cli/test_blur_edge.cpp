@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cli/filtering_fixtures.hpp"
+#include "cli/float64_fixtures.hpp"
 
 using namespace convkit::test;
 namespace fs = std::filesystem;
@@ -305,4 +306,166 @@ TEST_CASE("[cli] convolve with a named derivative filter has OpenCV's sign") {
     CHECK(o.cols == 8);
     CHECK(max_diff(o, cv::Mat(6, 8, CV_32F, cv::Scalar(c.want))) < 1e-4);
   }
+}
+
+// ---- float64 end to end, standard output, alpha (issue: no silent wrong output) ----
+
+namespace {
+
+constexpr int kH = 9, kW = 11;
+
+// The largest |a - b| over the arrays, relative to `scale`.
+double max_rel(const std::vector<double>& a, const std::vector<double>& b, double scale) {
+  REQUIRE(a.size() == b.size());
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]) / scale);
+  return m;
+}
+
+std::vector<double> outer(const std::vector<double>& col, const std::vector<double>& row) {
+  std::vector<double> m;
+  for (double c : col)
+    for (double r : row) m.push_back(c * r);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("[cli] blur keeps float64 npy end to end") {
+  const std::string dir = temp_dir();
+  const std::vector<double> x = values_near_1e9(kH * kW, 7);
+  write_file(dir + "/x.npy", npy_f8({kH, kW}, x));
+  auto r = run_convkit({"blur", "x.npy", "--sigma", "1", "-o", "b.npy"}, "", dir);
+  REQUIRE(r.status == 0);
+  const RawNpy b = read_raw_npy(dir + "/b.npy");
+  CHECK(b.descr == "<f8");
+  CHECK(b.shape == std::vector<long long>{kH, kW});
+  // sigma 1: 7 taps exp(-x^2/2), normalised; the 2D mask is their outer product.
+  std::vector<double> taps;
+  double sum = 0;
+  for (int i = -3; i <= 3; ++i) sum += taps.emplace_back(std::exp(-i * i / 2.0));
+  for (double& t : taps) t /= sum;
+  const auto ref = correlate_reflect(x, kH, kW, outer(taps, taps), 7, 7);
+  CHECK(max_rel(b.values, ref, 1e9) < 1e-12);
+}
+
+TEST_CASE("[cli] edge keeps float64 npy end to end for every direction and the laplacian") {
+  const std::string dir = temp_dir();
+  const std::vector<double> x = values_near_1e9(kH * kW, 8);
+  write_file(dir + "/x.npy", npy_f8({kH, kW}, x));
+  const std::vector<double> smooth = {1, 2, 1}, diff = {-1, 0, 1};
+  const auto gx = correlate_reflect(x, kH, kW, outer(smooth, diff), 3, 3);
+  const auto gy = correlate_reflect(x, kH, kW, outer(diff, smooth), 3, 3);
+  std::vector<double> mag(gx.size());
+  for (std::size_t i = 0; i < mag.size(); ++i) mag[i] = std::sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
+  const auto lap = correlate_reflect(x, kH, kW, {0, 1, 0, 1, -4, 1, 0, 1, 0}, 3, 3);
+  const std::vector<std::pair<std::vector<std::string>, const std::vector<double>*>> cases = {
+      {{"--direction", "x"}, &gx},
+      {{"--direction", "y"}, &gy},
+      {{"--direction", "magnitude"}, &mag},
+      {{"--operator", "laplacian"}, &lap}};
+  for (const auto& [flags, ref] : cases) {
+    CAPTURE(flags[1]);
+    std::vector<std::string> args = {"edge", "x.npy", "-o", "e.npy"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    REQUIRE(run_convkit(args, "", dir).status == 0);
+    const RawNpy e = read_raw_npy(dir + "/e.npy");
+    CHECK(e.descr == "<f8");
+    // Relative to the input's magnitude (1e9): float32 is off by tens there.
+    CHECK(max_rel(e.values, *ref, 1e9) < 1e-12);
+  }
+}
+
+TEST_CASE("[cli] -o - keeps npy precision: edge x.npy -o - | edge - equals edge twice via files") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/x64.npy", npy_f8({kH, kW}, values_near_1e9(kH * kW, 9)));
+  write_file(dir + "/x32.npy", npy_bytes(random_f32(kH, kW, 10)));
+  for (const std::string x : {"x64", "x32"}) {
+    CAPTURE(x);
+    for (const std::string cmd : {"edge", "blur"}) {
+      CAPTURE(cmd);
+      REQUIRE(run_convkit({cmd, x + ".npy", "-o", "a.npy"}, "", dir).status == 0);
+      REQUIRE(run_convkit({cmd, "a.npy", "-o", "files.npy"}, "", dir).status == 0);
+      auto first = run_convkit({cmd, x + ".npy", "-o", "-"}, "", dir);
+      REQUIRE(first.status == 0);
+      CHECK(first.out == read_file(dir + "/a.npy"));  // NPY on stdout, same bytes
+      auto second = run_convkit({cmd, "-", "-o", "pipe.npy"}, first.out, dir);
+      REQUIRE(second.status == 0);
+      CHECK(read_file(dir + "/pipe.npy") == read_file(dir + "/files.npy"));
+      CHECK(read_raw_npy(dir + "/pipe.npy").descr == (x == "x64" ? "<f8" : "<f4"));
+    }
+  }
+}
+
+TEST_CASE("[cli] -o - writes PNG for 8-bit input and takes --format for any format") {
+  const std::string dir = temp_dir();
+  cv::imwrite(dir + "/g.png", random_u8(kH, kW, CV_8UC1, 11));
+  write_file(dir + "/x.npy", npy_bytes(random_f32(kH, kW, 12)));
+  auto png = run_convkit({"blur", "g.png", "-o", "-"}, "", dir);
+  REQUIRE(png.status == 0);
+  CHECK(png.out.rfind("\x89PNG", 0) == 0);
+  auto npy = run_convkit({"blur", "g.png", "-o", "-", "--format", "npy"}, "", dir);
+  REQUIRE(npy.status == 0);
+  CHECK(parse_raw_npy(npy.out).descr == "<f4");
+  auto pgm = run_convkit({"edge", "x.npy", "-o", "-", "--format", "pgm"}, "", dir);
+  REQUIRE(pgm.status == 0);
+  CHECK(pgm.out.rfind("P5", 0) == 0);
+  // Standard input in, standard output out: --format applies too.
+  auto piped = run_convkit({"blur", "-", "--format", "npy"}, read_file(dir + "/g.png"), dir);
+  REQUIRE(piped.status == 0);
+  CHECK(piped.out == npy.out);
+  auto bad = run_convkit({"blur", "g.png", "-o", "-", "--format", "gif"}, "", dir);
+  CHECK(bad.status == 2);
+  CHECK(bad.err.rfind("convkit: error: ", 0) == 0);
+  CHECK(bad.out.empty());
+}
+
+TEST_CASE("[cli] RGBA written to JPEG, PPM or PGM warns that alpha is dropped; BMP keeps it") {
+  const std::string dir = temp_dir();
+  cv::imwrite(dir + "/rgba.png", random_u8(kH, kW, CV_8UC4, 13));
+  cv::Mat ga = random_u8(kH, kW, CV_8UC1, 14);
+  for (const std::string out : {"o.jpg", "o.ppm"}) {
+    CAPTURE(out);
+    auto r = run_convkit({"blur", "rgba.png", "-o", out}, "", dir);
+    CHECK(r.status == 0);
+    const std::string format = out == "o.jpg" ? "JPEG" : "PPM";
+    CHECK(r.err ==
+          "convkit: warning: " + out + ": " + format + " has no alpha channel; alpha dropped\n");
+  }
+  auto png = run_convkit({"blur", "rgba.png", "-o", "o.png"}, "", dir);
+  CHECK(png.status == 0);
+  CHECK(png.err.empty());
+  // A write that fails says only its error, not the warning.
+  auto fails = run_convkit({"convolve", "rgba.png", "[-1]", "-o", "neg.jpg"}, "", dir);
+  CHECK(fails.status == 1);
+  CHECK(fails.err.rfind("convkit: error: neg.jpg: ", 0) == 0);
+  CHECK(fails.err.find('\n') == fails.err.size() - 1);
+  CHECK_FALSE(fs::exists(dir + "/neg.jpg"));
+  // Grey+alpha: PGM drops alpha with the warning, BMP stores it (as RGBA).
+  cv::Mat rgba = cv::imread(dir + "/rgba.png", cv::IMREAD_UNCHANGED);
+  cv::Mat grey, alpha;
+  cv::extractChannel(rgba, alpha, 3);
+  cv::extractChannel(rgba, grey, 0);
+  write_file(dir + "/ga.npy", [&] {
+    std::vector<double> v;
+    for (int y = 0; y < kH; ++y)
+      for (int x = 0; x < kW; ++x) {
+        v.push_back(grey.at<unsigned char>(y, x));
+        v.push_back(alpha.at<unsigned char>(y, x));
+      }
+    return npy_f8({kH, kW, 2}, v);
+  }());
+  auto pgm = run_convkit({"convolve", "ga.npy", "identity", "-o", "o.pgm"}, "", dir);
+  CHECK(pgm.status == 0);
+  CHECK(pgm.err == "convkit: warning: o.pgm: PGM has no alpha channel; alpha dropped\n");
+  auto bmp = run_convkit({"convolve", "ga.npy", "identity", "-o", "o.bmp"}, "", dir);
+  CHECK(bmp.status == 0);
+  CHECK(bmp.err.empty());
+  REQUIRE(run_convkit({"convolve", "o.bmp", "identity", "-o", "back.png"}, "", dir).status == 0);
+  cv::Mat back = cv::imread(dir + "/back.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(back.channels() == 4);
+  cv::Mat back_alpha;
+  cv::extractChannel(back, back_alpha, 3);
+  // Two valid-mode 3x3 passes: the alpha of the input cropped by 2 on each side.
+  CHECK(cv::norm(back_alpha, alpha.rowRange(2, kH - 2).colRange(2, kW - 2), cv::NORM_INF) == 0);
 }

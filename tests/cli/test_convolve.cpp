@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "cli/float64_fixtures.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "support/run.hpp"
@@ -444,4 +445,109 @@ TEST_CASE("[convolve] bad input gives one error line, the right exit status and 
   for (const auto& e : fs::directory_iterator(dir))
     leftovers += e.path().filename().string()[0] == '.';
   CHECK(leftovers == 0);  // no temporary files left behind
+}
+
+TEST_CASE("[cli] convolve keeps float64 npy end to end") {
+  using namespace convkit::test;
+  const std::string dir = temp_dir();
+  const int h = 7, w = 8, c = 3;
+  const std::vector<double> x = values_near_1e9(static_cast<std::size_t>(h) * w * c, 21);
+  write_file(dir + "/x.npy", npy_f8({h, w, c}, x));
+  const std::vector<double> k = {1, 2, 3, 4, 5, 6, 7, 8, 10};
+  // True convolution, no padding: y[r][q] = sum_{i,j} x[r+2-i][q+2-j] k[i][j].
+  auto reference = [&](int ch) {
+    std::vector<double> y;
+    for (int r = 0; r < h - 2; ++r)
+      for (int q = 0; q < w - 2; ++q) {
+        double s = 0;
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j)
+            s += x[((r + 2 - i) * w + (q + 2 - j)) * c + ch] * k[i * 3 + j];
+        y.push_back(s);
+      }
+    return y;
+  };
+  auto r = run_convkit({"convolve", "x.npy", "[1 2 3; 4 5 6; 7 8 10]", "-o", "y.npy"}, "", dir);
+  REQUIRE(r.status == 0);
+  const RawNpy y = read_raw_npy(dir + "/y.npy");
+  CHECK(y.descr == "<f8");
+  CHECK(y.shape == std::vector<long long>{h - 2, w - 2, c});
+  for (int ch = 0; ch < c; ++ch) {
+    CAPTURE(ch);
+    const auto ref = reference(ch);
+    double worst = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      worst = std::max(worst, std::fabs(y.values[i * c + ch] - ref[i]) / std::fabs(ref[i]));
+    CHECK(worst < 1e-12);
+  }
+  // Standard output keeps the same bytes (NPY for .npy float input).
+  auto out = run_convkit({"convolve", "x.npy", "[1 2 3; 4 5 6; 7 8 10]", "-o", "-"}, "", dir);
+  REQUIRE(out.status == 0);
+  CHECK(out.out == read_file(dir + "/y.npy"));
+  // A 2-D float64 array as an image (--as image) stays float64 too; --bit-depth 32 asks float32.
+  write_file(dir + "/g.npy", npy_f8({h, w}, std::vector<double>(x.begin(), x.begin() + h * w)));
+  REQUIRE(run_convkit({"convolve", "g.npy", "identity", "--as", "image", "-o", "g2.npy"}, "", dir)
+              .status == 0);
+  const RawNpy g2 = read_raw_npy(dir + "/g2.npy");
+  CHECK(g2.descr == "<f8");
+  CHECK(g2.values[0] == x[1 * w + 1]);
+  REQUIRE(run_convkit({"convolve", "g.npy", "identity", "--as", "image", "--bit-depth", "32", "-o",
+                       "g3.npy"},
+                      "", dir)
+              .status == 0);
+  CHECK(read_raw_npy(dir + "/g3.npy").descr == "<f4");
+}
+
+TEST_CASE("[cli] convolve -o - takes --format for an image result and refuses it elsewhere") {
+  using namespace convkit::test;
+  const std::string dir = temp_dir();
+  write_file(dir + "/x.npy", npy_f8({4, 5, 3}, values_near_1e9(60, 22)));
+  auto png = run_convkit({"convolve", "x.npy", "[1]", "-o", "-", "--format", "png", "--normalize"},
+                         "", dir);
+  REQUIRE(png.status == 0);
+  CHECK(png.out.rfind("\x89PNG", 0) == 0);
+  // Integer output of float data still needs a value policy.
+  auto nopolicy = run_convkit({"convolve", "x.npy", "[1]", "-o", "-", "--format", "png"}, "", dir);
+  CHECK(nopolicy.status == 1);
+  CHECK(nopolicy.out.empty());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"convolve", "x.npy", "[1]", "-o", "y.npy", "--format", "png"},
+           {"convolve", "[1 2 3]", "[1]", "-o", "-", "--format", "npy"},
+           {"convolve", "x.npy", "[1]", "-o", "-", "--format", "gif"}}) {
+    auto r = run_convkit(args, "", dir);
+    CHECK(r.status == 2);
+    CHECK(one_error_line(r));
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("[cli] seed 2(b) through .npy keeps the shift (the origin is stored in the file)") {
+  using namespace convkit::test;
+  const std::string dir = temp_dir();
+  run_convkit({"signal", "rect", "--length", "7", "--shift", "5", "-o", "x2.txt"}, "", dir);
+  REQUIRE(run_convkit({"signal", "rect", "--length", "7", "--shift", "5", "-o", "x2.npy"}, "", dir)
+              .status == 0);
+  run_convkit({"signal", "geometric", "--ratio", "0.5", "--length", "64", "-o", "h.txt"}, "", dir);
+  REQUIRE(run_convkit({"signal", "geometric", "--ratio", "0.5", "--length", "64", "-o", "h.npy"},
+                      "", dir)
+              .status == 0);
+  auto text = run_convkit({"convolve", "x2.txt", "h.txt", "--range", "-6:30"}, "", dir);
+  auto npy = run_convkit({"convolve", "x2.npy", "h.npy", "--range", "-6:30"}, "", dir);
+  REQUIRE(npy.status == 0);
+  CHECK(npy.out == text.out);
+  auto y = parse_pairs(npy.out);
+  for (long long n = -6; n <= 30; ++n) {
+    CAPTURE(n);
+    CHECK(std::fabs(y.at(n) - closed_form(n - 5, 7)) < 1e-12);
+  }
+  // A result written as .npy keeps its first index too (full convolution from n=5).
+  REQUIRE(run_convkit({"convolve", "x2.npy", "h.npy", "-o", "y.npy"}, "", dir).status == 0);
+  CHECK(read_raw_npy(dir + "/y.npy").header.find("# convkit origin: 5") != std::string::npos);
+  auto again = run_convkit({"convolve", "y.npy", "[1]"}, "", dir);
+  CHECK(again.out == run_convkit({"convolve", "x2.npy", "h.npy"}, "", dir).out);
+  CHECK(parse_pairs(again.out).begin()->first == 5);
+  // As a kernel, a .npy signal keeps its origin too: [1] through x2.npy starts at n=5.
+  auto as_kernel = run_convkit({"convolve", "[1]", "x2.npy"}, "", dir);
+  CHECK(as_kernel.out == run_convkit({"convolve", "[1]", "x2.txt"}, "", dir).out);
+  CHECK(parse_pairs(as_kernel.out).begin()->first == 5);
 }

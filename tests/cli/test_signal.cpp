@@ -102,3 +102,26 @@ TEST_CASE("[signal] a one-sample signal file keeps its index (the '# n value' he
   CHECK(r.status == 0);
   CHECK(r.out == "# n value\n2 3\n3 1\n4 4\n");
 }
+
+TEST_CASE("[signal] .npy keeps a shifted signal's first index in its header, 0 is not written") {
+  const std::string dir = temp_dir();
+  REQUIRE(run_convkit({"signal", "rect", "--length", "3", "--shift", "-4", "-o", "s.npy"}, "", dir)
+              .status == 0);
+  const std::string bytes = convkit::test::read_file(dir + "/s.npy");
+  // The origin is a comment after the dict (numpy.load skips it), inside the padded header.
+  const std::size_t hl =
+      static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  const std::string header = bytes.substr(10, hl);
+  CHECK(header.find("}  # convkit origin: -4") != std::string::npos);
+  CHECK((10 + hl) % 64 == 0);
+  CHECK(header.back() == '\n');
+  auto arr = convkit::read_npy(dir + "/s.npy");
+  CHECK(arr.origin == -4);
+  CHECK(arr.data == std::vector<double>{1, 1, 1});
+  REQUIRE(run_convkit({"signal", "rect", "--length", "3", "-o", "z.npy"}, "", dir).status == 0);
+  CHECK(convkit::test::read_file(dir + "/z.npy").find("convkit") == std::string::npos);
+  CHECK(convkit::read_npy(dir + "/z.npy").origin == 0);
+  // The windowed form stores the window's first index.
+  REQUIRE(run_convkit({"signal", "step", "--range", "-2:3", "-o", "w.npy"}, "", dir).status == 0);
+  CHECK(convkit::read_npy(dir + "/w.npy").origin == -2);
+}

@@ -325,3 +325,47 @@ TEST_CASE("[filtering] every named filter loads with a description; blurs sum to
   REQUIRE(g.cols == 16);
   for (int n = 0; n < 16; ++n) CHECK(g.data[n] == std::ldexp(1.0, -n));  // the seed's (1/2)^n
 }
+
+TEST_CASE("[filtering] a float64 image is blurred and edged in double, equal to OpenCV's CV_64F") {
+  // Values near 1e9 with fractions: float32 (spacing 64 there) would be off by tens.
+  const int h = 13, w = 17;
+  cv::Mat m(h, w, CV_64F);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1000.0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at<double>(y, x) = 1e9 + u(rng);
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = 2;  // grey + alpha: alpha passes through in double too
+  img.bit_depth = 64;
+  img.data64.assign(m.ptr<double>(0), m.ptr<double>(0) + m.total());
+  for (int k = 0; k < h * w; ++k) img.data64.push_back(k + 0.25);
+  auto check = [&](const Image& out, const cv::Mat& ref, double scale) {
+    REQUIRE(out.is_double());
+    REQUIRE(out.data.empty());
+    REQUIRE(out.data64.size() == img.data64.size());
+    double worst = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        worst =
+            std::max(worst, std::fabs(out.data64[std::size_t(y) * w + x] - ref.at<double>(y, x)));
+    CHECK(worst / scale < 1e-12);
+    CHECK(std::equal(out.data64.begin() + h * w, out.data64.end(), img.data64.begin() + h * w));
+  };
+  for (Border b : {Border::reflect, Border::symmetric, Border::replicate}) {
+    CAPTURE(to_string(b));
+    BlurOptions o;
+    o.sigma = 1.5;
+    o.border = b;
+    cv::Mat ref;
+    const ResolvedBlur r = resolve_blur(o);
+    cv::GaussianBlur(m, ref, cv::Size(r.size, r.size), 1.5, 1.5, cv_border(b));
+    check(blur(img, o), ref, 1e9);
+    EdgeOptions e;
+    e.border = b;
+    e.direction = EdgeDirection::x;
+    cv::Sobel(m, ref, CV_64F, 1, 0, 3, 1, 0, cv_border(b));
+    check(edge(img, e), ref, 1e9);
+  }
+}

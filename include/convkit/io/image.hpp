@@ -1,32 +1,71 @@
 // convkit/io/image.hpp — images in and out.
 //
-// Pixels are float32, planar: sample (c, y, x) is data[(c * height + y) * width + x].
-// Values keep the file's units: 0..255 for 8-bit files, 0..65535 for 16-bit,
-// as stored for float (.npy) data.  Formats are chosen by extension (reading
-// also sniffs the magic bytes): PNG (libpng), JPEG (libjpeg-turbo), BMP and
-// TGA (stb_image), PGM/PPM (our own parser), NPY (our own).
+// Pixels are planar: sample (c, y, x) is data[(c * height + y) * width + x].
+// Samples are float32 (`data`), or float64 (`data64`, bit_depth 64) for
+// float64 .npy images read with ImageLimits::keep_float64, so double data is
+// filtered and written in double end to end.  Values keep the file's units:
+// 0..255 for 8-bit files, 0..65535 for 16-bit, as stored for float (.npy)
+// data.  Formats are chosen by extension (reading also sniffs the magic
+// bytes): PNG (libpng), JPEG (libjpeg-turbo), BMP and TGA (stb_image),
+// PGM/PPM (our own parser), NPY (our own).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace convkit {
 
 struct Image {
   int width = 0, height = 0, channels = 0;  ///< channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
-  int bit_depth = 8;                        ///< 8 or 16 for integer files; 32 for float data
-  std::vector<float> data;                  ///< planar, see above
+  /// 8 or 16 for integer files; 32 for float data; 64 for float64 data (in data64)
+  int bit_depth = 8;
+  std::vector<float> data;     ///< planar, see above; empty when is_double()
+  std::vector<double> data64;  ///< the planes of a float64 image (bit_depth 64), else empty
 
-  float* plane(int c) { return data.data() + static_cast<std::size_t>(c) * width * height; }
-  const float* plane(int c) const {
-    return data.data() + static_cast<std::size_t>(c) * width * height;
+  bool is_double() const { return bit_depth == 64; }
+  bool is_float() const { return bit_depth == 32 || bit_depth == 64; }
+  /// The sample buffer of type T (float: data, double: data64).
+  template <class T>
+  std::vector<T>& samples() {
+    if constexpr (std::is_same_v<T, double>)
+      return data64;
+    else
+      return data;
   }
+  template <class T>
+  const std::vector<T>& samples() const {
+    if constexpr (std::is_same_v<T, double>)
+      return data64;
+    else
+      return data;
+  }
+  template <class T>
+  T* plane_of(int c) {
+    return samples<T>().data() + static_cast<std::size_t>(c) * width * height;
+  }
+  template <class T>
+  const T* plane_of(int c) const {
+    return samples<T>().data() + static_cast<std::size_t>(c) * width * height;
+  }
+  float* plane(int c) { return plane_of<float>(c); }
+  const float* plane(int c) const { return plane_of<float>(c); }
+  /// Number of samples in the buffer in use.
+  std::size_t sample_count() const { return is_double() ? data64.size() : data.size(); }
   bool has_alpha() const { return channels == 2 || channels == 4; }
   /// Largest value of the integer format the image came from (255, 65535), 0 for float.
   float max_value() const { return bit_depth == 8 ? 255.f : bit_depth == 16 ? 65535.f : 0.f; }
 };
+
+/// Call f(T{}) with T = double for a float64 image and float otherwise, so one
+/// template serves both sample types.
+template <class F>
+decltype(auto) with_sample_type(const Image& img, F&& f) {
+  if (img.is_double()) return f(double{});
+  return f(float{});
+}
 
 /// The process-wide default of ImageLimits::max_pixels: 256 Mpx (a 16384 x
 /// 16384 image; 1 GiB of float samples per channel) unless changed, as the
@@ -38,6 +77,9 @@ void set_default_max_pixels(std::int64_t pixels);
 /// Limits applied before any pixel buffer is allocated.
 struct ImageLimits {
   std::int64_t max_pixels = default_max_pixels();  ///< width * height
+  /// Read float64 .npy data as a float64 image (bit_depth 64, data64) instead
+  /// of converting it to float32.  Filters that handle both types ask for it.
+  bool keep_float64 = false;
 };
 
 /// Read an image; "-" reads standard input.  Throws convkit::Error naming the
@@ -62,13 +104,27 @@ enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;   ///< for ValuePolicy::offset
-  int bit_depth = 0;  ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
+  float offset = 0;  ///< for ValuePolicy::offset
+  /// 0: the format's natural depth for this image (PNG/PGM keep 16-bit; .npy keeps
+  /// float32 or float64); 8 or 16; 32 or 64 (.npy float32 / float64)
+  int bit_depth = 0;
+  /// The format of standard output ("-"), as an extension (png, jpg, npy, ...);
+  /// empty: NPY for float images (bit_depth 32 or 64), PNG for 8/16-bit ones.
+  std::string format;
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
 };
 
-/// Write an image, format by extension; "-" writes PNG to standard output.
+/// The format write_image gives `path` ("png", "jpg", "npy", ...; "-": see
+/// ImageWriteOptions::format); UsageError for an unknown extension or format.
+std::string output_format(const std::string& path, const ImageWriteOptions& opts, const Image& img);
+/// True when write_image(img, path, opts) keeps float values (an NPY float file).
+bool writes_float(const std::string& path, const ImageWriteOptions& opts, const Image& img);
+
+/// Write an image, format by extension; "-" writes to standard output in the
+/// format output_format() names.  A colour image with alpha written to a
+/// format without alpha (JPEG, PPM, PGM) loses its alpha with a one-line
+/// warning on standard error.
 /// The file appears atomically (temporary file + rename): never half-written.
 void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts = {});
 

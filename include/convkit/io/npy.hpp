@@ -21,7 +21,9 @@ struct NpyArray {
   std::vector<std::int64_t> shape;  ///< 1 to 3 dimensions, C order
   std::vector<double> data;         ///< product(shape) values, row-major
   std::string dtype;                ///< as read, numpy's short form: "f4", "u1", "i8", ...
-  std::int64_t size() const;        ///< product of the shape
+  /// A 1-D signal's origin: the sample index n of element 0 (see below); 0 when not stored.
+  std::int64_t origin = 0;
+  std::int64_t size() const;  ///< product of the shape
 };
 
 /// A checked .npy file still in memory: magic, header, shape and data size
@@ -31,10 +33,11 @@ struct NpyView {
   std::vector<std::int64_t> shape;  ///< 1 to 3 dimensions, C order
   std::string dtype;                ///< numpy's short form, as NpyArray::dtype
   const unsigned char* data = nullptr;
-  char kind = 'f';       ///< f, i, u, b
-  int item = 4;          ///< bytes per element
-  bool swap = false;     ///< stored in the other byte order
-  bool fortran = false;  ///< stored with the first index varying fastest
+  char kind = 'f';          ///< f, i, u, b
+  int item = 4;             ///< bytes per element
+  bool swap = false;        ///< stored in the other byte order
+  bool fortran = false;     ///< stored with the first index varying fastest
+  std::int64_t origin = 0;  ///< as NpyArray::origin
   std::int64_t size() const;
   /// Element i in C (row-major) order, any dtype and layout.
   double at(std::int64_t i) const;
@@ -52,11 +55,16 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name,
 NpyArray read_npy(const std::string& path, std::int64_t max_elements = std::int64_t(1) << 30);
 
 /// The header of a version 1.0, little-endian, C-order .npy file of this
-/// shape and type (magic to the final newline); the data follows it.
-std::string npy_header(const std::vector<std::int64_t>& shape, NpyType type);
+/// shape and type (magic to the final newline); the data follows it.  A
+/// signal's origin other than 0 is kept as a comment after the header dict,
+/// "{...}  # convkit origin: N", which numpy.load skips (it reads the dict
+/// with ast.literal_eval) and convkit reads back.
+std::string npy_header(const std::vector<std::int64_t>& shape, NpyType type,
+                       std::int64_t origin = 0);
 
-/// Encode as .npy (version 1.0, little-endian, C order).  Integer types refuse
-/// values that are not finite or do not fit, naming `name` and the index.
+/// Encode as .npy (version 1.0, little-endian, C order), with a.origin for a
+/// 1-D array.  Integer types refuse values that are not finite or do not fit,
+/// naming `name` and the index.
 std::string encode_npy(const NpyArray& a, NpyType type, const std::string& name = "array");
 /// Encode and write atomically ("-" = standard output).
 void write_npy(const std::string& path, const NpyArray& a, NpyType type = NpyType::f8);
