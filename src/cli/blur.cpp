@@ -33,8 +33,8 @@ void run_blur(const BlurCli& o) {
   resolve_blur(b);  // usage errors before any file is touched
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
-  plan_batch(o.batch);
-  run_batch(o.batch, "blur", [&](const BatchItem& item) {
+  const auto items = plan_batch(o.batch);
+  run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     Image in = read_image(item.input);
     Image out = blur(in, b);
     ImageWriteOptions w = user;
@@ -79,7 +79,8 @@ void register_blur(CLI::App& app) {
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out");
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }
 
