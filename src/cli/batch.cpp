@@ -265,27 +265,17 @@ class Progress {
   Progress(std::size_t total, bool quiet, std::string verb)
       : total_(total), quiet_(quiet || total <= 1), tty_(isatty(2) == 1), verb_(std::move(verb)) {}
 
-  void done(const BatchItem& item) {
+  /// A finished input; `skipped` when its output existed (--skip-existing).
+  void done(const BatchItem& item, bool skipped = false) {
     std::lock_guard<std::mutex> lk(m_);
     ++finished_;
     if (quiet_) return;
     if (tty_) {
       draw(item.input);
     } else {
-      std::fprintf(stderr, "convkit %s: [%zu/%zu] %s -> %s\n", verb_.c_str(), finished_, total_,
-                   display(item.input).c_str(), display_out(item.output).c_str());
-    }
-  }
-
-  void skipped(const BatchItem& item) {
-    std::lock_guard<std::mutex> lk(m_);
-    ++finished_;
-    if (quiet_) return;
-    if (tty_) {
-      draw(item.input);
-    } else {
-      std::fprintf(stderr, "convkit %s: [%zu/%zu] %s: %s exists, skipped\n", verb_.c_str(),
-                   finished_, total_, display(item.input).c_str(), item.output.c_str());
+      std::fprintf(stderr, "convkit %s: [%zu/%zu] %s -> %s%s\n", verb_.c_str(), finished_, total_,
+                   display(item.input).c_str(), display_out(item.output).c_str(),
+                   skipped ? " (exists, skipped)" : "");
     }
   }
 
@@ -377,7 +367,9 @@ fs::path absolute_normal(const std::string& p) {
   return a;
 }
 
-// Name the output of `in` under --outdir; sets item.error when it has none.
+// Name the output of `in` under --outdir; sets item.error instead when it has
+// none (outside --relative-to, or an extension convkit does not write), so
+// that this input fails on its own.
 void name_output(const BatchOptions& o, const std::string& ext, const fs::path& base,
                  BatchItem& item) {
   const std::string& in = item.input;
@@ -392,10 +384,13 @@ void name_output(const BatchOptions& o, const std::string& ext, const fs::path& 
     sub = rel.parent_path();
   }
   std::string e = ext.empty() ? p.extension().string() : ext;
-  item.output = (fs::path(o.outdir) / sub / (p.stem().string() + o.suffix + e)).string();
-  if (!is_image_path(item.output))
-    throw UsageError("cannot name an output for '" + display(in) + "': '" + e +
-                     "' is not a format convkit writes; choose one with --format");
+  fs::path out = fs::path(o.outdir) / sub / (p.stem().string() + o.suffix + e);
+  if (!is_image_path(out.string())) {
+    item.error = display(in) + ": cannot name its output: '" + e +
+                 "' is not a format convkit writes; choose one with --format";
+    return;
+  }
+  item.output = out.string();
 }
 
 }  // namespace
@@ -509,7 +504,7 @@ int run_batch(const BatchOptions& o, const std::vector<BatchItem>& items, const 
       try {
         if (!item.error.empty()) throw Error(item.error);
         if (o.skip_existing && item.output != "-" && fs::exists(item.output)) {
-          progress.skipped(item);
+          progress.done(item, true);
           log.record(item, "skipped", "", ms(), size_of(item.output));
           continue;
         }

@@ -519,12 +519,16 @@ TEST_CASE("[batch] --files-from reads lines, NUL-separated lists and standard in
   auto z = run_convkit({"edge", "-q", "--files-from", "list0", "-0", "--outdir", "z"}, "", dir);
   CHECK(z.status == 0);
   CHECK(outputs("z") == std::set<std::string>{"plain.png", "with space.png", "new\nline.png"});
-  // Lines: blank lines skipped, CRLF accepted; a missing file fails alone.
-  write_file(dir + "/list", "\n" + names[0] + "\r\n\n" + names[1] + "\nin/missing.png\n");
+  // Lines: blank lines skipped, CRLF accepted; a missing file or a file that
+  // is no image fails alone.
+  write_file(dir + "/in/notes.txt", "notes");
+  write_file(dir + "/list",
+             "\n" + names[0] + "\r\n\n" + names[1] + "\nin/missing.png\nin/notes.txt\n");
   auto l = run_convkit({"edge", "-q", "--files-from", "list", "--outdir", "l"}, "", dir);
   CHECK(l.status == 3);
   CHECK(l.err.find("in/missing.png") != std::string::npos);
-  CHECK(l.err.find("convkit: 1 of 3 inputs failed") != std::string::npos);
+  CHECK(l.err.find("in/notes.txt: cannot name its output") != std::string::npos);
+  CHECK(l.err.find("convkit: 2 of 4 inputs failed") != std::string::npos);
   CHECK(outputs("l") == std::set<std::string>{"plain.png", "with space.png"});
   // '-' is standard input; command-line inputs come first.
   auto s = run_convkit({"blur", "-q", "--files-from", "-", "--outdir", "s", names[2]},
