@@ -323,6 +323,10 @@ void add_batch_options(CLI::App* sub, BatchOptions& o) {
   sub->add_option("-o,--output", o.output,
                   "Output file for a single input, format by extension ('-' writes PNG to "
                   "standard output)");
+  add_batch_flags(sub, o);
+}
+
+void add_batch_flags(CLI::App* sub, BatchOptions& o) {
   sub->add_option("--outdir", o.outdir,
                   "Directory for the outputs (created if missing); each keeps its input's base "
                   "name");

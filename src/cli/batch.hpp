@@ -68,6 +68,9 @@ inline constexpr const char* kBatchFooter =
 
 /// Declare INPUT... and the batch flags on a subcommand.
 void add_batch_options(CLI::App* sub, BatchOptions& o);
+/// Only the flags for many inputs (not INPUT... and -o), for a command that
+/// declares its own operands (convolve INPUT... KERNEL).
+void add_batch_flags(CLI::App* sub, BatchOptions& o);
 
 /// One planned unit of work.
 struct BatchItem {

@@ -652,3 +652,41 @@ TEST_CASE("[batch] exit status 1 when every input failed, 3 when some did, 0 whe
   CHECK(usage.status == 2);
   CHECK(usage.err.find("--files-from") != std::string::npos);
 }
+
+TEST_CASE("[batch] convolve INPUT... KERNEL --outdir gives each input's single-run output") {
+  auto dir = temp_dir();
+  auto files = make_inputs(dir, 3);
+  const std::vector<std::string> how = {"--mode", "same", "--offset", "128"};
+  for (std::string kernel : {"sobel-x", "[1 0 -1; 2 0 -2; 1 0 -1]"}) {
+    CAPTURE(kernel);
+    fs::remove_all(dir + "/many");
+    auto r = run_convkit(concat(
+        concat(concat({"convolve"}, files), {kernel, "-j", "2", "-q", "--outdir", dir + "/many"}),
+        how));
+    REQUIRE(r.status == 0);
+    CHECK(listing(dir + "/many") == std::set<std::string>{"img0.png", "img1.png", "img2.png"});
+    for (const auto& f : files) {
+      std::string one = dir + "/one.png";
+      REQUIRE(run_convkit(concat({"convolve", f, kernel, "-o", one}, how)).status == 0);
+      CHECK(read_file(one) == read_file(dir + "/many/" + fs::path(f).filename().string()));
+    }
+  }
+  // --files-from with only KERNEL on the command line; a text input fails alone.
+  write_file(dir + "/x.txt", "1 2 3\n");
+  write_file(dir + "/list", files[0] + "\n" + dir + "/x.txt\n");
+  auto l = run_convkit(concat({"convolve", "--files-from", dir + "/list", "sobel-x", "--outdir",
+                               dir + "/l", "--log", dir + "/l.jsonl"},
+                              how));
+  CHECK(l.status == 3);
+  CHECK(l.err.find("x.txt: cannot name its output") != std::string::npos);
+  CHECK(read_log(dir + "/l.jsonl").size() == 2);
+  CHECK(listing(dir + "/l") == std::set<std::string>{"img0.png"});
+  // One INPUT with -o is the plain command; batch flags without --outdir are refused.
+  CHECK(run_convkit({"convolve", files[0], "sobel-x", "--shard", "1/2", "-o", dir + "/s.png"})
+            .status == 2);
+  auto typo = run_convkit(
+      {"convolve", files[0], files[1], "sobel-x", "--outdir", dir + "/t", "--mdoe", "same"});
+  CHECK(typo.status == 2);
+  CHECK(typo.err.find("--mdoe") != std::string::npos);
+  CHECK(!fs::exists(dir + "/t"));
+}
