@@ -75,7 +75,7 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o);
 /// One planned unit of work.
 struct BatchItem {
   std::string input, output;
-  std::string error;  ///< set when this input cannot be planned (outside --relative-to)
+  std::string error;  ///< why this input has no output (outside --relative-to, not an image)
 };
 
 /// Resolve inputs (with --files-from), shard and output names; throws
