@@ -33,8 +33,8 @@ void run_blur(const BlurCli& o) {
   resolve_blur(b);  // usage errors before any file is touched
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
-  plan_batch(o.batch);
-  run_batch(o.batch, "blur", [&](const BatchItem& item) {
+  const auto items = plan_batch(o.batch);
+  run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
     Image in = read_image(item.input, limits);
@@ -85,7 +85,8 @@ void register_blur(CLI::App& app) {
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
       "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out");
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }
 

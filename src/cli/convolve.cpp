@@ -18,6 +18,7 @@
 #include <cmath>
 #include <optional>
 
+#include "cli/batch.hpp"
 #include "cli/command.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
@@ -32,6 +33,7 @@ namespace convkit::cli {
 namespace {
 
 struct ConvolveOptions {
+  BatchOptions batch;  // INPUT... KERNEL --outdir DIR: --files-from, -j, --shard, ...
   std::string input, kernel, output;
   bool correlate = false;
   std::string stride = "1";
@@ -371,10 +373,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   write_image(dst, o.output, write_options(o));
 }
 
-void run_convolve(const ConvolveOptions& o) {
-  apply_threads(o.threads);
-  apply_max_pixels(o.max_pixels);
-  Kernel k = load_kernel(o.kernel);
+void run_one(const ConvolveOptions& o, const Kernel& k) {
   Input in = load_input(o);
   if (!o.format.empty() && (o.output != "-" || in.kind != Kind::image))
     throw UsageError(
@@ -407,18 +406,60 @@ void run_convolve(const ConvolveOptions& o) {
   }
 }
 
+// convolve INPUT KERNEL, or INPUT... KERNEL --outdir DIR (and --files-from):
+// many inputs go through the batch driver, each as one convolve INPUT KERNEL.
+// `more` are the operands after the first two (the kernel is the last).
+void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
+  apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
+  for (const auto& a : more)
+    if (a.size() > 1 && a[0] == '-')
+      throw UsageError("unknown option '" + a + "' (see 'convkit convolve --help')");
+  BatchOptions& b = o.batch;
+  if (more.empty() && b.outdir.empty() && b.files_from.empty()) {
+    if (o.kernel.empty()) throw UsageError("give INPUT and KERNEL");
+    if (!b.shard.empty() || b.skip_existing || !b.log.empty() || !b.relative_to.empty() ||
+        !b.suffix.empty() || !b.format.empty() || b.null_separated)
+      throw UsageError(
+          "--shard, --skip-existing, --log, --relative-to, --suffix, --format and -0 apply "
+          "with --outdir");
+    run_one(o, load_kernel(o.kernel));
+    return;
+  }
+  std::vector<std::string> operands = {o.input};
+  if (!o.kernel.empty()) operands.push_back(o.kernel);
+  operands.insert(operands.end(), more.begin(), more.end());
+  o.kernel = operands.back();
+  operands.pop_back();
+  if (operands.empty() && b.files_from.empty())
+    throw UsageError("give INPUT... KERNEL (the kernel comes last)");
+  b.inputs = operands;
+  b.output = o.output;
+  const auto items = plan_batch(b);
+  const Kernel k = load_kernel(o.kernel);
+  run_batch(b, items, "convolve", [&](const BatchItem& item) {
+    ConvolveOptions one = o;
+    one.input = item.input;
+    one.output = item.output;
+    run_one(one, k);
+  });
+}
+
 void register_convolve(CLI::App& app) {
   auto opts = std::make_shared<ConvolveOptions>();
   CLI::App* sub = app.add_subcommand(
       "convolve", "Convolve a signal, matrix or image with a kernel (true convolution by default)");
   sub->add_option("INPUT", opts->input,
                   "Signal or matrix text, an inline literal \"[1 2 3; 4 5 6]\", an image "
-                  "(PNG, JPEG, BMP, TGA, PGM/PPM) or a .npy array; - reads standard input")
+                  "(PNG, JPEG, BMP, TGA, PGM/PPM) or a .npy array; - reads standard input. "
+                  "Several INPUTs (then KERNEL) need --outdir DIR")
       ->required();
   sub->add_option("KERNEL", opts->kernel,
                   "Inline literal \"[-1 0 1]\", a kernel file (matrix text, \"n value\" signal, "
-                  ".npy) or a filter name (see 'convkit filters')")
-      ->required();
+                  ".npy) or a filter name (see 'convkit filters')");
+  // INPUT... KERNEL: operands past the second arrive as extras, untouched
+  // (a vector option would split an inline literal like "[1,2]").
+  sub->allow_extras();
   sub->add_option("-o,--output", opts->output,
                   "Output file, format by extension (.txt, .npy, .png, .jpg, .bmp, .tga, .pgm, "
                   ".ppm); default: text on standard output");
@@ -464,6 +505,7 @@ void register_convolve(CLI::App& app) {
       ->check(CLI::IsMember({0, 8, 16, 32, 64}));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
+  add_batch_flags(sub, opts->batch);
   sub->footer(R"(Examples:
   # the seed's problem 2(a): a rect of length 7 through h(n) = 0.5^n u(n)
   convkit signal rect --length 7 -o x.txt
@@ -477,12 +519,15 @@ void register_convolve(CLI::App& app) {
   # an image: vertical edges, negative values shown around grey 128
   convkit convolve photo.png "[-1 0 1; -2 0 2; -1 0 1]" --mode same --padding reflect \
                    --offset 128 -o edges.png
+  # many images, each as above, 2 at a time
+  convkit convolve *.png sobel-x --mode same --offset 128 --outdir out/ -j 2
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
 stride 1.  Results are never silently clipped into 8-bit files: choose
---abs, --normalize, --offset V or --clip, or write .npy.)");
-  sub->callback([opts] { run_convolve(*opts); });
+--abs, --normalize, --offset V or --clip, or write .npy.)" +
+              std::string(kBatchFooter));
+  sub->callback([opts, sub] { run_convolve(*opts, sub->remaining()); });
 }
 
 }  // namespace
