@@ -419,10 +419,10 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
   if (more.empty() && b.outdir.empty() && b.files_from.empty()) {
     if (o.kernel.empty()) throw UsageError("give INPUT and KERNEL");
     if (!b.shard.empty() || b.skip_existing || !b.log.empty() || !b.relative_to.empty() ||
-        !b.suffix.empty() || !b.format.empty() || b.null_separated)
+        !b.suffix.empty() || b.null_separated)
       throw UsageError(
-          "--shard, --skip-existing, --log, --relative-to, --suffix, --format and -0 apply "
-          "with --outdir");
+          "--shard, --skip-existing, --log, --relative-to, --suffix and -0 apply with --outdir");
+    o.format = b.format;  // one input: --format names the format of -o -
     run_one(o, load_kernel(o.kernel));
     return;
   }
@@ -494,9 +494,6 @@ void register_convolve(CLI::App& app) {
   abs->excludes(norm, off, clip);
   norm->excludes(off, clip);
   off->excludes(clip);
-  sub->add_option("--format", opts->format,
-                  "Format of an image result on standard output (-o -): png, jpg, bmp, tga, "
-                  "pgm, ppm or npy (default: npy for .npy float input, png otherwise)");
   sub->add_flag("--filter-alpha", opts->filter_alpha,
                 "Filter the alpha channel too (by default it passes through)");
   sub->add_option("--bit-depth", opts->bit_depth,
