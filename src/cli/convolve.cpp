@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filters.hpp"
@@ -62,7 +63,8 @@ std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
         throw std::invalid_argument("");
       out.push_back(static_cast<int>(v));
     } catch (const std::exception&) {
-      throw UsageError(flag + " '" + text + "': '" + tok + "' is not an integer");
+      throw UsageError(flag + " '" + quote_for_message(text) + "': '" + quote_for_message(tok) +
+                       "' is not an integer");
     }
     if (j == std::string::npos) break;
     i = j + 1;
@@ -117,6 +119,12 @@ std::string extension(const std::string& path) {
   return e;
 }
 
+// Text output: CSV (comma separated, no comment lines) for a .csv name,
+// space-separated rows otherwise.
+bool is_csv(const std::string& out) {
+  return extension(out) == "csv";
+}
+
 void write_text(const std::string& out, const std::string& text) {
   if (out.empty() || out == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -165,6 +173,21 @@ ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
   return spec;
 }
 
+// A 2D output larger than the --max-pixels limit is refused before any memory
+// is allocated, naming the size it would have and the limit it passes.
+void check_output_size(const ConvolveOptions& o, const ConvGeometry& g) {
+  const long long values = static_cast<long long>(g.out_h) * g.out_w;
+  const long long limit = default_max_pixels();
+  if (values <= limit) return;
+  const std::string cause = !o.pad.empty()    ? "--pad '" + quote_for_message(o.pad) + "': "
+                            : !o.mode.empty() ? "--mode " + o.mode + ": "
+                                              : "";
+  throw UsageError(cause + "the output would be " + std::to_string(g.out_h) + " x " +
+                   std::to_string(g.out_w) + " = " + std::to_string(values) +
+                   " values per channel, over the limit of " + std::to_string(limit) +
+                   " (--max-pixels N raises it)");
+}
+
 enum class Kind { signal, matrix, image };
 
 struct Input {
@@ -184,7 +207,7 @@ Input load_input(const ConvolveOptions& o) {
   std::string name;
   if (literal) {
     bytes = path;
-    name = "input '" + path + "'";
+    name = "input '" + quote_for_message(path) + "'";
   } else {
     bytes = read_file_bytes(path);
     name = path == "-" ? "<stdin>" : path;
@@ -208,16 +231,25 @@ Input load_input(const ConvolveOptions& o) {
     in.kind = Kind::image;
     in.image = decode_image(bytes, name, {}, path);
   } else {
-    TextShape shape = classify_text(bytes, name);
-    if (o.as == "signal") shape = TextShape::signal;
-    if (o.as == "matrix") shape = TextShape::matrix;
-    if (o.as == "image") throw UsageError(name + " is text, not an image");
-    if (shape == TextShape::matrix) {
-      in.kind = Kind::matrix;
-      in.matrix = parse_matrix(bytes, name);
-    } else {
-      in.kind = Kind::signal;
-      in.signal = parse_signal(bytes, name);
+    if (!literal && looks_binary(bytes))
+      throw Error(name + ": not a text matrix or a supported image (binary data starting '" +
+                  quote_for_message(bytes, 16) + "'; images: PNG, JPEG, BMP, TGA, PGM/PPM, .npy)");
+    try {
+      TextShape shape = classify_text(bytes, name);
+      if (o.as == "signal") shape = TextShape::signal;
+      if (o.as == "matrix") shape = TextShape::matrix;
+      if (o.as == "image") throw UsageError(name + " is text, not an image");
+      if (shape == TextShape::matrix) {
+        in.kind = Kind::matrix;
+        in.matrix = parse_matrix(bytes, name);
+      } else {
+        in.kind = Kind::signal;
+        in.signal = parse_signal(bytes, name);
+      }
+    } catch (const ParseError& e) {
+      // An inline literal is part of the command line: a usage error (exit 2).
+      if (literal) throw UsageError(e.what());
+      throw;
     }
   }
   if (o.origin) {
@@ -271,8 +303,11 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   }
   if (is_image_path(o.output))
     throw UsageError("a 1D result cannot be written as an image; use .txt or .npy");
-  std::string text = "# n value\n";
-  for (auto& [t, v] : samples) text += std::to_string(t) + " " + format_number(v) + "\n";
+  // CSV: "n,value" rows (no header, so convkit reads it back as an indexed signal).
+  const bool csv = is_csv(o.output);
+  std::string text = csv ? "" : "# n value\n";
+  for (auto& [t, v] : samples)
+    text += std::to_string(t) + (csv ? "," : " ") + format_number(v) + "\n";
   write_text(o.output, text);
 }
 
@@ -280,6 +315,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Matrix& m = in.matrix;
   const ConvGeometry g = plan(spec, m.rows, m.cols, k.rows, k.cols);
+  check_output_size(o, g);
   Matrix out;
   out.rows = g.out_h;
   out.cols = g.out_w;
@@ -302,7 +338,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
     img.data.assign(out.data.begin(), out.data.end());
     write_image(img, o.output, write_options(o));
   } else {
-    write_text(o.output, format_matrix(out));
+    write_text(o.output, format_matrix_as(out, {is_csv(o.output) ? ',' : ' ', false}));
   }
 }
 
@@ -314,6 +350,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Image& src = in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+  check_output_size(o, g);
   Image dst;
   dst.width = g.out_w;
   dst.height = g.out_h;
@@ -348,7 +385,9 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
     m.rows = dst.height;
     m.cols = dst.width;
     m.data.assign(dst.data.begin(), dst.data.end());
-    write_text(o.output, format_matrix(m));
+    // Image samples are float32: print each in the shortest form that reads
+    // back to the same float.
+    write_text(o.output, format_matrix_as(m, {is_csv(o.output) ? ',' : ' ', true}));
     return;
   }
   write_image(dst, o.output, write_options(o));
@@ -357,6 +396,8 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
 void run_convolve(const ConvolveOptions& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
+  if (o.input == "-" && o.kernel == "-")
+    throw UsageError("INPUT and KERNEL cannot both be '-': standard input can be read only once");
   Kernel k = load_kernel(o.kernel);
   Input in = load_input(o);
   const std::string ext = extension(o.output);
@@ -406,7 +447,9 @@ void register_convolve(CLI::App& app) {
                   "Padding: P, Y,X or T,B,L,R (signals: P or BEFORE,AFTER); "
                   "output size floor((N+2P-K)/S)+1");
   sub->add_option("--padding", opts->padding,
-                  "How padded samples are made: zero, circular, reflect, symmetric, replicate")
+                  std::string("How padded samples are made: zero, circular, reflect (OpenCV's "
+                              "BORDER_REFLECT_101), symmetric, replicate") +
+                      kPaddingAliases)
       ->default_str("zero");
   sub->add_option("--mode", opts->mode,
                   "Output size as scipy.signal: full, same or valid (default: full for signals; "
@@ -415,17 +458,22 @@ void register_convolve(CLI::App& app) {
          "--as", opts->as,
          "Treat a text INPUT as a signal or a matrix, or a 2-D .npy as an image (default: guess)")
       ->check(CLI::IsMember({"auto", "signal", "matrix", "image"}));
-  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value");
+  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--kernel-origin", opts->kernel_origin,
                   "Sample index of the kernel's first tap (1D; default 0, or from an \"n value\" "
-                  "file)");
+                  "file)")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--range", opts->range,
                   "Print the 1D result from n=A to n=B, zeros outside its support (A:B)");
   auto* abs = sub->add_flag("--abs", opts->abs, "Write |v| to 8/16-bit images");
   auto* norm = sub->add_flag("--normalize", opts->normalize,
                              "Map the result's [min, max] to the image format's full range");
   auto* off =
-      sub->add_option("--offset", opts->offset, "Write v + V to 8/16-bit images (e.g. 128)");
+      sub->add_option("--offset", opts->offset,
+                      "Write v + V to 8/16-bit images; V is in the output's units (128 for 8-bit, "
+                      "32768 for 16-bit)")
+          ->check(any_finite());
   auto* clip = sub->add_flag("--clip", opts->clip, "Clamp values to the image format's range");
   abs->excludes(norm, off, clip);
   norm->excludes(off, clip);

@@ -2,6 +2,8 @@
 
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
+#include "convkit/filters.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit {
 
@@ -141,11 +143,23 @@ Border parse_border(std::string_view name) {
   for (Border b :
        {Border::zero, Border::circular, Border::reflect, Border::symmetric, Border::replicate})
     if (name == to_string(b)) return b;
+  // Documented aliases: scipy.ndimage's constant (with 0), mirror, nearest
+  // and wrap; numpy.pad's edge; PyTorch's zeros.  scipy's and numpy's own
+  // "reflect" differ (scipy's repeats the edge sample: that is our symmetric),
+  // so our reflect keeps OpenCV's meaning and scipy users say mirror.
   if (name == "constant" || name == "zeros") return Border::zero;
   if (name == "wrap") return Border::circular;
-  if (name == "edge") return Border::replicate;
-  throw UsageError("unknown padding mode '" + std::string(name) +
-                   "' (choose zero, circular, reflect, symmetric or replicate)");
+  if (name == "mirror") return Border::reflect;
+  if (name == "edge" || name == "nearest") return Border::replicate;
+  std::string msg = "unknown padding mode '" + quote_for_message(name) +
+                    "' (choose zero, circular, reflect, symmetric or replicate, or scipy's "
+                    "constant, wrap, mirror, nearest)";
+  const auto close =
+      close_names(std::string(name), {"zero", "circular", "reflect", "symmetric", "replicate",
+                                      "constant", "zeros", "wrap", "mirror", "nearest", "edge"});
+  for (std::size_t k = 0; k < close.size(); ++k)
+    msg += (k ? ", '" : "; did you mean '") + close[k] + "'" + (k + 1 == close.size() ? "?" : "");
+  throw UsageError(msg);
 }
 
 SizeMode parse_size_mode(std::string_view name) {

@@ -62,7 +62,7 @@ enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;   ///< for ValuePolicy::offset
+  float offset = 0;   ///< for ValuePolicy::offset, in the OUTPUT's units (128: 8-bit mid-grey)
   int bit_depth = 0;  ///< 0: the format's natural depth for this image (PNG/PGM keep 16-bit)
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
