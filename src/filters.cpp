@@ -111,6 +111,13 @@ std::vector<std::string> close_names(const std::string& word,
   return out;
 }
 
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::vector<std::string> close = close_names(word, candidates);
+  std::string s;
+  for (std::size_t k = 0; k < close.size(); ++k) s += (k ? ", '" : "'") + close[k] + "'";
+  return s.empty() ? "" : "; did you mean " + s + "?";
+}
+
 std::string filters_dir() {
   if (const char* env = std::getenv("CONVKIT_FILTERS_DIR"); env && *env) return env;
 #ifdef CONVKIT_BUILD_FILTERS_DIR
@@ -198,15 +205,8 @@ Kernel load_kernel(const std::string& spec) {
     for (const auto& e : fs::directory_iterator(dir, ec))
       if (e.path().extension() == ".txt") names.push_back(e.path().stem().string());
   }
-  const std::vector<std::string> close = close_names(spec, names);
-  if (!close.empty()) {
-    msg += "; did you mean ";
-    for (std::size_t k = 0; k < close.size(); ++k) msg += (k ? ", '" : "'") + close[k] + "'";
-    msg += "?";
-  } else {
-    msg += " (run 'convkit filters' for the list)";
-  }
-  throw UsageError(msg);
+  const std::string hint = did_you_mean(spec, names);
+  throw UsageError(msg + (hint.empty() ? " (run 'convkit filters' for the list)" : hint));
 }
 
 }  // namespace convkit

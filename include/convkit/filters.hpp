@@ -42,6 +42,8 @@ std::vector<FilterInfo> list_filters();
 /// misspelt start of a longer name), closest first: for "did you mean".
 std::vector<std::string> close_names(const std::string& word,
                                      const std::vector<std::string>& candidates);
+/// "; did you mean 'a', 'b'?" for close_names(word, candidates), or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 /// Resolve a kernel argument: an inline literal ("[1 2 1]", "[-1 0 1; -2 0 2; -1 0 1]"),
 /// an existing file path, or a filter name.  Throws Error naming the argument

@@ -61,11 +61,6 @@ void apply_max_pixels(long long max_pixels) {
 
 namespace {
 
-// One line: "convkit: error: <message>".  Multi-line messages are folded.
-// An error that marks a place in a line of source text (convkit::SourceMark)
-// is followed by that line and a caret under the place.
-// Control bytes and invalid UTF-8 are escaped and a huge message is cut, so
-// the line stays printable and short whatever the input held.
 // A word (run without spaces) longer than 200 bytes, such as a 1 MB bad
 // token quoted back, is cut to its first 64 bytes and an ellipsis.
 std::string cut_long_words(const std::string& text) {
@@ -82,6 +77,11 @@ std::string cut_long_words(const std::string& text) {
   return out;
 }
 
+// One line: "convkit: error: <message>".  Multi-line messages are folded.
+// An error that marks a place in a line of source text (convkit::SourceMark)
+// is followed by that line and a caret under the place.  Control bytes and
+// invalid UTF-8 are escaped and long words cut, so the line stays printable
+// and short whatever the input held.
 void print_error(const std::string& msg, const convkit::SourceMark* mark = nullptr) {
   std::string line = msg;
   std::replace(line.begin(), line.end(), '\n', ' ');
@@ -95,13 +95,6 @@ void print_error(const std::string& msg, const convkit::SourceMark* mark = nullp
   std::string caret(static_cast<std::size_t>(std::max(mark->column, 1) - 1), ' ');
   caret.append(static_cast<std::size_t>(std::max(mark->width, 1)), '^');
   std::fprintf(stderr, "  %s\n  %s\n", src.c_str(), caret.c_str());
-}
-
-std::string suggestion(const std::string& word, const std::vector<std::string>& names) {
-  const auto close = convkit::close_names(word, names);
-  std::string s;
-  for (std::size_t k = 0; k < close.size(); ++k) s += (k ? ", '" : "'") + close[k] + "'";
-  return s.empty() ? "" : "; did you mean " + s + "?";
 }
 
 // Before CLI11 parses: an unknown command or top-level option gets "did you
@@ -122,8 +115,8 @@ int check_command_word(CLI::App& app, std::vector<std::string>& args) {
       return 0;
     }
     if (!known(args[2])) {
-      print_error("help: unknown command '" + args[2] + "'" + suggestion(args[2], names) +
-                  " (see 'convkit --help')");
+      print_error("help: unknown command '" + args[2] + "'" +
+                  convkit::did_you_mean(args[2], names) + " (see 'convkit --help')");
       return 2;
     }
     args = {args[0], args[2], "--help"};
@@ -133,12 +126,13 @@ int check_command_word(CLI::App& app, std::vector<std::string>& args) {
     const std::string name = word.substr(0, word.find('='));
     const std::vector<std::string> top = {"--help", "-h", "--version"};
     if (std::find(top.begin(), top.end(), name) != top.end()) return -1;
-    print_error("unknown option '" + name + "'" + suggestion(name, {"--help", "--version"}) +
+    print_error("unknown option '" + name + "'" +
+                convkit::did_you_mean(name, {"--help", "--version"}) +
                 " (give a command first; see 'convkit --help')");
     return 2;
   }
   if (!known(word)) {
-    print_error("unknown command '" + word + "'" + suggestion(word, names) +
+    print_error("unknown command '" + word + "'" + convkit::did_you_mean(word, names) +
                 " (see 'convkit --help' for the list)");
     return 2;
   }
@@ -180,9 +174,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::string hint = " (see 'convkit";
-    for (const auto* sub : app.get_subcommands()) hint += " " + sub->get_name();
+    std::string close;
+    for (const auto* sub : app.get_subcommands()) {
+      hint += " " + sub->get_name();
+      // A misspelt option ("--sigm") gets the command's closest option names.
+      std::vector<std::string> flags;
+      for (const CLI::Option* opt : sub->get_options())
+        for (const std::string& n : opt->get_lnames()) flags.push_back("--" + n);
+      for (const std::string& extra : sub->remaining())
+        if (close.empty() && extra.size() > 2 && extra.rfind("--", 0) == 0)
+          close = did_you_mean(extra.substr(0, extra.find('=')), flags);
+    }
     hint += " --help')";
-    print_error(std::string(e.what()) + hint);
+    print_error(std::string(e.what()) + close + hint);
     return 2;
   } catch (const UsageError& e) {
     print_error(e.what(), e.mark());

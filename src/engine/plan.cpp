@@ -154,12 +154,9 @@ Border parse_border(std::string_view name) {
   std::string msg = "unknown padding mode '" + quote_for_message(name) +
                     "' (choose zero, circular, reflect, symmetric or replicate, or scipy's "
                     "constant, wrap, mirror, nearest)";
-  const auto close =
-      close_names(std::string(name), {"zero", "circular", "reflect", "symmetric", "replicate",
-                                      "constant", "zeros", "wrap", "mirror", "nearest", "edge"});
-  for (std::size_t k = 0; k < close.size(); ++k)
-    msg += (k ? ", '" : "; did you mean '") + close[k] + "'" + (k + 1 == close.size() ? "?" : "");
-  throw UsageError(msg);
+  throw UsageError(msg + did_you_mean(std::string(name),
+                                      {"zero", "circular", "reflect", "symmetric", "replicate",
+                                       "constant", "zeros", "wrap", "mirror", "nearest", "edge"}));
 }
 
 SizeMode parse_size_mode(std::string_view name) {

@@ -207,6 +207,10 @@ TEST_CASE("[cli] unknown commands and top-level options get a did-you-mean") {
   CHECK(r.status == 2);
   CHECK(one_printable_error_line(r));
   CHECK(r.err.find("did you mean '--version'?") != std::string::npos);
+  r = run_convkit({"blur", "in.png", "--sigm", "2", "-o", "o.png"});
+  CHECK(r.status == 2);
+  CHECK(one_printable_error_line(r));
+  CHECK(r.err.find("did you mean '--sigma'") != std::string::npos);
   r = run_convkit({"help", "convolv"});
   CHECK(r.status == 2);
   CHECK(r.err.find("did you mean 'convolve'?") != std::string::npos);
