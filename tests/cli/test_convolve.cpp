@@ -11,10 +11,12 @@
 #include <random>
 #include <sstream>
 
+#include "cli/filtering_fixtures.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
+using convkit::test::parse_pairs;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::source_path;
@@ -23,22 +25,6 @@ using convkit::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-// "n value" lines -> map n -> value.
-std::map<long long, double> parse_pairs(const std::string& text) {
-  std::map<long long, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    long long n;
-    double v;
-    REQUIRE(static_cast<bool>(ls >> n >> v));
-    out[n] = v;
-  }
-  return out;
-}
 
 std::vector<std::vector<double>> parse_rows(const std::string& text) {
   std::vector<std::vector<double>> rows;

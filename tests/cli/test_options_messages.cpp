@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/filtering_fixtures.hpp"
 #include "support/run.hpp"
 
+using convkit::test::parse_pairs;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::RunResult;
@@ -34,21 +36,6 @@ bool one_printable_error_line(const RunResult& r) {
     if (c < 0x20 || c >= 0x7F) return false;
   }
   return true;
-}
-
-std::map<long long, double> parse_pairs(const std::string& text) {
-  std::map<long long, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    long long n;
-    double v;
-    REQUIRE(static_cast<bool>(ls >> n >> v));
-    out[n] = v;
-  }
-  return out;
 }
 
 cv::Mat random_grey(int h, int w, int seed, int hi = 256) {
