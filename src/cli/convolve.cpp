@@ -412,6 +412,14 @@ void run_convolve(const ConvolveOptions& o) {
     throw UsageError("--kernel-origin applies to signals only");
   if (!o.range.empty() && in.kind != Kind::signal)
     throw UsageError("--range applies to 1D signals only");
+  // Every flag acts or is refused.
+  if (o.filter_alpha && in.kind != Kind::image)
+    throw UsageError("--filter-alpha applies to images only");
+  if (o.bit_depth != 0 &&
+      (in.kind == Kind::signal ||
+       !(is_image_path(o.output) || (o.output == "-" && in.kind == Kind::image))))
+    throw UsageError(
+        "--bit-depth applies when a matrix or image result is written to an image or .npy file");
   switch (in.kind) {
     case Kind::signal:
       run_signal(o, in, k);

@@ -116,8 +116,16 @@ void register_plot(CLI::App& app) {
       "  convkit plot y.txt --range -6:12 -o y.png\n"
       "  convkit plot y.txt --range -6:12           # chart in the terminal\n"
       "  printf '1 2 3 2 1\\n' | convkit plot - --origin -2 --ascii");
-  sub->callback([opt, origin] {
+  sub->callback([opt, origin, sub] {
     opt->origin_given = origin->count() > 0;
+    // Every flag acts or is refused: PNG flags need -o, terminal flags refuse it.
+    const bool png = !opt->output.empty() && opt->output != "-";
+    for (const char* flag : {"--width", "--height", "--ylabel"})
+      if (sub->count(flag) > 0 && !png)
+        throw UsageError(std::string(flag) + " applies to a PNG plot (-o FILE.png)");
+    for (const char* flag : {"--columns", "--rows", "--ascii"})
+      if (sub->count(flag) > 0 && png)
+        throw UsageError(std::string(flag) + " applies to the terminal chart, not to -o FILE.png");
     run_plot(*opt);
   });
 }

@@ -200,7 +200,17 @@ void register_signal(CLI::App& app) {
 
 Output is "n value" per line, values printed so they read back exactly;
 convkit convolve keeps the sample indices (origins) of its inputs.)");
-  sub->callback([opts] { run_signal(*opts); });
+  sub->callback([opts, sub] {
+    // Every flag acts or is refused.
+    const std::string kind = opts->kind == "boxcar" ? "rect" : opts->kind;
+    if (sub->count("--amplitude") > 0 && kind != "sine" && kind != "noise")
+      throw UsageError("--amplitude applies to the sine and noise signals");
+    if (sub->count("--phase") > 0 && kind != "sine")
+      throw UsageError("--phase applies to the sine signal");
+    if (sub->count("--seed") > 0 && kind != "noise")
+      throw UsageError("--seed applies to the noise signal");
+    run_signal(*opts);
+  });
 }
 
 }  // namespace

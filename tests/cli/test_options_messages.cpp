@@ -424,3 +424,38 @@ TEST_CASE("[cli] scipy's padding names are aliases, and a misspelt one gets a su
   CHECK(one_printable_error_line(r));
   CHECK(r.err.find("did you mean 'mirror'?") != std::string::npos);
 }
+
+TEST_CASE("[cli] flags that would do nothing are refused: signal, plot and convolve") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/s.txt", "1\n2\n3\n");
+  REQUIRE(cv::imwrite(dir + "/in.png", random_grey(4, 4, 8)));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"signal", "rect", "--length", "3", "--amplitude", "2"}, "--amplitude"},
+      {{"signal", "noise", "--length", "3", "--phase", "1"}, "--phase"},
+      {{"signal", "sine", "--length", "3", "--freq", "0.1", "--seed", "4"}, "--seed"},
+      {{"plot", "s.txt", "--width", "300"}, "--width"},
+      {{"plot", "s.txt", "--ylabel", "y"}, "--ylabel"},
+      {{"plot", "s.txt", "-o", "p.png", "--ascii"}, "--ascii"},
+      {{"plot", "s.txt", "-o", "p.png", "--columns", "50"}, "--columns"},
+      {{"convolve", "s.txt", "[1 1]", "--bit-depth", "16"}, "--bit-depth"},
+      {{"convolve", "[1 2; 3 4]", "[1]", "-o", "m.txt", "--bit-depth", "8"}, "--bit-depth"},
+      {{"convolve", "[1 2; 3 4]", "[1]", "--filter-alpha"}, "--filter-alpha"},
+  };
+  for (const auto& [args, flag] : cases) {
+    CAPTURE(flag);
+    auto r = run_convkit(args, "", dir);
+    CHECK(r.status == 2);
+    CHECK(one_printable_error_line(r));
+    CHECK(r.err.find(flag) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  CHECK_FALSE(fs::exists(dir + "/p.png"));
+  CHECK_FALSE(fs::exists(dir + "/m.txt"));
+  // The same flags where they act.
+  CHECK(
+      run_convkit({"signal", "noise", "--length", "3", "--amplitude", "2", "--seed", "4"}, "", dir)
+          .status == 0);
+  CHECK(run_convkit({"plot", "s.txt", "--ascii", "--columns", "50"}, "", dir).status == 0);
+  CHECK(run_convkit({"convolve", "in.png", "[1]", "-o", "o.png", "--bit-depth", "16"}, "", dir)
+            .status == 0);
+}
