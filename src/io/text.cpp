@@ -32,13 +32,21 @@ std::string format_number_f32(float v) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] (2..4), or 0.
+// Length of the valid UTF-8 sequence at s[i] (2..4), or 0 (not UTF-8, an
+// overlong form, a surrogate or past U+10FFFF).
 std::size_t utf8_length(std::string_view s, std::size_t i) {
   const auto b = static_cast<unsigned char>(s[i]);
-  std::size_t n = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b < 0xE0 ? 2 : 0;
+  const std::size_t n = b >= 0xC2 && b <= 0xDF   ? 2
+                        : b >= 0xE0 && b <= 0xEF ? 3
+                        : b >= 0xF0 && b <= 0xF4 ? 4
+                                                 : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  const auto c = static_cast<unsigned char>(s[i + 1]);
+  if ((b == 0xE0 && c < 0xA0) || (b == 0xED && c > 0x9F) || (b == 0xF0 && c < 0x90) ||
+      (b == 0xF4 && c > 0x8F))
+    return 0;
   return n;
 }
 
