@@ -491,7 +491,7 @@ void register_convolve(CLI::App& app) {
   sub->add_option("--bit-depth", opts->bit_depth,
                   "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 (.npy "
                   "float32); default: the input's")
-      ->check(CLI::IsMember({0, 8, 16, 32}));
+      ->check(whole_one_of({0, 8, 16, 32}, "8, 16 or 32 (or 0: the input's depth)"));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
   sub->footer(R"(Examples:

@@ -1,6 +1,7 @@
 // Checks shared by every numeric option (see validate.hpp).
 #include "cli/validate.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -73,6 +74,19 @@ CLI::Validator whole_range(long long lo, long long hi) {
         return {};
       },
       std::to_string(lo) + ".." + std::to_string(hi), "whole range");
+}
+
+CLI::Validator whole_one_of(std::vector<long long> allowed, const std::string& words) {
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        long long v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc() && p == s.data() + s.size() &&
+            std::find(allowed.begin(), allowed.end(), v) != allowed.end())
+          return {};
+        return in_quotes(s) + " is not allowed; give " + words;
+      },
+      "", "whole one of");
 }
 
 }  // namespace convkit::cli

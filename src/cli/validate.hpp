@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 namespace convkit::cli {
 
@@ -24,5 +25,7 @@ CLI::Validator positive_finite();
 CLI::Validator any_finite();
 /// A whole number in [lo, hi], worded "a whole number from lo to hi".
 CLI::Validator whole_range(long long lo, long long hi);
+/// One of `allowed`; `words` says which ("8, 16 or 32").
+CLI::Validator whole_one_of(std::vector<long long> allowed, const std::string& words);
 
 }  // namespace convkit::cli

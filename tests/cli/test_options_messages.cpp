@@ -129,6 +129,9 @@ TEST_CASE("[cli] an out-of-range whole-number option names its range in words") 
   CHECK(one_printable_error_line(r));
   CHECK(r.err.find("--size: '0' is out of range; give a whole number from 1 to 4095") !=
         std::string::npos);
+  r = run_convkit({"convolve", "in.png", "[1]", "--bit-depth", "nan", "-o", "o.png"}, "", dir);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--bit-depth: 'nan' is not allowed; give 8, 16 or 32") != std::string::npos);
   r = run_convkit({"blur", "in.png", "--size", "2.5", "-o", "o.png"}, "", dir);
   CHECK(r.status == 2);
   CHECK(r.err.find("'2.5' is not a whole number") != std::string::npos);
