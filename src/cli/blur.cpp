@@ -58,7 +58,8 @@ void register_blur(CLI::App& app) {
                   "Kernel size K (odd). Gaussian default: 2*ceil(3*sigma)+1; box default: 3")
       ->check(whole_range(1, 4095));
   sub->add_option("--sigma", o.sigma,
-                  "Gaussian standard deviation in pixels. Default: from --size by OpenCV's rule "
+                  "Gaussian standard deviation in pixels, greater than 0 and at most 600. Default: "
+                  "from --size by OpenCV's rule "
                   "0.3*((K-1)/2-1)+0.8, or 1 when neither is given")
       ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
   sub->add_option("--padding", o.padding,
