@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "convkit/io/text.hpp"
 
@@ -11,15 +12,17 @@ namespace convkit::cli {
 
 namespace {
 
-// The option's value as a double, or nullopt-like false when it is not a number at all.
+// The option's value as a double; false when it is not a number at all.
+// Past double's range, 1e400 reads as infinity (refused as not finite) and
+// 1e-400 as 0 or a denormal (so "--sigma 1e-400" is out of range, not 0).
 bool read_double(const std::string& s, double& v) {
   const char* b = s.data();
   const char* e = b + s.size();
   if (b != e && *b == '+') ++b;
   auto [p, ec] = std::from_chars(b, e, v);
-  if (ec == std::errc::result_out_of_range) {
-    v = HUGE_VAL;  // beyond double: refused as not finite
-    return p == e;
+  if (ec == std::errc::result_out_of_range && p == e) {
+    v = std::strtod(std::string(b, e).c_str(), nullptr);
+    return true;
   }
   return ec == std::errc() && p == e && b != e;
 }

@@ -47,10 +47,12 @@ cv::Mat random_grey(int h, int w, int seed, int hi = 256) {
 
 }  // namespace
 
-TEST_CASE("[cli] blur --sigma nan, inf, 0 and 1e400 are refused naming the option and its range") {
+TEST_CASE(
+    "[cli] blur --sigma nan, inf, 0, 1e400 and 1e-400 are refused naming the option and its "
+    "range") {
   const std::string dir = temp_dir();
   REQUIRE(cv::imwrite(dir + "/in.png", random_grey(8, 8, 1)));
-  for (const char* bad : {"nan", "inf", "-inf", "0", "-1", "1e400", "abc"}) {
+  for (const char* bad : {"nan", "inf", "-inf", "0", "-1", "1e400", "1e-400", "abc"}) {
     CAPTURE(bad);
     auto r = run_convkit({"blur", "in.png", "--sigma", bad, "-o", "out.png"}, "", dir);
     CHECK(r.status == 2);
