@@ -72,8 +72,9 @@ ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
     throw UsageError("the output would be empty along the width: " +
                      describe("width", in_w, g.pad.left, g.pad.right, k_w));
   if (oh > (1LL << 30) || ow > (1LL << 30))
-    throw UsageError("the output would be too large (" + std::to_string(oh) + " x " +
-                     std::to_string(ow) + ")");
+    throw UsageError("the output would be " + std::to_string(oh) + " x " + std::to_string(ow) +
+                     ", more than the limit of " + std::to_string(1LL << 30) +
+                     " samples along an axis");
   g.out_h = static_cast<int>(oh);
   g.out_w = static_cast<int>(ow);
   return g;

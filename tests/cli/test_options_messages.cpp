@@ -228,7 +228,15 @@ TEST_CASE("[cli] convolve --pad 100000 names the size it would need and the limi
   CHECK(r.err.find("--pad '100000'") != std::string::npos);
   CHECK(r.err.find("200002 x 200002 = 40000800004 values") != std::string::npos);
   CHECK(r.err.find("limit of 268435456 (--max-pixels") != std::string::npos);
-  // Under a raised limit the same size is only refused by the limit it passes.
+  // Past the engine's limit per axis (also for a signal).
+  for (const char* input : {"[1 2; 3 4]", "[1 2]"}) {
+    r = run_convkit({"convolve", input, "[1]", "--pad", "1000000000"});
+    CHECK(r.status == 2);
+    CHECK(one_printable_error_line(r));
+    CHECK(r.err.find("2000000002, more than the limit of 1073741824 samples along an axis") !=
+          std::string::npos);
+  }
+  // A lowered limit is named too.
   r = run_convkit({"convolve", "[1 2; 3 4]", "[1]", "--pad", "3", "--max-pixels", "10"});
   CHECK(r.status == 2);
   CHECK(r.err.find("8 x 8 = 64 values per channel, over the limit of 10") != std::string::npos);
