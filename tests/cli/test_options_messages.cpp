@@ -472,3 +472,39 @@ TEST_CASE("[cli] flags that would do nothing are refused: signal, plot and convo
   CHECK(run_convkit({"convolve", "in.png", "[1]", "-o", "o.png", "--bit-depth", "16"}, "", dir)
             .status == 0);
 }
+
+TEST_CASE(
+    "[cli] every command given binary data where it reads a file names it in printable text") {
+  const std::string dir = temp_dir();
+  std::string bin("II*\0\x08\0\0\0\x1b[31m\xff\xfe\n\r", 17);
+  bin += std::string(200, '\0');
+  write_file(dir + "/bin.dat", bin);
+  const std::vector<std::vector<std::string>> commands = {
+      {"convolve", "bin.dat", "[1]", "-o", "out.txt"},
+      {"convolve", "[1 2 3]", "bin.dat", "-o", "out.txt"},
+      {"blur", "bin.dat", "-o", "out.png"},
+      {"edge", "bin.dat", "-o", "out.png"},
+      {"plot", "bin.dat", "-o", "out.png"},
+      {"filters", "bin.dat"},
+      {"shape", "--arch-file", "bin.dat", "-i", "8x8x1"},
+      {"receptive-field", "--arch-file", "bin.dat"},
+      {"normalize", "bin.dat", "-o", "out.txt"},
+  };
+  for (const auto& args : commands) {
+    CAPTURE(args[0] + " " + args[1] + " " + args[2]);
+    auto r = run_convkit(args, "", dir);
+    CHECK((r.status == 1 || r.status == 2));
+    CHECK(r.err.rfind("convkit: error: ", 0) == 0);
+    CHECK(r.err.find("bin.dat") != std::string::npos);
+    for (char c : r.err) {
+      const auto u = static_cast<unsigned char>(c);
+      CHECK((u == '\n' || (u >= 0x20 && u < 0x7F)));
+    }
+    // Not cut at the first NUL: the bytes after it are shown as escapes.
+    if (args[0] != "blur" && args[0] != "edge" && args[0] != "shape" &&
+        args[0] != "receptive-field")
+      CHECK(r.err.find("\\x00") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/out.txt"));
+    CHECK_FALSE(fs::exists(dir + "/out.png"));
+  }
+}
