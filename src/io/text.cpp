@@ -12,7 +12,11 @@
 
 namespace convkit {
 
-std::string format_number(double v) {
+namespace {
+
+// The shortest text that reads back to exactly v in T's own precision.
+template <class T>
+std::string shortest_text(T v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == 0) v = 0;  // no "-0"
@@ -21,13 +25,14 @@ std::string format_number(double v) {
   return std::string(buf, r.ptr);
 }
 
+}  // namespace
+
+std::string format_number(double v) {
+  return shortest_text(v);
+}
+
 std::string format_number_f32(float v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == 0) v = 0;
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+  return shortest_text(v);
 }
 
 namespace {
