@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 
@@ -335,7 +336,7 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
                   "Output format in --outdir or on standard output (-o -): png, jpg, bmp, tga, "
                   "pgm, ppm, npy (default: the input's)");
   sub->add_option("-j,--jobs", o.jobs, "Files processed at the same time")
-      ->check(CLI::Range(1, 256))
+      ->check(whole_range(1, 256))
       ->default_val(1);
   sub->add_option("--shard", o.shard,
                   "Process only part K of N of the inputs (1-based, round-robin: inputs "
@@ -566,7 +567,10 @@ void add_policy_options(CLI::App* sub, PolicyFlags& p) {
   sub->add_flag("--abs", p.abs, "Integer output: write |v| (then clamp to the format's range)");
   sub->add_flag("--normalize", p.normalize,
                 "Integer output: map the image's [min, max] onto the format's full range");
-  sub->add_option("--offset", p.offset, "Integer output: write v + V (then clamp), e.g. 128")
+  sub->add_option("--offset", p.offset,
+                  "Integer output: write v + V (then clamp); V is in the output's units, e.g. 128 "
+                  "for 8-bit, 32768 for 16-bit")
+      ->check(any_finite())
       ->each([&p](const std::string&) { p.offset_given = true; });
   sub->add_flag("--clip", p.clip, "Integer output: clamp values to the format's range");
 }

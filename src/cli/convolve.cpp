@@ -15,11 +15,13 @@
 // n=b gives y starting at n=a+b (eq. (1) of the seed), so for signals the
 // default output is the full linear convolution.  Matrices and images default
 // to the seed's 2-D convention: no padding, stride 1 (valid).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filters.hpp"
@@ -65,7 +67,8 @@ std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
         throw std::invalid_argument("");
       out.push_back(static_cast<int>(v));
     } catch (const std::exception&) {
-      throw UsageError(flag + " '" + text + "': '" + tok + "' is not an integer");
+      throw UsageError(flag + " '" + quote_for_message(text) + "': '" + quote_for_message(tok) +
+                       "' is not an integer");
     }
     if (j == std::string::npos) break;
     i = j + 1;
@@ -121,6 +124,12 @@ std::string extension(const std::string& path) {
   return e;
 }
 
+// Text output: CSV (comma separated, no comment lines) for a .csv name,
+// space-separated rows otherwise.
+bool is_csv(const std::string& out) {
+  return extension(out) == "csv";
+}
+
 void write_text(const std::string& out, const std::string& text) {
   if (out.empty() || out == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -169,6 +178,21 @@ ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
   return spec;
 }
 
+// A 2D output larger than the --max-pixels limit is refused before any memory
+// is allocated, naming the size it would have and the limit it passes.
+void check_output_size(const ConvolveOptions& o, const ConvGeometry& g) {
+  const long long values = static_cast<long long>(g.out_h) * g.out_w;
+  const long long limit = default_max_pixels();
+  if (values <= limit) return;
+  const std::string cause = !o.pad.empty()    ? "--pad '" + quote_for_message(o.pad) + "': "
+                            : !o.mode.empty() ? "--mode " + o.mode + ": "
+                                              : "";
+  throw UsageError(cause + "the output would be " + std::to_string(g.out_h) + " x " +
+                   std::to_string(g.out_w) + " = " + std::to_string(values) +
+                   " values per channel, over the limit of " + std::to_string(limit) +
+                   " (--max-pixels N raises it)");
+}
+
 enum class Kind { signal, matrix, image };
 
 struct Input {
@@ -188,7 +212,7 @@ Input load_input(const ConvolveOptions& o) {
   std::string name;
   if (literal) {
     bytes = path;
-    name = "input '" + path + "'";
+    name = "input '" + quote_for_message(path) + "'";
   } else {
     bytes = read_file_bytes(path);
     name = path == "-" ? "<stdin>" : path;
@@ -215,16 +239,25 @@ Input load_input(const ConvolveOptions& o) {
     in.kind = Kind::image;
     in.image = decode_image(bytes, name, {}, path);
   } else {
-    TextShape shape = classify_text(bytes, name);
-    if (o.as == "signal") shape = TextShape::signal;
-    if (o.as == "matrix") shape = TextShape::matrix;
-    if (o.as == "image") throw UsageError(name + " is text, not an image");
-    if (shape == TextShape::matrix) {
-      in.kind = Kind::matrix;
-      in.matrix = parse_matrix(bytes, name);
-    } else {
-      in.kind = Kind::signal;
-      in.signal = parse_signal(bytes, name);
+    if (!literal && looks_binary(bytes))
+      throw Error(name + ": not a text matrix or a supported image (binary data starting '" +
+                  quote_for_message(bytes, 16) + "'; images: PNG, JPEG, BMP, TGA, PGM/PPM, .npy)");
+    try {
+      TextShape shape = classify_text(bytes, name);
+      if (o.as == "signal") shape = TextShape::signal;
+      if (o.as == "matrix") shape = TextShape::matrix;
+      if (o.as == "image") throw UsageError(name + " is text, not an image");
+      if (shape == TextShape::matrix) {
+        in.kind = Kind::matrix;
+        in.matrix = parse_matrix(bytes, name);
+      } else {
+        in.kind = Kind::signal;
+        in.signal = parse_signal(bytes, name);
+      }
+    } catch (const ParseError& e) {
+      // An inline literal is part of the command line: a usage error (exit 2).
+      if (literal) throw UsageError(e.what());
+      throw;
     }
   }
   if (o.origin) {
@@ -279,8 +312,11 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   }
   if (is_image_path(o.output))
     throw UsageError("a 1D result cannot be written as an image; use .txt or .npy");
-  std::string text = "# n value\n";
-  for (auto& [t, v] : samples) text += std::to_string(t) + " " + format_number(v) + "\n";
+  // CSV: "n,value" rows (no header, so convkit reads it back as an indexed signal).
+  const bool csv = is_csv(o.output);
+  std::string text = csv ? "" : "# n value\n";
+  for (auto& [t, v] : samples)
+    text += std::to_string(t) + (csv ? "," : " ") + format_number(v) + "\n";
   write_text(o.output, text);
 }
 
@@ -288,6 +324,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Matrix& m = in.matrix;
   const ConvGeometry g = plan(spec, m.rows, m.cols, k.rows, k.cols);
+  check_output_size(o, g);
   Matrix out;
   out.rows = g.out_h;
   out.cols = g.out_w;
@@ -310,7 +347,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
     img.data64 = out.data;
     write_image(img, o.output, write_options(o));
   } else {
-    write_text(o.output, format_matrix(out));
+    write_text(o.output, format_matrix_as(out, {is_csv(o.output) ? ',' : ' ', false}));
   }
 }
 
@@ -354,6 +391,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Image& src = in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+  check_output_size(o, g);
   const Image dst =
       with_sample_type(src, [&](auto t) { return convolve_image<decltype(t)>(o, src, k, g); });
   if (o.output != "-" && !is_image_path(o.output)) {
@@ -367,7 +405,9 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
       const auto& v = dst.samples<decltype(t)>();
       m.data.assign(v.begin(), v.end());
     });
-    write_text(o.output, format_matrix(m));
+    // Print each sample in the shortest form that reads back to the same
+    // number in the image's own precision (float32, or float64).
+    write_text(o.output, format_matrix_as(m, {is_csv(o.output) ? ',' : ' ', dst.bit_depth != 64}));
     return;
   }
   write_image(dst, o.output, write_options(o));
@@ -393,6 +433,14 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
     throw UsageError("--kernel-origin applies to signals only");
   if (!o.range.empty() && in.kind != Kind::signal)
     throw UsageError("--range applies to 1D signals only");
+  // Every flag acts or is refused.
+  if (o.filter_alpha && in.kind != Kind::image)
+    throw UsageError("--filter-alpha applies to images only");
+  if (o.bit_depth != 0 &&
+      (in.kind == Kind::signal ||
+       !(is_image_path(o.output) || (o.output == "-" && in.kind == Kind::image))))
+    throw UsageError(
+        "--bit-depth applies when a matrix or image result is written to an image or .npy file");
   switch (in.kind) {
     case Kind::signal:
       run_signal(o, in, k);
@@ -418,6 +466,8 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
   BatchOptions& b = o.batch;
   if (more.empty() && b.outdir.empty() && b.files_from.empty()) {
     if (o.kernel.empty()) throw UsageError("give INPUT and KERNEL");
+    if (o.input == "-" && o.kernel == "-")
+      throw UsageError("INPUT and KERNEL cannot both be '-': standard input can be read only once");
     if (!b.shard.empty() || b.skip_existing || !b.log.empty() || !b.relative_to.empty() ||
         !b.suffix.empty() || b.null_separated)
       throw UsageError(
@@ -433,6 +483,10 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
   operands.pop_back();
   if (operands.empty() && b.files_from.empty())
     throw UsageError("give INPUT... KERNEL (the kernel comes last)");
+  if (o.kernel == "-" &&
+      (b.files_from == "-" || std::find(operands.begin(), operands.end(), "-") != operands.end()))
+    throw UsageError(
+        "an input and KERNEL cannot both be '-': standard input can be read only once");
   b.inputs = operands;
   b.output = o.output;
   const auto items = plan_batch(b);
@@ -470,7 +524,9 @@ void register_convolve(CLI::App& app) {
                   "Padding: P, Y,X or T,B,L,R (signals: P or BEFORE,AFTER); "
                   "output size floor((N+2P-K)/S)+1");
   sub->add_option("--padding", opts->padding,
-                  "How padded samples are made: zero, circular, reflect, symmetric, replicate")
+                  std::string("How padded samples are made: zero, circular, reflect (OpenCV's "
+                              "BORDER_REFLECT_101), symmetric, replicate") +
+                      kPaddingAliases)
       ->default_str("zero");
   sub->add_option("--mode", opts->mode,
                   "Output size as scipy.signal: full, same or valid (default: full for signals; "
@@ -479,17 +535,22 @@ void register_convolve(CLI::App& app) {
          "--as", opts->as,
          "Treat a text INPUT as a signal or a matrix, or a 2-D .npy as an image (default: guess)")
       ->check(CLI::IsMember({"auto", "signal", "matrix", "image"}));
-  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value");
+  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--kernel-origin", opts->kernel_origin,
                   "Sample index of the kernel's first tap (1D; default 0, or from an \"n value\" "
-                  "file)");
+                  "file)")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--range", opts->range,
                   "Print the 1D result from n=A to n=B, zeros outside its support (A:B)");
   auto* abs = sub->add_flag("--abs", opts->abs, "Write |v| to 8/16-bit images");
   auto* norm = sub->add_flag("--normalize", opts->normalize,
                              "Map the result's [min, max] to the image format's full range");
   auto* off =
-      sub->add_option("--offset", opts->offset, "Write v + V to 8/16-bit images (e.g. 128)");
+      sub->add_option("--offset", opts->offset,
+                      "Write v + V to 8/16-bit images; V is in the output's units (128 for 8-bit, "
+                      "32768 for 16-bit)")
+          ->check(any_finite());
   auto* clip = sub->add_flag("--clip", opts->clip, "Clamp values to the image format's range");
   abs->excludes(norm, off, clip);
   norm->excludes(off, clip);
@@ -499,7 +560,7 @@ void register_convolve(CLI::App& app) {
   sub->add_option("--bit-depth", opts->bit_depth,
                   "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
                   "(.npy float32/float64); default: the input's")
-      ->check(CLI::IsMember({0, 8, 16, 32, 64}));
+      ->check(whole_one_of({0, 8, 16, 32, 64}, "8, 16, 32 or 64 (or 0: the input's depth)"));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
   add_batch_flags(sub, opts->batch);

@@ -93,8 +93,9 @@ void register_edge(CLI::App& app) {
                   "x, y (signed derivatives), magnitude (default) or direction (degrees)")
       ->check(CLI::IsMember({"x", "y", "magnitude", "direction"}));
   sub->add_option("--padding", o.padding,
-                  "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
-                  "circular or zero")
+                  std::string("Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, "
+                              "replicate, circular or zero") +
+                      kPaddingAliases)
       ->default_val("reflect");
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);

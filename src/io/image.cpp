@@ -232,7 +232,9 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
         store([&](T v) { return std::fabs(double(v)) * scale; });
         break;
       case ValuePolicy::offset:
-        store([&](T v) { return (v + double(o.offset)) * scale; });
+        // The offset is in the output's units: 32768 is mid-grey of a 16-bit
+        // file even when the input had 8 bits (v is rescaled, V is not).
+        store([&](T v) { return double(v) * scale + double(o.offset); });
         break;
       case ValuePolicy::normalize: {
         store([&](T v) {

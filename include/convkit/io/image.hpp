@@ -104,7 +104,7 @@ enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;  ///< for ValuePolicy::offset
+  float offset = 0;  ///< for ValuePolicy::offset, in the OUTPUT's units (128: 8-bit mid-grey)
   /// 0: the format's natural depth for this image (PNG/PGM keep 16-bit; .npy keeps
   /// float32 or float64); 8 or 16; 32 or 64 (.npy float32 / float64)
   int bit_depth = 0;
