@@ -104,7 +104,8 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
     red = Mask(u32(b, at));
     green = Mask(u32(b, at + 4));
     blue = Mask(u32(b, at + 8));
-    if ((compression == alphabitfields && hsize == 40) || hsize >= 56) alpha = Mask(u32(b, at + 12));
+    if ((compression == alphabitfields && hsize == 40) || hsize >= 56)
+      alpha = Mask(u32(b, at + 12));
   } else if (bpp == 16) {
     red = Mask(0x7c00);
     green = Mask(0x03e0);
@@ -130,7 +131,8 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
     // colours_used says, so take what fits there, but at least one.
     if (offset > after_header) n = std::min(n, (offset - after_header) / entry);
     if (n == 0) throw fail("a palette image without a palette");
-    if (b.size() < after_header + n * entry) throw short_file(after_header + n * entry, "the palette");
+    if (b.size() < after_header + n * entry)
+      throw short_file(after_header + n * entry, "the palette");
     palette.assign(full * 3, 0);
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t at = after_header + k * entry;
@@ -148,7 +150,9 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
   const std::size_t width = static_cast<std::size_t>(w), height = static_cast<std::size_t>(h);
   // Palette indices (bpp <= 8) or packed values, one per pixel, rows top to bottom.
   std::vector<std::uint32_t> values(width * height, 0);
-  auto row_of = [&](std::size_t y) { return top_down ? y : height - 1 - y; };  // file row -> image row
+  auto row_of = [&](std::size_t y) {
+    return top_down ? y : height - 1 - y;
+  };  // file row -> image row
   const std::string_view data = b.substr(offset);
   if (compression == rle8 || compression == rle4) {
     // Runs: (count, index) pairs; 0 0 ends a line, 0 1 ends the image, 0 2 dx dy moves,
@@ -188,7 +192,8 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
         const std::size_t bytes = compression == rle8 ? code : (code + 1) / 2;
         need(bytes + (bytes & 1));
         for (unsigned k = 0; k < code; ++k) {
-          const unsigned byte = static_cast<unsigned char>(data[i + (compression == rle8 ? k : k / 2)]);
+          const unsigned byte =
+              static_cast<unsigned char>(data[i + (compression == rle8 ? k : k / 2)]);
           put(compression == rle8 ? byte : (k % 2 == 0 ? byte >> 4 : byte & 15));
         }
         i += bytes + (bytes & 1);
@@ -214,9 +219,9 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
         } else if (bpp == 16) {
           out[x] = u16(data, base + 2 * x);
         } else if (bpp == 24) {
-          out[x] = u16(data, base + 3 * x) | static_cast<std::uint32_t>(
-                                                  static_cast<unsigned char>(data[base + 3 * x + 2]))
-                                                  << 16;
+          out[x] = u16(data, base + 3 * x) |
+                   static_cast<std::uint32_t>(static_cast<unsigned char>(data[base + 3 * x + 2]))
+                       << 16;
         } else {
           out[x] = u32(data, base + 4 * x);
         }

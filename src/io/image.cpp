@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -278,7 +278,9 @@ struct Source {
 };
 
 std::uint32_t be32(std::string_view b, std::size_t at) {
-  auto u = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(b[k])); };
+  auto u = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(b[k]));
+  };
   return u(at) << 24 | u(at + 1) << 16 | u(at + 2) << 8 | u(at + 3);
 }
 std::uint32_t le16(std::string_view b, std::size_t at) {

@@ -33,8 +33,10 @@ void on_read(png_structp png, png_bytep dst, png_size_t n) {
   auto* ctx = static_cast<PngContext*>(png_get_io_ptr(png));
   if (n > ctx->size - ctx->pos) {
     char msg[160];
-    std::snprintf(msg, sizeof msg, "truncated: the file ends after %zu bytes, inside a chunk it "
-                  "declares", ctx->size);
+    std::snprintf(msg, sizeof msg,
+                  "truncated: the file ends after %zu bytes, inside a chunk it "
+                  "declares",
+                  ctx->size);
     png_error(png, msg);
   }
   std::memcpy(dst, ctx->data + ctx->pos, n);

@@ -1,6 +1,7 @@
 // TGA through stb_image, BMP and TGA writing through stb_image_write (Debian's
-// libstb-dev; BMP is decoded by bmp.cpp).  Only those two decoders are compiled in; the header is read first (stbi_info)
-// so the dimensions are checked against ImageLimits before pixels are decoded.
+// libstb-dev; BMP is decoded by bmp.cpp).  Only those two decoders are compiled in; the header is
+// read first (stbi_info) so the dimensions are checked against ImageLimits before pixels are
+// decoded.
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
@@ -35,7 +36,9 @@ void check_tga_size(std::string_view b, const std::string& name) {
                  " bytes, but " + what + " needs " + std::to_string(need));
   };
   if (b.size() < 18) throw short_file(18, "the header");
-  auto u8 = [&](std::size_t at) { return static_cast<std::size_t>(static_cast<unsigned char>(b[at])); };
+  auto u8 = [&](std::size_t at) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(b[at]));
+  };
   auto u16 = [&](std::size_t at) { return u8(at) | u8(at + 1) << 8; };
   const std::size_t type = u8(2);
   const std::size_t map_bytes = u8(1) ? u16(5) * ((u8(7) + 7) / 8) : 0;

@@ -27,20 +27,22 @@ TEST_CASE("[hardening] an arch file over 16 MiB or with NUL bytes is refused wit
   write_file(dir + "/big.arch", text + "x");
   auto big = run_convkit({"shape", "--arch-file", dir + "/big.arch", "-i", "8x8x1"});
   CHECK(big.status == 1);
-  CHECK(big.err == "convkit: error: " + dir + "/big.arch: the architecture file is larger than 16 MiB\n");
+  CHECK(big.err ==
+        "convkit: error: " + dir + "/big.arch: the architecture file is larger than 16 MiB\n");
   write_file(dir + "/nul.arch", std::string("CONV3-2\0FC-2\n", 13));
   auto nul = run_convkit({"shape", "--arch-file", dir + "/nul.arch", "-i", "8x8x1"});
   CHECK(nul.status == 1);
-  CHECK(nul.err == "convkit: error: " + dir +
-                       "/nul.arch: the architecture file contains NUL bytes (is it a text file?)\n");
+  CHECK(nul.err ==
+        "convkit: error: " + dir +
+            "/nul.arch: the architecture file contains NUL bytes (is it a text file?)\n");
 }
 
 TEST_CASE("[hardening] .npy dtypes convkit does not read are refused by name") {
   const std::string dir = temp_dir();
   for (const char* dtype : {"<c8", "<f2", "<U3", "|O", "<M8[s]", "|V4", "<i3"}) {
     CAPTURE(dtype);
-    std::string header = "{'descr': '" + std::string(dtype) +
-                         "', 'fortran_order': False, 'shape': (2,), }";
+    std::string header =
+        "{'descr': '" + std::string(dtype) + "', 'fortran_order': False, 'shape': (2,), }";
     header.resize(117, ' ');
     header += '\n';
     const std::string file = std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) + '\0' +

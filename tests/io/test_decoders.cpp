@@ -5,16 +5,16 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <unistd.h>
 #include <atomic>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include "convkit/error.hpp"
 #include "convkit/io/image.hpp"
@@ -199,7 +199,8 @@ std::vector<BmpCase> bmp_cases() {
       row[3 * x + 1] = static_cast<char>(p >> 8 & 255);
       row[3 * x + 2] = static_cast<char>(p >> 16 & 255);
     });
-    cases.push_back({top ? "top24.bmp" : "rgb24.bmp", make_bmp(s, px), want_rgb(7, 5, 3, rgb_of), 0});
+    cases.push_back(
+        {top ? "top24.bmp" : "rgb24.bmp", make_bmp(s, px), want_rgb(7, 5, 3, rgb_of), 0});
   }
   {  // OS/2 core header, 24-bit
     BmpSpec s;
@@ -241,8 +242,8 @@ std::vector<BmpCase> bmp_cases() {
           want.v.push_back(static_cast<int>(p >> 8 & 255));
           want.v.push_back(static_cast<int>(p & 255));
         }
-      cases.push_back({"pal" + std::to_string(bpp) + (grey ? "g" : "c") + ".bmp", make_bmp(s, px),
-                       want, 0});
+      cases.push_back(
+          {"pal" + std::to_string(bpp) + (grey ? "g" : "c") + ".bmp", make_bmp(s, px), want, 0});
     }
   }
   // RLE8 and RLE4: runs, a literal run, an end of line, a delta, the end of the image.
@@ -338,7 +339,9 @@ std::vector<BmpCase> bmp_cases() {
         s.masks[2] = 0x000000ff;
         s.masks[3] = 0xff000000;
       }
-      auto argb = [](int y, int x) { return rgb_of(y, x) | static_cast<std::uint32_t>(x * 40 + y + 1) << 24; };
+      auto argb = [](int y, int x) {
+        return rgb_of(y, x) | static_cast<std::uint32_t>(x * 40 + y + 1) << 24;
+      };
       Bytes px = bmp_rows(s, [&](Bytes& row, int x, int y) {
         const std::uint32_t p = alpha ? argb(y, x) : rgb_of(y, x);
         for (int k = 0; k < 4; ++k) row[4 * x + k] = static_cast<char>(p >> (8 * k));
@@ -428,8 +431,10 @@ std::vector<TgaCase> tga_cases() {
       const int y = top ? r : h - 1 - r;
       for (int x = 0; x < w; ++x) put_le(f, alpha ? argb(y, x) : rgb_of(y, x), alpha ? 4 : 3);
     }
-    cases.push_back({kind == 0 ? "rgb.tga" : kind == 1 ? "top.tga" : "rgba.tga", f,
-                     alpha ? want_rgb(w, h, 4, argb) : want_rgb(w, h, 3, rgb_of)});
+    cases.push_back({kind == 0   ? "rgb.tga"
+                     : kind == 1 ? "top.tga"
+                                 : "rgba.tga",
+                     f, alpha ? want_rgb(w, h, 4, argb) : want_rgb(w, h, 3, rgb_of)});
   }
   {  // 8-bit grey, top-left
     Bytes f = header(3, w, h, 8, 0x20, "", 0, 0);
@@ -460,9 +465,9 @@ std::vector<TgaCase> tga_cases() {
       f.push_back(2);
       for (int x = 3; x < 6; ++x) put_le(f, pixel(y, x), 3);
     }
-    cases.push_back({"rle.tga", f, want_rgb(w, h, 3, +[](int y, int x) {
-                       return rgb_of(y, x < 3 ? 0 : x);
-                     })});
+    cases.push_back({"rle.tga", f,
+                     want_rgb(
+                         w, h, 3, +[](int y, int x) { return rgb_of(y, x < 3 ? 0 : x); })});
   }
   return cases;
 }
@@ -473,8 +478,9 @@ void chunk(Bytes& f, const char* type, const Bytes& data) {
   put_be(f, static_cast<std::uint32_t>(data.size()), 4);
   const Bytes body = type + data;
   f += body;
-  put_be(f, static_cast<std::uint32_t>(
-                crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))),
+  put_be(f,
+         static_cast<std::uint32_t>(
+             crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))),
          4);
 }
 
@@ -482,19 +488,23 @@ Bytes deflate(const Bytes& raw) {
   uLongf n = compressBound(static_cast<uLong>(raw.size()));
   Bytes out(n, '\0');
   REQUIRE(compress(reinterpret_cast<Bytef*>(out.data()), &n,
-                   reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size())) == Z_OK);
+                   reinterpret_cast<const Bytef*>(raw.data()),
+                   static_cast<uLong>(raw.size())) == Z_OK);
   out.resize(n);
   return out;
 }
 
 struct PngSpec {
-  int w = 11, h = 9, depth = 8, colour = 0;  // PNG colour type: 0 grey, 2 RGB, 3 palette, 4 GA, 6 RGBA
+  int w = 11, h = 9, depth = 8,
+      colour = 0;  // PNG colour type: 0 grey, 2 RGB, 3 palette, 4 GA, 6 RGBA
   bool interlaced = false;
   int palette_size = 0;
   bool trns = false;
 };
 
-int png_channels(int colour) { return colour == 0 ? 1 : colour == 2 ? 3 : colour == 3 ? 1 : colour == 4 ? 2 : 4; }
+int png_channels(int colour) {
+  return colour == 0 ? 1 : colour == 2 ? 3 : colour == 3 ? 1 : colour == 4 ? 2 : 4;
+}
 
 // The stored sample (y, x, c) at the file's depth.
 int png_sample(const PngSpec& s, int y, int x, int c) {
@@ -671,7 +681,8 @@ TEST_CASE("[io] a TGA cut short or corrupt is refused with the byte count") {
   CHECK_THROWS_WITH_AS(read_image(dir + "/map.tga"), doctest::Contains("map.tga"), Error);
 }
 
-TEST_CASE("[io] PNG variants (palette, tRNS, 1-2-4-bit grey, 16-bit, interlaced) read value for value") {
+TEST_CASE(
+    "[io] PNG variants (palette, tRNS, 1-2-4-bit grey, 16-bit, interlaced) read value for value") {
   const std::string dir = temp_dir();
   for (const auto& [name, spec] : png_specs()) {
     CAPTURE(name);
@@ -710,9 +721,9 @@ TEST_CASE("[io] a JPEG cut short is refused: baseline, progressive, grey") {
     cv::Mat* m;
     std::vector<int> params;
   };
-  for (const Case& c : {Case{"base.jpg", &rgb, {}},
-                        Case{"prog.jpg", &rgb, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}},
-                        Case{"grey.jpg", &grey, {}}}) {
+  for (const Case& c :
+       {Case{"base.jpg", &rgb, {}}, Case{"prog.jpg", &rgb, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}},
+        Case{"grey.jpg", &grey, {}}}) {
     std::vector<uchar> buf;
     REQUIRE(cv::imencode(".jpg", *c.m, buf, c.params));
     const Bytes f(buf.begin(), buf.end());
@@ -826,7 +837,8 @@ TEST_CASE("[io] a pipe or device is read only as far as its header allows") {
   const std::string dir = temp_dir();
   auto r = convkit::test::run_convkit({"blur", "/dev/zero", "-o", dir + "/z.png"});
   CHECK(r.status == 1);
-  CHECK(r.err == "convkit: error: /dev/zero: not an image convkit can read (PNG, JPEG, BMP, TGA, "
-                 "PGM/PPM, NPY)\n");
+  CHECK(r.err ==
+        "convkit: error: /dev/zero: not an image convkit can read (PNG, JPEG, BMP, TGA, "
+        "PGM/PPM, NPY)\n");
   CHECK(!std::filesystem::exists(dir + "/z.png"));
 }
