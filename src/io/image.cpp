@@ -88,6 +88,14 @@ Format sniff(std::string_view b) {
   return Format::unknown;
 }
 
+// The format by magic bytes (or a TGA header), else by a .tga name; throws for anything else.
+Format detect(std::string_view b, const std::string& name, const std::string& path_hint) {
+  const Format f = sniff(b);
+  if (f != Format::unknown) return f;
+  if (format_from_extension(lower_extension(path_hint)) == Format::tga) return Format::tga;
+  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
+}
+
 Image from_pixels(const detail::Pixels& px) {
   Image img;
   img.width = px.width;
@@ -367,11 +375,7 @@ Image read_image(const std::string& path, const ImageLimits& limits) {
   Source in{f, name};
   in.fill(std::size_t(1) << 16);
   if (in.buf.empty()) throw Error(name + ": file is empty");
-  Format fmt = sniff(in.buf);
-  if (fmt == Format::unknown && format_from_extension(lower_extension(path)) == Format::tga)
-    fmt = Format::tga;
-  if (fmt == Format::unknown)
-    throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
+  const Format fmt = detect(in.buf, name, path);
   // No format needs more than 64 bytes a pixel (ASCII PGM/PPM at 16 bits, the
   // worst), plus 16 MiB of headers, palettes and metadata.
   std::size_t bound = 0;
@@ -392,13 +396,7 @@ Image read_image(const std::string& path, const ImageLimits& limits) {
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
                    const std::string& path_hint) {
   if (bytes.empty()) throw Error(name + ": file is empty");
-  Format f = sniff(bytes);
-  if (f == Format::unknown) {
-    if (format_from_extension(lower_extension(path_hint)) == Format::tga)
-      f = Format::tga;
-    else
-      throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
-  }
+  const Format f = detect(bytes, name, path_hint);
   switch (f) {
     case Format::png:
       return from_pixels(detail::decode_png(bytes, name, limits));

@@ -5,6 +5,11 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <cstdio>
+// clang-format off
+#include <jpeglib.h>
+// clang-format on
+
 #include <unistd.h>
 #include <atomic>
 #include <cmath>
@@ -651,6 +656,9 @@ TEST_CASE("[io] TGA variants read value for value, from a file or from standard 
   CHECK(r.status == 0);
   CHECK(r.err == "");
   check_same(read_image(dir + "/out.png"), rgb.want);
+  r = convkit::test::run_convkit({"convolve", "-", "[1]", "-o", dir + "/conv.png"}, rgb.file);
+  CHECK(r.status == 0);
+  check_same(read_image(dir + "/conv.png"), rgb.want);
   // Text is still not taken for a TGA.
   CHECK_THROWS_WITH_AS(decode_image("1 2 3\n", "<stdin>"),
                        doctest::Contains("not an image convkit can read"), Error);
@@ -754,6 +762,18 @@ TEST_CASE("[io] a PGM or PPM cut short is refused, ASCII or binary, 8 or 16 bits
       const std::string name = std::string(kind) + "-" + std::to_string(maxval) + ".pnm";
       const std::size_t n = f.size();
       check_cuts(dir, name, f, {n - (ascii ? 4 : 1), n / 2, 20}, "PGM/PPM");
+      if (!ascii) {
+        write_file(dir + "/t.pnm", f.substr(0, 40));
+        const std::size_t header = f.size() - 7 * 5 * ch * (maxval > 255 ? 2 : 1);
+        CHECK_THROWS_WITH_AS(read_image(dir + "/t.pnm"),
+                             (dir +
+                              "/t.pnm: truncated PGM/PPM file: it ends after 40 bytes, but "
+                              "the header declares " +
+                              std::to_string(f.size() - header) +
+                              " bytes of pixels (7x5) from byte " + std::to_string(header))
+                                 .c_str(),
+                             Error);
+      }
     }
 }
 
@@ -841,4 +861,50 @@ TEST_CASE("[io] a pipe or device is read only as far as its header allows") {
         "convkit: error: /dev/zero: not an image convkit can read (PNG, JPEG, BMP, TGA, "
         "PGM/PPM, NPY)\n");
   CHECK(!std::filesystem::exists(dir + "/z.png"));
+}
+
+TEST_CASE("[io] a CMYK JPEG reads as RGB, as OpenCV reads it") {
+  // Written here with libjpeg as Adobe's tools write CMYK: inverted inks and an APP14 marker.
+  const int w = 24, h = 16;
+  std::vector<unsigned char> px(static_cast<std::size_t>(w) * h * 4);
+  for (std::size_t k = 0; k < px.size(); ++k)
+    px[k] = static_cast<unsigned char>(k % 4 == 3 ? 160 + (k / 4) % 96 : (k * 37) % 256);
+  jpeg_compress_struct c{};
+  jpeg_error_mgr e{};
+  c.err = jpeg_std_error(&e);
+  jpeg_create_compress(&c);
+  unsigned char* mem = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &mem, &size);
+  c.image_width = w;
+  c.image_height = h;
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 100, TRUE);
+  REQUIRE(c.write_Adobe_marker);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = px.data() + static_cast<std::size_t>(c.next_scanline) * w * 4;
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  const Bytes file(reinterpret_cast<const char*>(mem), size);
+  std::free(mem);
+  jpeg_destroy_compress(&c);
+  const std::string dir = temp_dir();
+  write_file(dir + "/cmyk.jpg", file);
+  const Image img = read_image(dir + "/cmyk.jpg");
+  REQUIRE(img.channels == 3);
+  // OpenCV computes K - (255 - C) K / 256, within 2 of C K / 255.
+  check_opencv(img, dir + "/cmyk.jpg", 2);
+  // And the colours are the inks': red = C'K'/255 of what was written, up to JPEG's loss.
+  int worst = 0;
+  for (int k = 0; k < w * h; ++k)
+    for (int ch = 0; ch < 3; ++ch) {
+      const int want = (px[4 * k + ch] * px[4 * k + 3] + 127) / 255;
+      worst = std::max(worst, std::abs(want - static_cast<int>(img.plane(ch)[k])));
+    }
+  CHECK(worst <= 12);
+  check_cuts(dir, "cmyk.jpg", file, {file.size() / 2}, "JPEG");
 }
