@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include <sys/stat.h>
@@ -360,15 +361,10 @@ std::pair<long long, long long> declared_size(Format f, Source& in) {
 Image read_image(const std::string& path, const ImageLimits& limits) {
   const bool is_stdin = path == "-";
   const std::string name = is_stdin ? "<stdin>" : path;
-  std::FILE* f = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(name + ": cannot open: " + std::strerror(errno));
-  struct Closer {
-    std::FILE* f;
-    bool own;
-    ~Closer() {
-      if (own) std::fclose(f);
-    }
-  } closer{f, !is_stdin};
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+      is_stdin ? nullptr : std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!is_stdin && !file) throw Error(name + ": cannot open: " + std::strerror(errno));
+  std::FILE* f = is_stdin ? stdin : file.get();
   struct stat st {};
   if (::fstat(::fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error(name + ": is a directory, not a file");
