@@ -23,6 +23,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
 using namespace convkit;
@@ -907,4 +908,18 @@ TEST_CASE("[io] a CMYK JPEG reads as RGB, as OpenCV reads it") {
     }
   CHECK(worst <= 12);
   check_cuts(dir, "cmyk.jpg", file, {file.size() / 2}, "JPEG");
+}
+
+TEST_CASE("[io] a .npy image cut short is refused with the byte count") {
+  const std::string dir = temp_dir();
+  const std::string header = npy_header({4, 5}, NpyType::u1);
+  write_file(dir + "/t.npy", header + std::string(7, '\x10'));
+  CHECK_THROWS_WITH_AS(read_image(dir + "/t.npy"),
+                       (dir + "/t.npy: the header promises 20 bytes of data (20 elements) but the "
+                              "file holds 7")
+                           .c_str(),
+                       Error);
+  // Whole, it reads.
+  write_file(dir + "/t.npy", header + std::string(20, '\x10'));
+  CHECK(read_image(dir + "/t.npy").data == std::vector<float>(20, 16.f));
 }
