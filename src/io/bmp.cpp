@@ -148,13 +148,18 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
                 std::to_string(offset));
 
   const std::size_t width = static_cast<std::size_t>(w), height = static_cast<std::size_t>(h);
+  const std::string_view data = b.substr(offset);
+  // Uncompressed rows are padded to 4 bytes; their size is checked before anything is allocated.
+  const std::size_t stride = (width * bpp + 31) / 32 * 4;
+  const bool rle = compression == rle8 || compression == rle4;
+  if (!rle && data.size() < stride * height)
+    throw Error(name + ": truncated BMP file: it ends after " + std::to_string(b.size()) +
+                " bytes, but the header declares " + std::to_string(stride * height) +
+                " bytes of pixels from byte " + std::to_string(offset));
   // Palette indices (bpp <= 8) or packed values, one per pixel, rows top to bottom.
   std::vector<std::uint32_t> values(width * height, 0);
-  auto row_of = [&](std::size_t y) {
-    return top_down ? y : height - 1 - y;
-  };  // file row -> image row
-  const std::string_view data = b.substr(offset);
-  if (compression == rle8 || compression == rle4) {
+  auto row_of = [&](std::size_t y) { return top_down ? y : height - 1 - y; };  // file -> image
+  if (rle) {
     // Runs: (count, index) pairs; 0 0 ends a line, 0 1 ends the image, 0 2 dx dy moves,
     // 0 n (n >= 3) is n literal indices padded to a 16-bit boundary.
     std::size_t i = 0, x = 0, y = 0;
@@ -200,12 +205,6 @@ Pixels decode_bmp(std::string_view b, const std::string& name, const ImageLimits
       }
     }
   } else {
-    const std::size_t stride = (width * bpp + 31) / 32 * 4;
-    const std::size_t need = stride * height;
-    if (data.size() < need)
-      throw Error(name + ": truncated BMP file: it ends after " + std::to_string(b.size()) +
-                  " bytes, but the header declares " + std::to_string(need) +
-                  " bytes of pixels from byte " + std::to_string(offset));
     for (std::size_t y = 0; y < height; ++y) {
       const std::size_t base = y * stride;
       std::uint32_t* out = values.data() + row_of(y) * width;

@@ -923,3 +923,29 @@ TEST_CASE("[io] a .npy image cut short is refused with the byte count") {
   write_file(dir + "/t.npy", header + std::string(20, '\x10'));
   CHECK(read_image(dir + "/t.npy").data == std::vector<float>(20, 16.f));
 }
+
+TEST_CASE("[io] damaged BMP and TGA headers are refused or read, never read past the file") {
+  // Every header byte (and the first palette, mask and RLE bytes) of every variant set to
+  // 0, 1, 0x7f, 0x80 and 0xff: each file decodes or throws convkit::Error (the sanitizer
+  // build also checks that no byte outside the file is touched).
+  ImageLimits limits;
+  limits.max_pixels = 1 << 20;
+  std::vector<std::pair<std::string, Bytes>> files;
+  for (const auto& c : bmp_cases()) files.push_back({c.name, c.file});
+  for (const auto& c : tga_cases()) files.push_back({c.name, c.file});
+  int refused = 0, read = 0;
+  for (const auto& [name, file] : files)
+    for (std::size_t at = 0; at < std::min<std::size_t>(file.size(), 80); ++at)
+      for (int v : {0, 1, 0x7f, 0x80, 0xff}) {
+        Bytes f = file;
+        f[at] = static_cast<char>(v);
+        try {
+          (void)decode_image(f, name, limits, name);
+          ++read;
+        } catch (const Error&) {
+          ++refused;
+        }
+      }
+  CHECK(read > 0);
+  CHECK(refused > 0);
+}
