@@ -1,7 +1,7 @@
 // TGA through stb_image, BMP and TGA writing through stb_image_write (Debian's
-// libstb-dev; BMP is decoded by bmp.cpp).  Only those two decoders are compiled in; the header is
-// read first (stbi_info) so the dimensions are checked against ImageLimits before pixels are
-// decoded.
+// libstb-dev; BMP is decoded by bmp.cpp).  Only those two decoders are
+// compiled in; the header is read first (stbi_info) so the dimensions are
+// checked against ImageLimits before pixels are decoded.
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
@@ -14,7 +14,6 @@
 #define STBI_WRITE_NO_STDIO
 #include <stb_image_write.h>
 
-#include <algorithm>
 #include <climits>
 #include <memory>
 
@@ -58,10 +57,7 @@ void check_tga_size(std::string_view b, const std::string& name) {
     if (i >= b.size()) break;
     const std::size_t head = u8(i++), count = (head & 127) + 1;
     const std::size_t body = (head & 128 ? 1 : count) * bytes_per_pixel;
-    if (b.size() - i < body) {
-      i = b.size() + 1;
-      break;
-    }
+    if (b.size() - i < body) break;
     i += body;
     done += count;
   }
