@@ -2,11 +2,13 @@
 #include "convkit/median.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
-#include <mutex>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convkit/error.hpp"
@@ -26,22 +28,22 @@ namespace convkit {
 namespace {
 
 // ---------------------------------------------------------------------------
-// Sorting networks, built once and checked by the 0-1 principle.
+// Sorting networks, built at compile time and checked by the 0-1 principle.
 
 /// One compare-exchange: a gets the smaller, b the larger value.  A pruned
 /// network keeps only the half whose result is used later.
 struct Op {
-  std::uint8_t a, b;
-  enum Kind : std::uint8_t { both, min_only, max_only } kind;
+  int a = 0, b = 0;
+  enum Kind { both, min_only, max_only } kind = both;
 };
 
 /// Batcher's odd-even merge sort for the next power of two >= n, without the
 /// comparators that touch positions >= n (think of them as +infinity: they
 /// never move, so those comparators never exchange).
-std::vector<std::pair<int, int>> batcher(int n) {
+constexpr std::vector<Op> batcher(int n) {
   int big = 1;
   while (big < n) big <<= 1;
-  std::vector<std::pair<int, int>> out;
+  std::vector<Op> out;
   for (int p = 1; p < big; p <<= 1)
     for (int k = p; k >= 1; k >>= 1)
       for (int j = k % p; j + k < big; j += 2 * k)
@@ -51,42 +53,52 @@ std::vector<std::pair<int, int>> batcher(int n) {
   return out;
 }
 
-/// Apply the exchanges to 0-1 inputs, one bit per position.
-bool exchanges(std::uint32_t m, int a, int b) {
-  return ((m >> a) & 1u) && !((m >> b) & 1u);
-}
-void exchange(std::uint32_t& m, int a, int b) {
-  if (exchanges(m, a, b)) m ^= (1u << a) | (1u << b);
-}
+/// A set of 0-1 inputs to a network of n positions, transposed: for each
+/// position, one bit per input.  A compare-exchange is then AND (the
+/// smaller value) and OR (the larger) of two positions' words.
+struct ZeroOne {
+  int n = 0, words = 0;
+  std::vector<std::uint64_t> bits;  // bits[pos * words + w]
+  constexpr ZeroOne(int positions, int inputs)
+      : n(positions), words((inputs + 63) / 64), bits(static_cast<std::size_t>(n) * words, 0) {}
+  constexpr std::uint64_t* at(int pos) {
+    return bits.data() + static_cast<std::size_t>(pos) * words;
+  }
+  constexpr void set(int pos, int input) {
+    at(pos)[input / 64] |= std::uint64_t(1) << (input % 64);
+  }
+};
 
-/// Keep the comparators that exchange for some input in `inputs` (which are
-/// advanced through the kept ones), then drop what does not feed `keep`
-/// positions (all when keep is empty).  Every comparator dropped in the first
+/// Keep the comparators that exchange for some input in `in` (which are
+/// advanced through the kept ones), then drop what does not feed position
+/// `keep` (nothing when keep < 0).  Every comparator dropped in the first
 /// step never exchanges for any real input of the same shape, by the 0-1
 /// principle: thresholding a real input at the larger of the two values
 /// would give a 0-1 input on which it exchanges.
-std::vector<Op> prune(const std::vector<std::pair<int, int>>& net,
-                      std::vector<std::uint32_t>& inputs, int n, int keep) {
-  std::vector<std::pair<int, int>> live;
-  for (auto [a, b] : net) {
+constexpr std::vector<Op> prune(const std::vector<Op>& net, ZeroOne& in, int keep) {
+  std::vector<Op> live;
+  for (const Op& o : net) {
+    std::uint64_t* a = in.at(o.a);
+    std::uint64_t* b = in.at(o.b);
     bool used = false;
-    for (std::uint32_t m : inputs) used = used || exchanges(m, a, b);
+    for (int w = 0; w < in.words && !used; ++w) used = (a[w] & ~b[w]) != 0;
     if (!used) continue;
-    live.push_back({a, b});
-    for (std::uint32_t& m : inputs) exchange(m, a, b);
+    live.push_back(o);
+    for (int w = 0; w < in.words; ++w) {
+      const std::uint64_t x = a[w], y = b[w];
+      a[w] = x & y;
+      b[w] = x | y;
+    }
   }
-  std::vector<bool> need(static_cast<std::size_t>(n), keep < 0);
+  std::vector<bool> need(static_cast<std::size_t>(in.n), keep < 0);
   if (keep >= 0) need[static_cast<std::size_t>(keep)] = true;
   std::vector<Op> ops;
-  for (auto it = live.rbegin(); it != live.rend(); ++it) {
-    const auto [a, b] = *it;
-    const bool na = need[static_cast<std::size_t>(a)], nb = need[static_cast<std::size_t>(b)];
+  for (std::size_t i = live.size(); i-- > 0;) {
+    const Op& o = live[i];
+    const bool na = need[static_cast<std::size_t>(o.a)], nb = need[static_cast<std::size_t>(o.b)];
     if (!na && !nb) continue;
-    ops.push_back({static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b),
-                   na && nb ? Op::both
-                   : na     ? Op::min_only
-                            : Op::max_only});
-    need[static_cast<std::size_t>(a)] = need[static_cast<std::size_t>(b)] = true;
+    ops.push_back({o.a, o.b, na && nb ? Op::both : na ? Op::min_only : Op::max_only});
+    need[static_cast<std::size_t>(o.a)] = need[static_cast<std::size_t>(o.b)] = true;
   }
   std::reverse(ops.begin(), ops.end());
   return ops;
@@ -95,161 +107,255 @@ std::vector<Op> prune(const std::vector<std::pair<int, int>>& net,
 /// Networks for a K x K window: `sort` sorts a column of K samples; `select`
 /// takes K sorted columns (position c*K + i holds rank i of column c) and
 /// leaves their median at position `mid`.
+constexpr int kMaxOps = 160;
 struct Networks {
-  int k = 0, mid = 0;
-  std::vector<Op> sort, select;
+  int k = 0, mid = 0, nsort = 0, nselect = 0;
+  Op sort[kMaxOps]{}, select[kMaxOps]{};
 };
 
-Networks build_networks(int k) {
+template <int K>
+constexpr Networks build_networks() {
   Networks net;
-  net.k = k;
-  const int n = k * k;
+  net.k = K;
+  constexpr int n = K * K;
   net.mid = n / 2;
-  // Column sort: every 0-1 column of k samples.
-  std::vector<std::uint32_t> cols;
-  for (std::uint32_t m = 0; m < (1u << k); ++m) cols.push_back(m);
-  net.sort = prune(batcher(k), cols, k, -1);
-  for (std::uint32_t m : cols) {
-    const int ones = __builtin_popcount(m);
-    if (m != ((1u << k) - 1) - ((1u << (k - ones)) - 1))
-      throw std::logic_error("median: column sorting network does not sort");
+  // Column sort, checked on every 0-1 column of K samples: input m has a 1
+  // at position i when bit i of m is set.  Sorted: ones at the top.
+  constexpr int columns = 1 << K;
+  ZeroOne col(K, columns);
+  for (int m = 0; m < columns; ++m)
+    for (int i = 0; i < K; ++i)
+      if ((m >> i) & 1) col.set(i, m);
+  const std::vector<Op> sort = prune(batcher(K), col, -1);
+  for (int m = 0; m < columns; ++m)
+    for (int i = 0; i < K; ++i) {
+      const bool one = (col.at(i)[m / 64] >> (m % 64)) & 1;
+      if (one != (i >= K - std::popcount(static_cast<unsigned>(m))))
+        throw std::logic_error("median: the column network does not sort");
+    }
+  // Selection over sorted columns: input j has ones_c(j) = digit c of j in
+  // base K+1 ones at the top of column c.
+  int inputs = 1;
+  for (int c = 0; c < K; ++c) inputs *= K + 1;
+  ZeroOne sel(n, inputs);
+  std::vector<int> total(static_cast<std::size_t>(inputs), 0);
+  for (int j = 0; j < inputs; ++j)
+    for (int c = 0, rest = j; c < K; ++c, rest /= K + 1) {
+      const int ones = rest % (K + 1);
+      total[static_cast<std::size_t>(j)] += ones;
+      for (int i = K - ones; i < K; ++i) sel.set(c * K + i, j);
+    }
+  const std::vector<Op> select = prune(batcher(n), sel, net.mid);
+  for (int j = 0; j < inputs; ++j) {
+    const bool one = (sel.at(net.mid)[j / 64] >> (j % 64)) & 1;
+    if (one != (net.mid >= n - total[static_cast<std::size_t>(j)]))
+      throw std::logic_error("median: the selection network misses the median");
   }
-  // Selection over sorted columns: every count of ones per column.
-  std::vector<std::uint32_t> inputs{0};
-  for (int c = 0; c < k; ++c) {
-    std::vector<std::uint32_t> next;
-    for (std::uint32_t m : inputs)
-      for (int ones = 0; ones <= k; ++ones) {
-        std::uint32_t col = ((1u << k) - 1) & ~((1u << (k - ones)) - 1);
-        next.push_back(m | (col << (c * k)));
-      }
-    inputs.swap(next);
-  }
-  std::vector<int> ones;
-  for (std::uint32_t m : inputs) ones.push_back(__builtin_popcount(m));
-  net.select = prune(batcher(n), inputs, n, net.mid);
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (((inputs[i] >> net.mid) & 1u) != (net.mid >= n - ones[i] ? 1u : 0u))
-      throw std::logic_error("median: selection network does not find the median");
+  if (sort.size() > kMaxOps || select.size() > kMaxOps)
+    throw std::logic_error("median: network larger than kMaxOps");
+  net.nsort = static_cast<int>(sort.size());
+  net.nselect = static_cast<int>(select.size());
+  std::copy(sort.begin(), sort.end(), net.sort);
+  std::copy(select.begin(), select.end(), net.select);
   return net;
 }
 
-const Networks& networks(int k) {
-  static const Networks three = build_networks(3), five = build_networks(5);
-  return k == 3 ? three : five;
-}
+template <int K>
+inline constexpr Networks kNetworks = build_networks<K>();
 
-template <class T, int L>
-CONVKIT_INLINE void apply(T (*v)[L], const std::vector<Op>& ops) {
-  for (const Op& o : ops) {
-    T* __restrict a = v[o.a];
-    T* __restrict b = v[o.b];
-    switch (o.kind) {
-      case Op::both:
-        for (int l = 0; l < L; ++l) {
-          const T x = a[l], y = b[l];
-          a[l] = x < y ? x : y;
-          b[l] = x > y ? x : y;
-        }
-        break;
-      case Op::min_only:
-        for (int l = 0; l < L; ++l) a[l] = a[l] < b[l] ? a[l] : b[l];
-        break;
-      case Op::max_only:
-        for (int l = 0; l < L; ++l) b[l] = a[l] > b[l] ? a[l] : b[l];
-        break;
-    }
-  }
-}
-
-/// A plane with `r` replicated samples on every side and slack on the right
-/// (vector loops read whole blocks past the end).
+/// 32 bytes of samples, one compare-exchange per instruction (AVX2) or two.
 template <class T>
-struct Padded {
-  int width = 0, height = 0, r = 0;
-  std::ptrdiff_t stride = 0;
-  std::vector<T> buf;
-  /// Padded row `py` (0 = the row r above the top), from its padded column 0.
-  const T* row(int py) const { return buf.data() + static_cast<std::ptrdiff_t>(py) * stride; }
+struct VecOf;
+template <>
+struct VecOf<std::uint8_t> {
+  typedef std::uint8_t type __attribute__((vector_size(32)));
+  typedef std::uint8_t unaligned __attribute__((vector_size(32), aligned(1), may_alias));
+};
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(32)));
+  typedef float unaligned __attribute__((vector_size(32), aligned(1), may_alias));
 };
 
-constexpr int kSlack = 128;  // samples; at least one vector block
-
-template <class T, class Get>
-Padded<T> pad(int w, int h, int r, Get get) {
-  Padded<T> p;
-  p.width = w;
-  p.height = h;
-  p.r = r;
-  p.stride = w + 2 * r + kSlack;
-  p.buf.assign(static_cast<std::size_t>(p.stride) * (h + 2 * r), T(0));
-  for (int py = 0; py < h + 2 * r; ++py) {
-    const int y = std::clamp(py - r, 0, h - 1);
-    T* out = p.buf.data() + static_cast<std::ptrdiff_t>(py) * p.stride;
-    for (int x = 0; x < w; ++x) out[x + r] = get(x, y);
-    for (int x = 0; x < r; ++x) {
-      out[x] = out[r];
-      out[w + r + x] = out[w + r - 1];
-    }
-  }
-  return p;
+/// One whole-vector load or store at any address (no split halves: a store
+/// of two halves then a load of the whole stalls store forwarding).
+template <class T>
+CONVKIT_INLINE void load(typename VecOf<T>::type& v, const T* p) {
+  v = *reinterpret_cast<const typename VecOf<T>::unaligned*>(p);
+}
+template <class T>
+CONVKIT_INLINE void store(T* p, const typename VecOf<T>::type& v) {
+  *reinterpret_cast<typename VecOf<T>::unaligned*>(p) = v;
 }
 
-/// Output rows [y0, y1) of a 3x3 or 5x5 median by the networks.
+template <const Op& o, class V>
+CONVKIT_INLINE void compare_exchange(V* v) {
+  const V x = v[o.a], y = v[o.b];
+  if constexpr (o.kind != Op::max_only) v[o.a] = x < y ? x : y;
+  if constexpr (o.kind != Op::min_only) v[o.b] = x > y ? x : y;
+}
+
+template <const Networks& N, bool select, class V, std::size_t... I>
+CONVKIT_INLINE void apply(V* v, std::index_sequence<I...>) {
+  if constexpr (select)
+    (compare_exchange<N.select[I]>(v), ...);
+  else
+    (compare_exchange<N.sort[I]>(v), ...);
+}
+
+/// Where the samples come from: `fill(y, x, n, out)` writes samples
+/// [x, x + n) of source row y.  Rows of the replicated border are made on
+/// the fly, a few at a time, so no padded copy of the image is needed.
 template <class T>
-CONVKIT_INLINE void network_rows(const Padded<T>& src, T* dst, std::ptrdiff_t dst_stride, int y0,
-                                 int y1, const Networks& net) {
-  constexpr int L = 64 / sizeof(T);
-  const int k = net.k, w = src.width, wp = w + k - 1;
+struct Source {
+  int width = 0, height = 0, r = 0;
+  std::function<void(int, int, int, T*)> fill;
+
+  /// Padded samples [p0, p0 + n) of padded row py (padded row/column i is
+  /// source row/column i - r, clamped into the image).
+  void padded(int py, int p0, int n, T* out) const {
+    const int y = std::clamp(py - r, 0, height - 1);
+    const int left = std::clamp(r - p0, 0, n), mid = std::clamp(width + r - p0, left, n);
+    T edge{};
+    if (left > 0) {
+      fill(y, 0, 1, &edge);
+      std::fill(out, out + left, edge);
+    }
+    if (mid > left) fill(y, p0 + left - r, mid - left, out + left);
+    if (n > mid) {
+      fill(y, width - 1, 1, &edge);
+      std::fill(out + mid, out + n, edge);
+    }
+  }
+};
+
+constexpr int kSlack = 64;  // samples past the end of a row buffer; more than one vector
+
+/// The k padded rows y..y+k-1 (columns [p0, p0 + n)) of a sliding window
+/// that moves down one row at a time.
+template <class T>
+class RowRing {
+ public:
+  RowRing(const Source<T>& src, int k, int p0, int n)
+      : src_(src),
+        k_(k),
+        p0_(p0),
+        n_(n),
+        stride_(n + kSlack),
+        buf_(static_cast<std::size_t>(stride_) * k, T(0)) {}
+  /// Make rows y..y+k-1 available (cheapest when y grows by one).
+  void move_to(int y) {
+    const int from = (y == top_ + 1) ? y + k_ - 1 : y;
+    for (int py = from; py < y + k_; ++py) src_.padded(py, p0_, n_, slot(py));
+    top_ = y;
+  }
+  /// Padded row y + i, from column p0.
+  const T* row(int i) const { return const_cast<RowRing*>(this)->slot(top_ + i); }
+
+ private:
+  T* slot(int py) { return buf_.data() + static_cast<std::ptrdiff_t>(py % k_) * stride_; }
+  const Source<T>& src_;
+  int k_, p0_, n_;
+  std::ptrdiff_t stride_;
+  std::vector<T> buf_;
+  int top_ = -2;
+};
+
+/// Output rows [y0, y1) of a K x K median (K = 3, 5) by the networks.
+template <int K, class T>
+CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t dst_stride, int y0,
+                                 int y1) {
+  using V = typename VecOf<T>::type;
+  constexpr int L = sizeof(V) / sizeof(T);
+  const int w = src.width, wp = w + K - 1;
   const std::ptrdiff_t cs_stride = wp + kSlack;
-  std::vector<T> cs(static_cast<std::size_t>(cs_stride) * k, T(0));
-  alignas(64) T v[25][L];
+  std::vector<T> cs(static_cast<std::size_t>(cs_stride) * K, T(0));
+  RowRing<T> rows(src, K, 0, wp);
+  V v[K * K];
   for (int y = y0; y < y1; ++y) {
+    rows.move_to(y);
     // Sort the K samples of every padded column once; K outputs share each.
     for (int p = 0; p < wp; p += L) {
-      for (int i = 0; i < k; ++i) std::memcpy(v[i], src.row(y + i) + p, sizeof(v[i]));
-      apply<T, L>(v, net.sort);
-      for (int i = 0; i < k; ++i) std::memcpy(cs.data() + i * cs_stride + p, v[i], sizeof(v[i]));
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (load(v[I], rows.row(int(I)) + p), ...);
+      }
+      (std::make_index_sequence<K>{});
+      apply<kNetworks<K>, false>(v, std::make_index_sequence<kNetworks<K>.nsort>{});
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (store(cs.data() + std::ptrdiff_t(I) * cs_stride + p, v[I]), ...);
+      }
+      (std::make_index_sequence<K>{});
     }
     T* out = dst + static_cast<std::ptrdiff_t>(y) * dst_stride;
     for (int x = 0; x < w; x += L) {
-      for (int c = 0; c < k; ++c)
-        for (int i = 0; i < k; ++i)
-          std::memcpy(v[c * k + i], cs.data() + i * cs_stride + x + c, sizeof(v[0]));
-      apply<T, L>(v, net.select);
-      std::memcpy(out + x, v[net.mid], sizeof(T) * static_cast<std::size_t>(std::min(L, w - x)));
+      // Position c*K + i: rank i of column x + c.
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (load(v[I], cs.data() + std::ptrdiff_t(I % K) * cs_stride + x + int(I / K)), ...);
+      }
+      (std::make_index_sequence<K * K>{});
+      apply<kNetworks<K>, true>(v, std::make_index_sequence<kNetworks<K>.nselect>{});
+      if (w - x >= L)
+        store(out + x, v[kNetworks<K>.mid]);
+      else
+        std::memcpy(out + x, &v[kNetworks<K>.mid], sizeof(T) * static_cast<std::size_t>(w - x));
     }
   }
 }
 
-CONVKIT_MEDIAN_CLONES
-void network_rows_u8(const Padded<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t stride,
-                     int y0, int y1, const Networks& net) {
-  network_rows(src, dst, stride, y0, y1, net);
+template <class T>
+CONVKIT_INLINE void network_rows_any(const Source<T>& src, T* dst, std::ptrdiff_t stride, int y0,
+                                     int y1, int k) {
+  if (k == 3)
+    network_rows<3>(src, dst, stride, y0, y1);
+  else
+    network_rows<5>(src, dst, stride, y0, y1);
 }
 
 CONVKIT_MEDIAN_CLONES
-void network_rows_f32(const Padded<float>& src, float* dst, std::ptrdiff_t stride, int y0, int y1,
-                      const Networks& net) {
-  network_rows(src, dst, stride, y0, y1, net);
+void network_rows_u8(const Source<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t stride,
+                     int y0, int y1, int k) {
+  network_rows_any(src, dst, stride, y0, y1, k);
+}
+
+CONVKIT_MEDIAN_CLONES
+void network_rows_f32(const Source<float>& src, float* dst, std::ptrdiff_t stride, int y0, int y1,
+                      int k) {
+  network_rows_any(src, dst, stride, y0, y1, k);
 }
 
 // ---------------------------------------------------------------------------
 // Perreault & Hebert: constant time per sample for 8-bit data.
 
-/// Output rows [y0, y1) for any odd K >= 3.  Column histograms (coarse: 16
+/// 16 counts of a histogram level, one vector.
+typedef std::uint16_t Counts __attribute__((vector_size(32)));
+typedef std::uint16_t CountsU __attribute__((vector_size(32), aligned(2), may_alias));
+
+CONVKIT_INLINE void load_counts(Counts& v, const std::uint16_t* p) {
+  v = *reinterpret_cast<const CountsU*>(p);
+}
+
+/// The first bin whose running count passes `rank`; `acc` gets the count of
+/// the bins before it added.
+CONVKIT_INLINE int find_bin(const Counts& c, int rank, int& acc) {
+  int b = 0;
+  while (acc + c[b] <= rank) acc += c[b++];
+  return b;
+}
+
+/// Output columns [x0, x1) of rows [y0, y1), any odd K >= 3.  Column histograms (coarse: 16
 /// bins of the high nibble, fine: 256 bins) cover the K padded rows of the
 /// current output row; the kernel histogram is their sum over K columns.
 /// Its coarse level slides one column at a time; a fine 16-bin segment is
 /// brought up to date only when the median falls in it.
 CONVKIT_MEDIAN_CLONES
-void histogram_rows(const Padded<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
-                    int y0, int y1, int k) {
-  const int w = src.width, wp = w + k - 1;
+void histogram_tile(const Source<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t dst_stride,
+                    int x0, int x1, int y0, int y1, int k) {
+  const int w = x1 - x0, wp = w + k - 1;
   std::vector<std::uint16_t> hc(static_cast<std::size_t>(wp) * 16, 0);
   std::vector<std::uint16_t> hf(static_cast<std::size_t>(wp) * 256, 0);
+  std::vector<std::uint8_t> row(static_cast<std::size_t>(wp));
   auto add_row = [&](int py, int delta) {
-    const std::uint8_t* row = src.row(py);
+    src.padded(py, x0, wp, row.data());
     const auto d = static_cast<std::uint16_t>(delta);
     for (int p = 0; p < wp; ++p) {
       hc[static_cast<std::size_t>(p) * 16 + (row[p] >> 4)] += d;
@@ -258,75 +364,90 @@ void histogram_rows(const Padded<std::uint8_t>& src, std::uint8_t* dst, std::ptr
   };
   for (int i = 0; i < k; ++i) add_row(y0 + i, 1);
   const int rank = k * k / 2;  // 0-based rank of the median
-  alignas(64) std::uint16_t kc[16];
-  alignas(64) std::uint16_t kf[256];
+  Counts kc;
+  Counts kf[16];
   int fresh[16];  // the column x at which each fine segment was last exact
   for (int y = y0; y < y1; ++y) {
     if (y > y0) {
       add_row(y - 1, -1);
       add_row(y + k - 1, 1);
     }
-    std::fill(kc, kc + 16, std::uint16_t(0));
-    for (int p = 0; p < k; ++p)
-      for (int b = 0; b < 16; ++b) kc[b] += hc[static_cast<std::size_t>(p) * 16 + b];
+    kc = Counts{};
+    for (int p = 0; p < k; ++p) {
+      Counts col;
+      load_counts(col, hc.data() + static_cast<std::size_t>(p) * 16);
+      kc += col;
+    }
     std::fill(fresh, fresh + 16, -k);  // stale: recomputed at first use
-    std::uint8_t* out = dst + static_cast<std::ptrdiff_t>(y) * dst_stride;
+    std::uint8_t* out = dst + static_cast<std::ptrdiff_t>(y) * dst_stride + x0;
     for (int x = 0; x < w; ++x) {
       if (x > 0) {
-        const std::uint16_t* in = hc.data() + static_cast<std::size_t>(x + k - 1) * 16;
-        const std::uint16_t* gone = hc.data() + static_cast<std::size_t>(x - 1) * 16;
-        for (int b = 0; b < 16; ++b) kc[b] = static_cast<std::uint16_t>(kc[b] + in[b] - gone[b]);
+        Counts in, gone;
+        load_counts(in, hc.data() + static_cast<std::size_t>(x + k - 1) * 16);
+        load_counts(gone, hc.data() + static_cast<std::size_t>(x - 1) * 16);
+        kc += in - gone;
       }
-      int acc = 0, b = 0;
-      while (acc + kc[b] <= rank) acc += kc[b++];
-      std::uint16_t* seg = kf + b * 16;
+      int acc = 0;
+      const int b = find_bin(kc, rank, acc);
+      Counts& seg = kf[b];
       if (2 * (x - fresh[b]) > k) {
-        std::fill(seg, seg + 16, std::uint16_t(0));
+        seg = Counts{};
         for (int p = x; p < x + k; ++p) {
-          const std::uint16_t* h = hf.data() + static_cast<std::size_t>(p) * 256 + b * 16;
-          for (int f = 0; f < 16; ++f) seg[f] = static_cast<std::uint16_t>(seg[f] + h[f]);
+          Counts h;
+          load_counts(h, hf.data() + static_cast<std::size_t>(p) * 256 + b * 16);
+          seg += h;
         }
       } else {
         for (int c = fresh[b] + 1; c <= x; ++c) {
-          const std::uint16_t* in = hf.data() + static_cast<std::size_t>(c + k - 1) * 256 + b * 16;
-          const std::uint16_t* gone = hf.data() + static_cast<std::size_t>(c - 1) * 256 + b * 16;
-          for (int f = 0; f < 16; ++f)
-            seg[f] = static_cast<std::uint16_t>(seg[f] + in[f] - gone[f]);
+          Counts in, gone;
+          load_counts(in, hf.data() + static_cast<std::size_t>(c + k - 1) * 256 + b * 16);
+          load_counts(gone, hf.data() + static_cast<std::size_t>(c - 1) * 256 + b * 16);
+          seg += in - gone;
         }
       }
       fresh[b] = x;
-      int f = 0;
-      while (acc + seg[f] <= rank) acc += seg[f++];
-      out[x] = static_cast<std::uint8_t>(b * 16 + f);
+      out[x] = static_cast<std::uint8_t>(b * 16 + find_bin(seg, rank, acc));
     }
   }
 }
 
 /// The generic exact path for K >= 7 on data that is not 8-bit.
-void select_rows(const Padded<float>& src, float* dst, std::ptrdiff_t dst_stride, int y0, int y1,
+void select_rows(const Source<float>& src, float* dst, std::ptrdiff_t dst_stride, int y0, int y1,
                  int k) {
   std::vector<float> window(static_cast<std::size_t>(k) * k);
   const auto mid = window.begin() + k * k / 2;
-  for (int y = y0; y < y1; ++y)
+  RowRing<float> rows(src, k, 0, src.width + k - 1);
+  for (int y = y0; y < y1; ++y) {
+    rows.move_to(y);
     for (int x = 0; x < src.width; ++x) {
-      for (int i = 0; i < k; ++i) std::copy_n(src.row(y + i) + x, k, window.begin() + i * k);
+      for (int i = 0; i < k; ++i) std::copy_n(rows.row(i) + x, k, window.begin() + i * k);
       std::nth_element(window.begin(), mid, window.end());
       dst[static_cast<std::ptrdiff_t>(y) * dst_stride + x] = *mid;
     }
+  }
 }
 
-void median_padded_u8(const Padded<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t stride,
+void median_source_u8(const Source<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t stride,
                       int k) {
   const int h = src.height;
   if (k <= 5) {
-    const Networks& net = networks(k);
     parallel_for(0, h, 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-      network_rows_u8(src, dst, stride, static_cast<int>(lo), static_cast<int>(hi), net);
+      network_rows_u8(src, dst, stride, static_cast<int>(lo), static_cast<int>(hi), k);
     });
   } else {
-    // Each band starts by filling K rows of column histograms.
-    parallel_for(0, h, std::max(64, 4 * k), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-      histogram_rows(src, dst, stride, static_cast<int>(lo), static_cast<int>(hi), k);
+    // Tiles: stripes of columns whose histograms stay in the cache, and row
+    // bands when there are too few stripes for the threads (each band starts
+    // by filling K rows of column histograms).
+    const int w = src.width, stripe = 384;
+    const int stripes = (w + stripe - 1) / stripe;
+    const int bands = std::clamp(2 * thread_count() / stripes, 1, std::max(1, h / (4 * k)));
+    parallel_for(0, stripes * bands, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+      for (auto t = lo; t < hi; ++t) {
+        const int s = static_cast<int>(t) % stripes, b = static_cast<int>(t) / stripes;
+        histogram_tile(src, dst, stride, s * stripe, std::min(w, (s + 1) * stripe),
+                       static_cast<int>(std::int64_t(h) * b / bands),
+                       static_cast<int>(std::int64_t(h) * (b + 1) / bands), k);
+      }
     });
   }
 }
@@ -351,9 +472,10 @@ void median_u8(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t*
       std::memcpy(dst + y * dst_stride, src + y * src_stride, static_cast<std::size_t>(width));
     return;
   }
-  const auto p = pad<std::uint8_t>(width, height, size / 2,
-                                   [&](int x, int y) { return src[y * src_stride + x]; });
-  median_padded_u8(p, dst, dst_stride, size);
+  Source<std::uint8_t> s{width, height, size / 2, [&](int y, int x, int n, std::uint8_t* out) {
+                           std::memcpy(out, src + y * src_stride + x, static_cast<std::size_t>(n));
+                         }};
+  median_source_u8(s, dst, dst_stride, size);
 }
 
 Image median(const Image& in, const MedianOptions& opts) {
@@ -368,26 +490,32 @@ Image median(const Image& in, const MedianOptions& opts) {
   if (k == 1) return out;
   for (int c = 0; c < colour; ++c) {
     const float* plane = in.plane(c);
-    bool bytes = true;
+    bool bytes = true, nan = false;
     for (std::size_t i = 0; i < n; ++i) {
       const float v = plane[i];
-      if (std::isnan(v))
-        throw Error("median: channel " + std::to_string(c) + " has NaN samples (NaN has no order)");
-      bytes = bytes && v >= 0.f && v <= 255.f && v == std::floor(v);
+      nan |= std::isnan(v);
+      const bool in_range = v >= 0.f && v <= 255.f;
+      bytes &= in_range && static_cast<float>(static_cast<int>(in_range ? v : 0.f)) == v;
     }
+    if (nan)
+      throw Error("median: channel " + std::to_string(c) + " has NaN samples (NaN has no order)");
     float* dst = out.plane(c);
-    auto at = [&](int x, int y) { return plane[static_cast<std::ptrdiff_t>(y) * w + x]; };
+    auto at = [&](int y, int x) { return plane + static_cast<std::ptrdiff_t>(y) * w + x; };
     if (bytes) {
-      const auto p = pad<std::uint8_t>(
-          w, h, r, [&](int x, int y) { return static_cast<std::uint8_t>(at(x, y)); });
+      Source<std::uint8_t> p{w, h, r, [&](int y, int x, int count, std::uint8_t* o) {
+                               const float* s = at(y, x);
+                               for (int i = 0; i < count; ++i)
+                                 o[i] = static_cast<std::uint8_t>(s[i]);
+                             }};
       std::vector<std::uint8_t> res(n);
-      median_padded_u8(p, res.data(), w, k);
+      median_source_u8(p, res.data(), w, k);
       std::copy(res.begin(), res.end(), dst);
     } else {
-      const auto p = pad<float>(w, h, r, at);
+      Source<float> p{w, h, r,
+                      [&](int y, int x, int count, float* o) { std::copy_n(at(y, x), count, o); }};
       parallel_for(0, h, k <= 5 ? 16 : 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         if (k <= 5)
-          network_rows_f32(p, dst, w, static_cast<int>(lo), static_cast<int>(hi), networks(k));
+          network_rows_f32(p, dst, w, static_cast<int>(lo), static_cast<int>(hi), k);
         else
           select_rows(p, dst, w, static_cast<int>(lo), static_cast<int>(hi), k);
       });
