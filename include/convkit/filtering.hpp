@@ -57,16 +57,19 @@ EdgeDirection parse_edge_direction(std::string_view name);  ///< throws UsageErr
 /// x (along_x) or y, in correlation form:
 ///   sobel-x = [1 2 1]^T (x) [-1 0 1],  scharr-x = [3 10 3]^T (x) [-1 0 1],
 ///   prewitt-x = [1 1 1]^T (x) [-1 0 1];  the y masks are the transposes.
-SeparableMask derivative_mask(EdgeOperator op, bool along_x);
+/// Sobel of size 5 or 7 (ksize; the others take only 3) is OpenCV's
+/// getDerivKernels: binomial smoothing (1 4 6 4 1; 1 6 15 20 15 6 1) times
+/// the binomial of size ksize-1 differenced (-1 -2 0 2 1; -1 -4 -5 0 5 4 1).
+SeparableMask derivative_mask(EdgeOperator op, bool along_x, int ksize = 3);
 
 /// The 4-neighbour Laplacian [0 1 0; 1 -4 1; 0 1 0] (OpenCV Laplacian ksize 1), row-major 3x3.
 std::vector<double> laplacian_mask();
 
 /// The largest |response| of an operator's x/y (or Laplacian) output for
 /// input values in [0, 1]: the sum of the mask's positive weights
-/// (sobel 4, prewitt 3, scharr 16, laplacian 4).  Used to show signed
-/// derivatives in an integer file without clipping.
-double edge_gain(EdgeOperator op);
+/// (sobel 4, prewitt 3, scharr 16, laplacian 4; sobel ksize 5: 48, 7: 640).
+/// Used to show signed derivatives in an integer file without clipping.
+double edge_gain(EdgeOperator op, int ksize = 3);
 
 // ---- planes ---------------------------------------------------------------
 
@@ -109,6 +112,7 @@ struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
   EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian
   Border border = Border::reflect;
+  int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
 };
 
 /// Edge response of each colour channel; alpha passes through.

@@ -18,6 +18,7 @@ struct EdgeCli {
   std::string op = "sobel";
   std::string direction;
   std::string padding = "reflect";
+  int ksize = 3;
   bool grey = false;
   int threads = 0;
   long long max_pixels = 0;
@@ -40,6 +41,8 @@ void run_edge(const EdgeCli& o) {
     throw UsageError("--direction does not apply to --operator laplacian");
   e.direction = parse_edge_direction(o.direction.empty() ? "magnitude" : o.direction);
   e.border = parse_border(o.padding);
+  e.ksize = o.ksize;
+  if (e.ksize != 3) derivative_mask(e.op, true, e.ksize);  // a bad --ksize before any file
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   plan_batch(o.batch);
@@ -61,7 +64,7 @@ void run_edge(const EdgeCli& o) {
         w.policy = ValuePolicy::normalize;
       } else if (signed_result) {
         // [-gain*max, gain*max] -> [0, max], zero at mid-grey: nothing clips.
-        affine_colour(out, static_cast<float>(1.0 / (2.0 * edge_gain(e.op))), max / 2);
+        affine_colour(out, static_cast<float>(1.0 / (2.0 * edge_gain(e.op, e.ksize))), max / 2);
         w.policy = ValuePolicy::clip;
       } else {  // direction: [0, 360) degrees -> [0, max)
         affine_colour(out, max / 360.f, 0.f);
@@ -87,19 +90,24 @@ void register_edge(CLI::App& app) {
                   "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
                   "circular or zero")
       ->default_val("reflect");
+  sub->add_option("--ksize", o.ksize,
+                  "Sobel size 3 (default), 5 or 7, as OpenCV's ksize (sobel only)")
+      ->check(CLI::IsMember({3, 5, 7}))
+      ->default_val(3);
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
   sub->footer(
       "Signs as OpenCV: x is positive where intensity grows to the right, y where it grows\n"
-      "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3) and\n"
-      "cv::Laplacian (ksize 1) on float data with the same border. direction is\n"
-      "atan2(gy, gx) in degrees in [0, 360), 0 where the gradient is 0.\n\n"
+      "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3; Sobel also\n"
+      "--ksize 5 and 7) and cv::Laplacian (ksize 1) on float data with the same border.\n"
+      "direction is atan2(gy, gx) in degrees in [0, 360), 0 where the gradient is 0.\n\n"
       "Float output (.npy) keeps the exact values. Integer output (PNG, ...) never clips\n"
       "silently; without a policy flag:\n"
       "  x, y, laplacian  v / (2*gain) + max/2: zero is mid-grey (128 in 8 bits), the full\n"
-      "                   range fits (gain: sobel 4, prewitt 3, scharr 16, laplacian 4)\n"
+      "                   range fits (gain: sobel 4, prewitt 3, scharr 16, laplacian 4;\n"
+      "                   sobel --ksize 5: 48, --ksize 7: 640)\n"
       "  magnitude        normalized: the image's [min, max] onto [0, max]\n"
       "  direction        degrees * max/360\n"
       "  float input      normalized\n"
@@ -110,6 +118,8 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --direction x -o gx.png         # 128 = flat\n"
       "  convkit edge photo.png --direction x --abs -o gx.png   # |gx|, clamped\n"
       "  convkit edge photo.png --direction y -o gy.npy         # exact signed floats\n"
+      "  convkit edge photo.png --ksize 5 --direction x -o gx.npy   # cv2.Sobel(img, cv2.CV_32F, "
+      "1, 0, ksize=5)\n"
       "  convkit edge *.png --operator laplacian --outdir out/ -j 2");
   sub->callback([] { run_edge(o); });
 }

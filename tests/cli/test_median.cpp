@@ -60,8 +60,8 @@ TEST_CASE("[cli] median runs a batch into --outdir with -j 2; the default size i
                         dir + "/out", "--suffix", "-med", "-j", "2", "--quiet"});
   REQUIRE_MESSAGE(r.status == 0, r.err);
   for (int i = 0; i < 3; ++i) {
-    cv::Mat got = cv::imread(dir + "/out/in" + std::to_string(i) + "-med.png",
-                             cv::IMREAD_UNCHANGED),
+    cv::Mat got =
+                cv::imread(dir + "/out/in" + std::to_string(i) + "-med.png", cv::IMREAD_UNCHANGED),
             ref;
     REQUIRE(!got.empty());
     cv::medianBlur(srcs[static_cast<std::size_t>(i)], ref, 3);
