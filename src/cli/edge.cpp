@@ -3,6 +3,7 @@
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "convkit/canny.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filtering.hpp"
@@ -19,6 +20,7 @@ struct EdgeCli {
   std::string direction;
   std::string padding = "reflect";
   int ksize = 3;
+  double low = -1, high = -1;  ///< canny only; -1: not given
   bool grey = false;
   int threads = 0;
   long long max_pixels = 0;
@@ -32,9 +34,27 @@ void affine_colour(Image& img, float a, float b) {
   for (std::size_t i = 0; i < n * static_cast<std::size_t>(colour); ++i) p[i] = p[i] * a + b;
 }
 
+void run_canny(const EdgeCli& o) {
+  if (o.low < 0 || o.high < 0)
+    throw UsageError("--operator canny needs --low T1 and --high T2 (e.g. --low 50 --high 150)");
+  if (!o.direction.empty()) throw UsageError("--direction does not apply to --operator canny");
+  if (o.ksize != 3) throw UsageError("--ksize applies to --operator sobel only");
+  if (o.padding != "reflect")
+    throw UsageError("--padding does not apply to --operator canny (it replicates the border)");
+  const CannyOptions c{o.low, o.high};
+  ImageWriteOptions user;
+  apply_policy_flags(o.policy, user);
+  plan_batch(o.batch);
+  run_batch(o.batch, "edge", [&](const BatchItem& item) {
+    write_image(canny(read_image(item.input), c), item.output, user);
+  });
+}
+
 void run_edge(const EdgeCli& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
+  if (o.op == "canny") return run_canny(o);
+  if (o.low >= 0 || o.high >= 0) throw UsageError("--low and --high apply to --operator canny");
   EdgeOptions e;
   e.op = parse_edge_operator(o.op);
   if (e.op == EdgeOperator::laplacian && !o.direction.empty())
@@ -80,8 +100,9 @@ void register_edge(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "edge", "Edges of images: Sobel, Prewitt, Scharr gradients or the Laplacian");
   add_batch_options(sub, o.batch);
-  sub->add_option("--operator", o.op, "sobel, prewitt, scharr or laplacian (4-neighbour)")
-      ->check(CLI::IsMember({"sobel", "prewitt", "scharr", "laplacian"}))
+  sub->add_option("--operator", o.op,
+                  "sobel, prewitt, scharr, laplacian (4-neighbour) or canny (8-bit 0/255 edges)")
+      ->check(CLI::IsMember({"sobel", "prewitt", "scharr", "laplacian", "canny"}))
       ->default_val("sobel");
   sub->add_option("--direction", o.direction,
                   "x, y (signed derivatives), magnitude (default) or direction (degrees)")
@@ -94,6 +115,10 @@ void register_edge(CLI::App& app) {
                   "Sobel size 3 (default), 5 or 7, as OpenCV's ksize (sobel only)")
       ->check(CLI::IsMember({3, 5, 7}))
       ->default_val(3);
+  sub->add_option("--low", o.low, "Canny: lower hysteresis threshold on |gx| + |gy|")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--high", o.high, "Canny: upper hysteresis threshold on |gx| + |gy|")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
@@ -112,6 +137,11 @@ void register_edge(CLI::App& app) {
       "  direction        degrees * max/360\n"
       "  float input      normalized\n"
       "--abs, --normalize, --offset V or --clip apply to the raw values instead.\n\n"
+      "--operator canny --low T1 --high T2 is OpenCV's Canny (L1 gradient |gx| + |gy| of the\n"
+      "3x3 Sobel with a replicated border, non-maximum suppression, hysteresis: edges above\n"
+      "T2 and those above T1 connected to them); colour input is converted to grey (BT.601)\n"
+      "first. Output: one 8-bit channel, 255 on edges, 0 elsewhere; on 8-bit grey images it\n"
+      "equals cv::Canny(img, T1, T2). --padding does not apply to it.\n\n"
       "Examples:\n"
       "  convkit edge photo.png -o edges.png                   # Sobel magnitude\n"
       "  convkit edge photo.png --grey --operator scharr -o edges.png\n"
@@ -120,7 +150,8 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --direction y -o gy.npy         # exact signed floats\n"
       "  convkit edge photo.png --ksize 5 --direction x -o gx.npy   # cv2.Sobel(img, cv2.CV_32F, "
       "1, 0, ksize=5)\n"
-      "  convkit edge *.png --operator laplacian --outdir out/ -j 2");
+      "  convkit edge *.png --operator laplacian --outdir out/ -j 2\n"
+      "  convkit edge photo.png --operator canny --low 50 --high 150 -o edges.png   # cv2.Canny");
   sub->callback([] { run_edge(o); });
 }
 
