@@ -264,6 +264,11 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
   std::vector<double> taps =
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
   SeparableMask mask{taps, taps};
+  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
+    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
+    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
+    mask.col = gaussian_taps(ry.size, ry.sigma);
+  }
   same_shape(in, in.bit_depth, out);
   for (int c = 0; c < colour_channels(in); ++c)
     separable_filter(in.plane(c), in.height, in.width, mask, o.border, out.plane(c));

@@ -93,6 +93,9 @@ struct BlurOptions {
   int size = 0;      ///< odd kernel size; 0: from sigma (gaussian) or 3 (box)
   double sigma = 0;  ///< gaussian only; 0: from size, or 1 when the size is 0 too
   Border border = Border::reflect;
+  /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
+  /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
+  double sigma_y = 0;
 };
 
 /// The resolved size and sigma (sigma 0 for box).  Throws UsageError on an
