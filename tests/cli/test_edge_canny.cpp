@@ -54,7 +54,7 @@ TEST_CASE("[cli] edge --operator canny of an RGB PNG is the Canny of its grey ve
   CHECK(cv::norm(got, ref, cv::NORM_INF) == 0);
 }
 
-TEST_CASE("[cli] edge canny needs --low and --high; they and --direction/--ksize do not mix") {
+TEST_CASE("[cli] edge canny needs --low and --high, which do not mix with --direction or --ksize") {
   auto dir = temp_dir();
   REQUIRE(cv::imwrite(dir + "/in.png", shapes()));
   const std::string in = dir + "/in.png", out = dir + "/out.png";

@@ -48,7 +48,7 @@ TEST_CASE("[cli] median keeps 16-bit PNGs 16-bit and equals cv::medianBlur for K
   CHECK(cv::norm(got, ref, cv::NORM_INF) == 0);
 }
 
-TEST_CASE("[cli] median runs a batch into --outdir with -j 2; the default size is 3") {
+TEST_CASE("[cli] median runs a batch into --outdir with -j 2 at the default size 3") {
   auto dir = temp_dir();
   std::vector<cv::Mat> srcs;
   for (int i = 0; i < 3; ++i) {
@@ -86,7 +86,7 @@ TEST_CASE("[cli] median refuses an even or out-of-range --size with one line, ex
   CHECK(!fs::exists(dir + "/out.png"));
 }
 
-TEST_CASE("[cli] median of a float .npy with NaN fails naming the file; without NaN it is exact") {
+TEST_CASE("[cli] median of a float .npy with NaN fails naming the file, and without NaN is exact") {
   auto dir = temp_dir();
   cv::Mat src = random_image(20, 30, CV_32FC1, 4, 1.0);
   write_file(dir + "/in.npy", npy_bytes(src));

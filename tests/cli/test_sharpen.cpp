@@ -37,7 +37,7 @@ TEST_CASE("[cli] sharpen of an 8-bit RGB PNG is within a grey level of the OpenC
   CHECK(worst <= 1);
 }
 
-TEST_CASE("[cli] sharpen --amount 0 changes nothing; bad values fail with exit 2") {
+TEST_CASE("[cli] sharpen --amount 0 changes nothing and bad values fail with exit 2") {
   auto dir = temp_dir();
   cv::Mat src(20, 30, CV_8UC1);
   cv::theRNG().state = 72;

@@ -154,7 +154,7 @@ TEST_CASE("[median] 16-bit and float for K 7 and 11 equal a brute-force median")
     }
 }
 
-TEST_CASE("[median] alpha passes through; K 1 copies") {
+TEST_CASE("[median] alpha passes through and K 1 copies") {
   cv::Mat src = random_mat(20, 25, CV_8UC4, 9);
   const Image in = image_from(src);
   const Image out = median(in, {5});

@@ -76,7 +76,7 @@ TEST_CASE("[sobel] the magnitude with ksize 5 combines cv::Sobel's two derivativ
   CHECK(worst(edge(grey_from(src), o), mag) < 1e-4);
 }
 
-TEST_CASE("[sobel] gains are the sums of the positive weights; bad ksize is a usage error") {
+TEST_CASE("[sobel] gains are the sums of the positive weights, and a bad ksize is a usage error") {
   CHECK(edge_gain(EdgeOperator::sobel, 3) == 4);
   CHECK(edge_gain(EdgeOperator::sobel, 5) == 48);
   CHECK(edge_gain(EdgeOperator::sobel, 7) == 640);
