@@ -283,10 +283,12 @@ CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t ds
   V v[K * K];
   for (int y = y0; y < y1; ++y) {
     rows.move_to(y);
+    const T* row[K];
+    for (int i = 0; i < K; ++i) row[i] = rows.row(i);
     // Sort the K samples of every padded column once; K outputs share each.
     for (int p = 0; p < wp; p += L) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (load(v[I], rows.row(int(I)) + p), ...);
+        (load(v[I], row[I] + p), ...);
       }
       (std::make_index_sequence<K>{});
       apply<kNetworks<K>, false>(v, std::make_index_sequence<kNetworks<K>.nsort>{});
