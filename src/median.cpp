@@ -512,13 +512,16 @@ Image median(const Image& in, const MedianOptions& opts) {
   if (k == 1) return out;
   for (int c = 0; c < colour; ++c) {
     const float* plane = in.plane(c);
-    bool bytes = true, nan = false;
+    // Branch-free, so it vectorises: adding and taking away 1.5 * 2^23 rounds
+    // a float below 2^22 to a whole number.
+    constexpr float kRound = 12582912.f;
+    int nan = 0, not_byte = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const float v = plane[i];
-      nan |= std::isnan(v);
-      const bool in_range = v >= 0.f && v <= 255.f;
-      bytes &= in_range && static_cast<float>(static_cast<int>(in_range ? v : 0.f)) == v;
+      nan |= v != v;
+      not_byte |= !(v >= 0.f) | !(v <= 255.f) | ((v + kRound) - kRound != v);
     }
+    const bool bytes = !not_byte;
     if (nan)
       throw Error("median: channel " + std::to_string(c) + " has NaN samples (NaN has no order)");
     float* dst = out.plane(c);
