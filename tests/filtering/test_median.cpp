@@ -154,6 +154,17 @@ TEST_CASE("[median] 16-bit and float for K 7 and 11 equal a brute-force median")
     }
 }
 
+TEST_CASE("[median] float samples between 0 and 255 with fractions are not taken for 8-bit") {
+  cv::Mat src(21, 26, CV_32F);
+  cv::theRNG().state = 77;
+  cv::randu(src, 0.0, 255.0);
+  src.at<float>(3, 3) = 254.5f;
+  for (int k : {3, 7}) {
+    CAPTURE(k);
+    CHECK(worst(median(image_from(src), {k}), brute_median(src, k), 1) == 0);
+  }
+}
+
 TEST_CASE("[median] alpha passes through and K 1 copies") {
   cv::Mat src = random_mat(20, 25, CV_8UC4, 9);
   const Image in = image_from(src);
