@@ -6,22 +6,10 @@
 
 #include "convkit/error.hpp"
 #include "convkit/filtering.hpp"
+#include "filtering/mat_image.hpp"
 
 using namespace convkit;
-
-namespace {
-
-Image grey_from(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  img.channels = 1;
-  img.bit_depth = 32;
-  img.data.assign(m.ptr<float>(0), m.ptr<float>(0) + m.total());
-  return img;
-}
-
-}  // namespace
+using namespace convkit::test;
 
 TEST_CASE("[blur] sigma_y != sigma equals cv::GaussianBlur with sigmaX != sigmaY to 1e-5") {
   cv::Mat src(41, 57, CV_32F);
@@ -41,11 +29,10 @@ TEST_CASE("[blur] sigma_y != sigma equals cv::GaussianBlur with sigmaX != sigmaY
       cv::Mat ref;
       cv::GaussianBlur(src, ref, cv::Size(c.kx, c.ky), c.sx, c.sy,
                        b == Border::reflect ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE);
-      const Image out = blur(grey_from(src), o);
-      cv::Mat got(out.height, out.width, CV_32F, const_cast<float*>(out.data.data()));
+      const Image out = blur(image_from_mat(src), o);
       CAPTURE(c.sx);
       CAPTURE(c.sy);
-      CHECK(cv::norm(got, ref, cv::NORM_INF) < 1e-5);
+      CHECK(cv::norm(plane_mat(out), ref, cv::NORM_INF) < 1e-5);
     }
 }
 
@@ -53,5 +40,5 @@ TEST_CASE("[blur] sigma_y with a box blur is a usage error") {
   BlurOptions o;
   o.type = BlurType::box;
   o.sigma_y = 2;
-  CHECK_THROWS_AS(blur(grey_from(cv::Mat(4, 4, CV_32F, cv::Scalar(1))), o), UsageError);
+  CHECK_THROWS_AS(blur(image_from_mat(cv::Mat(4, 4, CV_32F, cv::Scalar(1))), o), UsageError);
 }

@@ -6,21 +6,12 @@
 
 #include "convkit/canny.hpp"
 #include "convkit/error.hpp"
+#include "filtering/mat_image.hpp"
 
 using namespace convkit;
+using convkit::test::image_from_mat;
 
 namespace {
-
-Image grey_u8(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  img.channels = 1;
-  img.bit_depth = 8;
-  for (int y = 0; y < m.rows; ++y)
-    for (int x = 0; x < m.cols; ++x) img.data.push_back(m.at<uchar>(y, x));
-  return img;
-}
 
 /// Shapes with edges in every direction, blurred a little, plus noise.
 cv::Mat test_image(int seed) {
@@ -45,7 +36,7 @@ TEST_CASE("[canny] equals cv::Canny(img, low, high) exactly on 8-bit test images
                           std::pair{150.0, 50.0}, std::pair{50.5, 149.9}}) {
       cv::Mat src = test_image(seed), ref;
       cv::Canny(src, ref, lo, hi);
-      const Image out = canny(grey_u8(src), {lo, hi});
+      const Image out = canny(image_from_mat(src), {lo, hi});
       REQUIRE(out.channels == 1);
       cv::Mat got(src.size(), CV_8UC1);
       for (int i = 0; i < src.rows * src.cols; ++i)
@@ -63,7 +54,7 @@ TEST_CASE("[canny] equals cv::Canny on random noise, where every tie rule matter
   cv::theRNG().state = 9;
   cv::randu(src, 0, 256);
   cv::Canny(src, ref, 50, 150);
-  const Image out = canny(grey_u8(src), {50, 150});
+  const Image out = canny(image_from_mat(src), {50, 150});
   int differ = 0;
   for (int i = 0; i < src.rows * src.cols; ++i)
     differ += (out.data[static_cast<std::size_t>(i)] != 0) != (ref.data[i] != 0);
@@ -71,7 +62,7 @@ TEST_CASE("[canny] equals cv::Canny on random noise, where every tie rule matter
 }
 
 TEST_CASE("[canny] refuses negative or non-finite thresholds") {
-  const Image img = grey_u8(cv::Mat(4, 4, CV_8UC1, cv::Scalar(3)));
+  const Image img = image_from_mat(cv::Mat(4, 4, CV_8UC1, cv::Scalar(3)));
   CHECK_THROWS_WITH_AS(canny(img, {-1, 10}), doctest::Contains("--low"), UsageError);
   CHECK_THROWS_WITH_AS(canny(img, {1, std::nan("")}), doctest::Contains("--high"), UsageError);
   CHECK(canny(img, {1, 2}).data == std::vector<float>(16, 0.f));

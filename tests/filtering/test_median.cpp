@@ -11,8 +11,10 @@
 #include "convkit/error.hpp"
 #include "convkit/median.hpp"
 #include "convkit/parallel.hpp"
+#include "filtering/mat_image.hpp"
 
 using namespace convkit;
+using convkit::test::image_from_mat;
 
 namespace {
 
@@ -26,23 +28,6 @@ cv::Mat random_mat(int h, int w, int type, unsigned seed) {
   else
     cv::randu(m, -1.0, 1.0);
   return m;
-}
-
-/// Interleaved cv::Mat -> planar convkit image.
-Image image_from(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  img.channels = m.channels();
-  img.bit_depth = m.depth() == CV_8U ? 8 : m.depth() == CV_16U ? 16 : 32;
-  cv::Mat f;
-  m.convertTo(f, CV_32F);
-  img.data.resize(f.total() * f.channels());
-  for (int y = 0; y < m.rows; ++y)
-    for (int x = 0; x < m.cols; ++x)
-      for (int c = 0; c < img.channels; ++c)
-        img.plane(c)[y * m.cols + x] = f.ptr<float>(y)[x * img.channels + c];
-  return img;
 }
 
 /// Largest |convkit - reference| over all samples of the given channels.
@@ -86,7 +71,7 @@ TEST_CASE("[median] equals cv::medianBlur on 8-bit grey and RGB for K 3, 5, 7, 1
         if (k == 15) src = src / 16 * 16;  // few grey levels: many equal samples
         cv::Mat ref;
         cv::medianBlur(src, ref, k);
-        const Image out = median(image_from(src), {k});
+        const Image out = median(image_from_mat(src), {k});
         CAPTURE(k);
         CAPTURE(type);
         CAPTURE(w);
@@ -105,7 +90,7 @@ TEST_CASE("[median] windows larger than the image equal cv::medianBlur (sizes be
       CAPTURE(k);
       CAPTURE(h);
       CAPTURE(w);
-      CHECK(worst(median(image_from(src), {k}), ref, 1) == 0);
+      CHECK(worst(median(image_from_mat(src), {k}), ref, 1) == 0);
     }
 }
 
@@ -137,7 +122,7 @@ TEST_CASE("[median] 16-bit and float equal cv::medianBlur for K 3 and 5") {
       cv::medianBlur(src, ref, k);
       CAPTURE(type);
       CAPTURE(k);
-      CHECK(worst(median(image_from(src), {k}), ref, src.channels()) == 0);
+      CHECK(worst(median(image_from_mat(src), {k}), ref, src.channels()) == 0);
     }
 }
 
@@ -150,7 +135,7 @@ TEST_CASE("[median] 16-bit and float for K 7 and 11 equal a brute-force median")
       src.convertTo(f, CV_32F);
       CAPTURE(type);
       CAPTURE(k);
-      CHECK(worst(median(image_from(src), {k}), brute_median(f, k), 1) == 0);
+      CHECK(worst(median(image_from_mat(src), {k}), brute_median(f, k), 1) == 0);
     }
 }
 
@@ -161,13 +146,13 @@ TEST_CASE("[median] float samples between 0 and 255 with fractions are not taken
   src.at<float>(3, 3) = 254.5f;
   for (int k : {3, 7}) {
     CAPTURE(k);
-    CHECK(worst(median(image_from(src), {k}), brute_median(src, k), 1) == 0);
+    CHECK(worst(median(image_from_mat(src), {k}), brute_median(src, k), 1) == 0);
   }
 }
 
 TEST_CASE("[median] alpha passes through and K 1 copies") {
   cv::Mat src = random_mat(20, 25, CV_8UC4, 9);
-  const Image in = image_from(src);
+  const Image in = image_from_mat(src);
   const Image out = median(in, {5});
   cv::Mat ref;
   cv::medianBlur(src, ref, 5);
@@ -177,7 +162,7 @@ TEST_CASE("[median] alpha passes through and K 1 copies") {
 }
 
 TEST_CASE("[median] refuses even and out-of-range sizes, NaN samples and empty images") {
-  const Image in = image_from(random_mat(5, 5, CV_32FC1, 1));
+  const Image in = image_from_mat(random_mat(5, 5, CV_32FC1, 1));
   CHECK_THROWS_AS(median(in, {4}), UsageError);
   CHECK_THROWS_WITH_AS(median(in, {2}), doctest::Contains("even"), UsageError);
   CHECK_THROWS_AS(median(in, {0}), UsageError);

@@ -7,20 +7,12 @@
 
 #include "convkit/error.hpp"
 #include "convkit/sharpen.hpp"
+#include "filtering/mat_image.hpp"
 
 using namespace convkit;
+using namespace convkit::test;
 
 namespace {
-
-Image image_from(const cv::Mat& f, int bit_depth) {  // grey CV_32F
-  Image img;
-  img.width = f.cols;
-  img.height = f.rows;
-  img.channels = 1;
-  img.bit_depth = bit_depth;
-  img.data.assign(f.ptr<float>(0), f.ptr<float>(0) + f.total());
-  return img;
-}
 
 /// out = in + amount*(in - blur) where 2|in - blur| >= threshold*range, by OpenCV.
 cv::Mat reference(const cv::Mat& in, double sigma, double amount, double threshold, double range) {
@@ -46,8 +38,7 @@ TEST_CASE("[sharpen] equals in + amount*(in - cv::GaussianBlur) on float data") 
     SharpenOptions o;
     o.sigma = sigma;
     o.amount = amount;
-    const Image out = sharpen(image_from(src, 32), o);
-    cv::Mat got(out.height, out.width, CV_32F, const_cast<float*>(out.data.data()));
+    const cv::Mat got = plane_mat(sharpen(image_from_mat(src), o));
     CAPTURE(sigma);
     CHECK(cv::norm(got, reference(src, sigma, amount, 0, 1), cv::NORM_INF) < 1e-5 * (1 + amount));
   }
@@ -62,8 +53,10 @@ TEST_CASE("[sharpen] the threshold is a fraction of the range, with ImageMagick'
   o.sigma = 1.5;
   o.amount = 1.2;
   o.threshold = 0.1;  // changes only where 2|d| >= 25.5
-  const Image out = sharpen(image_from(src, 8), o);
-  cv::Mat got(out.height, out.width, CV_32F, const_cast<float*>(out.data.data()));
+  cv::Mat src8;
+  src.convertTo(src8, CV_8U);
+  const Image out = sharpen(image_from_mat(src8), o);
+  const cv::Mat got = plane_mat(out);
   const cv::Mat ref = reference(src, 1.5, 1.2, 0.1, 255);
   CHECK(cv::norm(got, ref, cv::NORM_INF) < 1e-3);
   // Some samples are left alone and some are changed.
@@ -75,7 +68,7 @@ TEST_CASE("[sharpen] the threshold is a fraction of the range, with ImageMagick'
 }
 
 TEST_CASE("[sharpen] refuses bad amount and threshold") {
-  const Image img = image_from(cv::Mat(5, 5, CV_32F, cv::Scalar(1)), 32);
+  const Image img = image_from_mat(cv::Mat(5, 5, CV_32F, cv::Scalar(1)));
   SharpenOptions o;
   o.amount = -1;
   CHECK_THROWS_WITH_AS(sharpen(img, o), doctest::Contains("--amount"), UsageError);

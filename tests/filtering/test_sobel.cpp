@@ -6,24 +6,14 @@
 
 #include "convkit/error.hpp"
 #include "convkit/filtering.hpp"
+#include "filtering/mat_image.hpp"
 
 using namespace convkit;
 
 namespace {
 
-Image grey_from(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  img.channels = 1;
-  img.bit_depth = 32;
-  img.data.assign(m.ptr<float>(0), m.ptr<float>(0) + m.total());
-  return img;
-}
-
 double worst(const Image& a, const cv::Mat& ref) {
-  cv::Mat got(a.height, a.width, CV_32F, const_cast<float*>(a.data.data()));
-  return cv::norm(got, ref, cv::NORM_INF);
+  return cv::norm(convkit::test::plane_mat(a), ref, cv::NORM_INF);
 }
 
 }  // namespace
@@ -59,7 +49,8 @@ TEST_CASE("[sobel] edge --ksize 5 and 7 x/y equal cv::Sobel(img, CV_32F, dx, dy,
         o.ksize = k;
         CAPTURE(k);
         CAPTURE(dx);
-        CHECK(worst(edge(grey_from(src), o), ref) < 1e-5 * edge_gain(EdgeOperator::sobel, k));
+        CHECK(worst(edge(convkit::test::image_from_mat(src), o), ref) <
+              1e-5 * edge_gain(EdgeOperator::sobel, k));
       }
 }
 
@@ -73,14 +64,14 @@ TEST_CASE("[sobel] the magnitude with ksize 5 combines cv::Sobel's two derivativ
   cv::magnitude(gx, gy, mag);
   EdgeOptions o;
   o.ksize = 5;
-  CHECK(worst(edge(grey_from(src), o), mag) < 1e-4);
+  CHECK(worst(edge(convkit::test::image_from_mat(src), o), mag) < 1e-4);
 }
 
 TEST_CASE("[sobel] gains are the sums of the positive weights, and a bad ksize is a usage error") {
   CHECK(edge_gain(EdgeOperator::sobel, 3) == 4);
   CHECK(edge_gain(EdgeOperator::sobel, 5) == 48);
   CHECK(edge_gain(EdgeOperator::sobel, 7) == 640);
-  const Image img = grey_from(cv::Mat(5, 5, CV_32F, cv::Scalar(1)));
+  const Image img = convkit::test::image_from_mat(cv::Mat(5, 5, CV_32F, cv::Scalar(1)));
   EdgeOptions o;
   o.ksize = 4;
   CHECK_THROWS_WITH_AS(edge(img, o), doctest::Contains("--ksize"), UsageError);
