@@ -10,11 +10,8 @@
 // equal before timing.
 //
 // Usage: bench_median [--reps N] [--width W --height H]
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -22,25 +19,10 @@
 
 #include "convkit/median.hpp"
 #include "convkit/parallel.hpp"
+#include "timing.hpp"
 
 using namespace convkit;
-
-namespace {
-
-double median_ms(int reps, const std::function<void()>& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto a = std::chrono::steady_clock::now();
-    f();
-    auto b = std::chrono::steady_clock::now();
-    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
+using convkit::bench::median_ms;
 
 int main(int argc, char** argv) {
   int reps = 5, w = 3840, h = 2160;
