@@ -26,23 +26,12 @@
 
 #include "convkit/filtering.hpp"
 #include "convkit/parallel.hpp"
+#include "timing.hpp"
 
 using namespace convkit;
+using convkit::bench::median_ms;
 
 namespace {
-
-double median_ms(int reps, const std::function<void()>& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto a = std::chrono::steady_clock::now();
-    f();
-    auto b = std::chrono::steady_clock::now();
-    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 Image planar_from(const cv::Mat& m) {  // CV_32FC3 / CV_8UC3 -> planar float
   Image img;

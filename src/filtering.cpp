@@ -10,6 +10,7 @@
 #include "convkit/error.hpp"
 #include "convkit/io/text.hpp"
 #include "convkit/parallel.hpp"
+#include "sobel.hpp"
 
 namespace convkit {
 
@@ -172,7 +173,8 @@ BlurType parse_blur_type(std::string_view name) {
   throw UsageError("unknown blur type '" + std::string(name) + "' (choose box or gaussian)");
 }
 
-SeparableMask derivative_mask(EdgeOperator op, bool along_x) {
+SeparableMask derivative_mask(EdgeOperator op, bool along_x, int ksize) {
+  if (ksize != 3) return sobel_mask(op, along_x, ksize);
   std::vector<double> smooth;
   switch (op) {
     case EdgeOperator::sobel:
@@ -195,7 +197,14 @@ std::vector<double> laplacian_mask() {
   return {0, 1, 0, 1, -4, 1, 0, 1, 0};
 }
 
-double edge_gain(EdgeOperator op) {
+double edge_gain(EdgeOperator op, int ksize) {
+  if (ksize != 3) {
+    const SeparableMask m = sobel_mask(op, true, ksize);
+    double smooth = 0, rise = 0;
+    for (double v : m.col) smooth += v;
+    for (double v : m.row) rise += std::max(v, 0.0);
+    return smooth * rise;
+  }
   switch (op) {
     case EdgeOperator::sobel:
       return 4;
@@ -293,6 +302,11 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
   std::vector<double> taps =
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
   SeparableMask mask{taps, taps};
+  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
+    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
+    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
+    mask.col = gaussian_taps(ry.size, ry.sigma);
+  }
   with_sample_type(in, [&](auto t) {
     using T = decltype(t);
     same_shape<T>(in, in.bit_depth, out);
@@ -318,15 +332,15 @@ void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
       continue;
     }
     if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
-      separable_filter(src, h, w, derivative_mask(o.op, o.direction == EdgeDirection::x), o.border,
-                       dst);
+      separable_filter(src, h, w, derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize),
+                       o.border, dst);
       continue;
     }
     // gx goes to dst, gy to one scratch plane shared by the channels.
     if (gy.size() != n) gy.resize(n);
     T* gx = dst;
-    separable_filter(src, h, w, derivative_mask(o.op, true), o.border, gx);
-    separable_filter(src, h, w, derivative_mask(o.op, false), o.border, gy.data());
+    separable_filter(src, h, w, derivative_mask(o.op, true, o.ksize), o.border, gx);
+    separable_filter(src, h, w, derivative_mask(o.op, false, o.ksize), o.border, gy.data());
     const bool magnitude = o.direction == EdgeDirection::magnitude;
     parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
                  [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
@@ -363,6 +377,7 @@ void edge(const Image& in, const EdgeOptions& o, Image& out) {
     out = std::move(tmp);
     return;
   }
+  if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
   with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
 }
 

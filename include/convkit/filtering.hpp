@@ -58,16 +58,19 @@ EdgeDirection parse_edge_direction(std::string_view name);  ///< throws UsageErr
 /// x (along_x) or y, in correlation form:
 ///   sobel-x = [1 2 1]^T (x) [-1 0 1],  scharr-x = [3 10 3]^T (x) [-1 0 1],
 ///   prewitt-x = [1 1 1]^T (x) [-1 0 1];  the y masks are the transposes.
-SeparableMask derivative_mask(EdgeOperator op, bool along_x);
+/// Sobel of size 5 or 7 (ksize; the others take only 3) is OpenCV's
+/// getDerivKernels: binomial smoothing (1 4 6 4 1; 1 6 15 20 15 6 1) times
+/// the binomial of size ksize-1 differenced (-1 -2 0 2 1; -1 -4 -5 0 5 4 1).
+SeparableMask derivative_mask(EdgeOperator op, bool along_x, int ksize = 3);
 
 /// The 4-neighbour Laplacian [0 1 0; 1 -4 1; 0 1 0] (OpenCV Laplacian ksize 1), row-major 3x3.
 std::vector<double> laplacian_mask();
 
 /// The largest |response| of an operator's x/y (or Laplacian) output for
 /// input values in [0, 1]: the sum of the mask's positive weights
-/// (sobel 4, prewitt 3, scharr 16, laplacian 4).  Used to show signed
-/// derivatives in an integer file without clipping.
-double edge_gain(EdgeOperator op);
+/// (sobel 4, prewitt 3, scharr 16, laplacian 4; sobel ksize 5: 48, 7: 640).
+/// Used to show signed derivatives in an integer file without clipping.
+double edge_gain(EdgeOperator op, int ksize = 3);
 
 // ---- planes ---------------------------------------------------------------
 
@@ -96,6 +99,9 @@ struct BlurOptions {
   int size = 0;      ///< odd kernel size; 0: from sigma (gaussian) or 3 (box)
   double sigma = 0;  ///< gaussian only; 0: from size, or 1 when the size is 0 too
   Border border = Border::reflect;
+  /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
+  /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
+  double sigma_y = 0;
 };
 
 /// The resolved size and sigma (sigma 0 for box).  Throws UsageError on an
@@ -115,6 +121,7 @@ struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
   EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian
   Border border = Border::reflect;
+  int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
 };
 
 /// Edge response of each colour channel; alpha passes through.

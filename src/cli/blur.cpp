@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "cli/validate.hpp"
 #include "convkit/engine.hpp"
+#include "convkit/error.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/image.hpp"
 
@@ -17,7 +18,7 @@ struct BlurCli {
   PolicyFlags policy;
   std::string type = "gaussian";
   int size = 0;
-  double sigma = 0;
+  double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
   int threads = 0;
   long long max_pixels = 0;
@@ -30,8 +31,15 @@ void run_blur(const BlurCli& o) {
   b.type = parse_blur_type(o.type);
   b.size = o.size;
   b.sigma = o.sigma;
+  if (o.sigma_x > 0 || o.sigma_y > 0) {  // anisotropic Gaussian
+    if (o.sigma > 0) throw UsageError("give --sigma or --sigma-x/--sigma-y, not both");
+    if (b.type == BlurType::box) throw UsageError("--sigma-x/--sigma-y apply to --type gaussian");
+    b.sigma = o.sigma_x > 0 ? o.sigma_x : 1.0;
+    b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
+  }
   b.border = parse_border(o.padding);
   resolve_blur(b);  // usage errors before any file is touched
+  if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);
@@ -65,6 +73,13 @@ void register_blur(CLI::App& app) {
                   "from --size by OpenCV's rule "
                   "0.3*((K-1)/2-1)+0.8, or 1 when neither is given")
       ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
+  sub->add_option("--sigma-x", o.sigma_x,
+                  "Anisotropic Gaussian: horizontal sigma (default 1 when --sigma-y is given)")
+      ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
+  sub->add_option("--sigma-y", o.sigma_y,
+                  "Anisotropic Gaussian: vertical sigma (default 1 when --sigma-x is given); "
+                  "each size is 2*ceil(3*sigma)+1 unless --size sets both")
+      ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
   sub->add_option("--padding", o.padding,
                   std::string("Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, "
                               "replicate, circular or zero") +
@@ -83,6 +98,7 @@ void register_blur(CLI::App& app) {
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
+      "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"

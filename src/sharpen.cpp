@@ -1,0 +1,42 @@
+// src/sharpen.cpp — unsharp mask (see convkit/sharpen.hpp).
+#include "convkit/sharpen.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "convkit/error.hpp"
+#include "convkit/filtering.hpp"
+#include "convkit/parallel.hpp"
+
+namespace convkit {
+
+Image sharpen(const Image& in, const SharpenOptions& o) {
+  if (!(o.amount >= 0) || !std::isfinite(o.amount))
+    throw UsageError("--amount must be a number >= 0 (got " + std::to_string(o.amount) + ")");
+  if (!(o.threshold >= 0 && o.threshold <= 1))
+    throw UsageError("--threshold must be a fraction of the range, 0 to 1 (got " +
+                     std::to_string(o.threshold) + ")");
+  BlurOptions b;
+  b.type = BlurType::gaussian;
+  b.size = o.size;
+  b.sigma = o.sigma;
+  b.border = o.border;
+  Image out = blur(in, b);  // checks sigma, size and the image
+  const double range = in.max_value() > 0 ? in.max_value() : 1.0;
+  const double limit = o.threshold * range;
+  const std::size_t n = static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.height);
+  const int colour = in.has_alpha() ? in.channels - 1 : in.channels;
+  const std::size_t total = n * static_cast<std::size_t>(colour);
+  parallel_for(0, static_cast<std::ptrdiff_t>(total), 1 << 16,
+               [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                 for (std::ptrdiff_t i = lo; i < hi; ++i) {
+                   const double v = in.data[static_cast<std::size_t>(i)];
+                   const double d = v - out.data[static_cast<std::size_t>(i)];
+                   out.data[static_cast<std::size_t>(i)] =
+                       static_cast<float>(2 * std::abs(d) < limit ? v : v + o.amount * d);
+                 }
+               });
+  return out;
+}
+
+}  // namespace convkit
