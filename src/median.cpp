@@ -90,12 +90,14 @@ constexpr std::vector<Op> prune(const std::vector<Op>& net, ZeroOne& in, int kee
       b[w] = x | y;
     }
   }
-  std::vector<bool> need(static_cast<std::size_t>(in.n), keep < 0);
+  // char, not bool: clang's constant evaluator rejects libstdc++'s vector<bool>
+  std::vector<char> need(static_cast<std::size_t>(in.n), keep < 0);
   if (keep >= 0) need[static_cast<std::size_t>(keep)] = true;
   std::vector<Op> ops;
   for (std::size_t i = live.size(); i-- > 0;) {
     const Op& o = live[i];
-    const bool na = need[static_cast<std::size_t>(o.a)], nb = need[static_cast<std::size_t>(o.b)];
+    const bool na = need[static_cast<std::size_t>(o.a)] != 0;
+    const bool nb = need[static_cast<std::size_t>(o.b)] != 0;
     if (!na && !nb) continue;
     ops.push_back({o.a, o.b, na && nb ? Op::both : na ? Op::min_only : Op::max_only});
     need[static_cast<std::size_t>(o.a)] = need[static_cast<std::size_t>(o.b)] = true;
@@ -188,19 +190,21 @@ CONVKIT_INLINE void store(T* p, const typename VecOf<T>::type& v) {
   *reinterpret_cast<typename VecOf<T>::unaligned*>(p) = v;
 }
 
-template <const Op& o, class V>
+// The operation's fields as separate template arguments: clang does not take
+// a reference to an array element (N.sort[I]) as a template argument.
+template <int A, int B, auto kind, class V>
 CONVKIT_INLINE void compare_exchange(V* v) {
-  const V x = v[o.a], y = v[o.b];
-  if constexpr (o.kind != Op::max_only) v[o.a] = x < y ? x : y;
-  if constexpr (o.kind != Op::min_only) v[o.b] = x > y ? x : y;
+  const V x = v[A], y = v[B];
+  if constexpr (kind != Op::max_only) v[A] = x < y ? x : y;
+  if constexpr (kind != Op::min_only) v[B] = x > y ? x : y;
 }
 
 template <const Networks& N, bool select, class V, std::size_t... I>
 CONVKIT_INLINE void apply(V* v, std::index_sequence<I...>) {
   if constexpr (select)
-    (compare_exchange<N.select[I]>(v), ...);
+    (compare_exchange<N.select[I].a, N.select[I].b, N.select[I].kind>(v), ...);
   else
-    (compare_exchange<N.sort[I]>(v), ...);
+    (compare_exchange<N.sort[I].a, N.sort[I].b, N.sort[I].kind>(v), ...);
 }
 
 /// Where the samples come from: `fill(y, x, n, out)` writes samples

@@ -511,7 +511,10 @@ void BatchNorm<T>::backward(const T* x, const T*, const T* dy, T* dx, int n) {
   parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     for (std::ptrdiff_t j = lo; j < hi; ++j) {
       // sum dy and sum dy * xhat over the channel's m samples.
-      const auto [hs, hb] = xhat_coeffs(j);
+      // Named copies, not a structured binding: clang does not let a lambda
+      // capture structured bindings before C++20's P1091 support.
+      const std::pair<T, T> coeffs = xhat_coeffs(j);
+      const T hs = coeffs.first, hb = coeffs.second;
       const T* __restrict dj = dy + j * hw;
       const T* __restrict xj = x + j * hw;
       const double sdy = lane_sum<T>(n, hw, cs, [&](std::int64_t i) { return dj[i]; });
