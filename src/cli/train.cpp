@@ -14,6 +14,7 @@
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 #include "convkit/plot.hpp"
+#include "convkit/train/distributed.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -98,7 +99,8 @@ Augment parse_augment(const std::string& s) {
   return a;
 }
 
-void run_train(TrainOptions& o, CLI::App* sub) {
+void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
+  const bool lead = group.rank() == 0;
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
   TrainConfig cfg = o.cfg;
@@ -114,7 +116,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     for (const char* flag :
          {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
           "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
-          "--augment", "--init"})
+          "--augment", "--init", "--micro-batch"})
       if (sub->count(flag) > 0)
         throw UsageError(std::string(flag) +
                          " cannot change on --resume: the run continues "
@@ -177,17 +179,22 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   DataSource src = open_dataset(cfg.data, true, false);
   for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
   const bool tty = isatty(STDERR_FILENO) != 0;
-  Progress progress(stderr, tty, o.quiet);
+  Progress progress(stderr, tty, o.quiet || !lead);
   if (resume && resume->epoch >= cfg.epochs) {
-    std::printf("%s already holds %d epochs (--epochs %d): nothing to do\n", o.resume.c_str(),
-                resume->epoch, cfg.epochs);
+    if (lead)
+      std::printf("%s already holds %d epochs (--epochs %d): nothing to do\n", o.resume.c_str(),
+                  resume->epoch, cfg.epochs);
     return;
   }
-  std::printf("training on %s: %zu images %dx%dx%d, %d classes, %.0f%% held out for validation%s\n",
-              src.name.c_str(), src.train.size(), src.train.width, src.train.height,
-              src.train.channels, src.train.num_classes(), cfg.val_split * 100,
-              resume ? (", resuming after epoch " + std::to_string(resume->epoch)).c_str() : "");
-  std::fflush(stdout);
+  if (lead) {
+    std::printf(
+        "training on %s: %zu images %dx%dx%d, %d classes, %.0f%% held out for validation%s%s\n",
+        src.name.c_str(), src.train.size(), src.train.width, src.train.height, src.train.channels,
+        src.train.num_classes(), cfg.val_split * 100,
+        resume ? (", resuming after epoch " + std::to_string(resume->epoch)).c_str() : "",
+        group.size() > 1 ? (", " + std::to_string(group.size()) + " processes").c_str() : "");
+    std::fflush(stdout);
+  }
 
   g_stop.store(false);
   struct sigaction sa {};
@@ -208,6 +215,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   TrainHooks hooks;
   hooks.progress = &progress;
   hooks.stop = &g_stop;
+  hooks.group = &group;
   const bool has_val = cfg.val_split > 0;
   std::vector<EpochMetrics> history = resume ? resume->history : std::vector<EpochMetrics>{};
   hooks.on_epoch = [&](const EpochMetrics& m) {
@@ -220,13 +228,36 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   try {
     final_ck = train_model(cfg, src, resume, out, log_path, hooks);
   } catch (const TrainInterrupted& t) {
-    throw Error("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
-                (t.last_saved_epoch > 0
-                     ? "; " + out + " holds epoch " + std::to_string(t.last_saved_epoch) +
-                           " (continue with --resume " + out + ")"
-                     : "; no epoch was finished, so no checkpoint was written"));
+    // Every rank stops after the same batch.
+    throw dist::CollectiveError("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
+                                (t.last_saved_epoch > 0
+                                     ? "; " + out + " holds epoch " +
+                                           std::to_string(t.last_saved_epoch) +
+                                           " (continue with --resume " + out + ")"
+                                     : "; no epoch was finished, so no checkpoint was written"));
   }
-  std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+  if (lead) std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+}
+
+// Under mpirun or srun every rank runs train_ranks.  An error that every
+// rank meets at the same point (an interruption, a diverged loss) is
+// reported once by rank 0; any other error is reported by the rank that
+// met it, naming the rank, and stops the whole job (the other ranks may be
+// waiting for it in a collective).
+void run_train(TrainOptions& o, CLI::App* sub) {
+  const dist::Group& group = dist::world();
+  if (group.size() == 1) return train_ranks(o, sub, group);
+  try {
+    train_ranks(o, sub, group);
+  } catch (const dist::CollectiveError&) {
+    if (group.rank() == 0) throw;
+    std::exit(1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "convkit: error: rank %d of %d: %s\n", group.rank(), group.size(),
+                 e.what());
+    std::fflush(stderr);
+    group.abort(dynamic_cast<const UsageError*>(&e) ? 2 : 1);
+  }
 }
 
 void register_train(CLI::App& app) {
@@ -296,6 +327,12 @@ void register_train(CLI::App& app) {
   sub->add_option(
       "--plot", o->plot,
       "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
+  sub->add_option("--micro-batch", o->cfg.micro_batch,
+                  "Images per micro-group: each group's gradient on its own (batchnorm statistics "
+                  "per group), summed in order, so mpirun -np N gives the same result for any N; "
+                  "0: the whole batch")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
   add_threads_option(sub, o->threads);
   add_max_pixels_option(sub, o->max_pixels);
   sub->add_flag("-q,--quiet", o->quiet, "No progress bar");
