@@ -167,7 +167,8 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   if (cfg.data.empty()) throw UsageError("--data is required");
   if (!plot_path.empty() && !plot::is_png_path(plot_path))
     throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
-  check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
+  // Only rank 0 writes (its node's file system).
+  if (lead) check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
   // With -o elsewhere, a log or plot over the resumed checkpoint would destroy it.
   for (const auto& [flag, path] : {std::pair{"--log", log_path}, std::pair{"--plot", plot_path}})
     if (resume && !path.empty() && same_file(path, o.resume))
@@ -177,7 +178,8 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   cfg.plot = stored_path(plot_path, false);
 
   DataSource src = open_dataset(cfg.data, true, false);
-  for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
+  if (lead)
+    for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
   const bool tty = isatty(STDERR_FILENO) != 0;
   Progress progress(stderr, tty, o.quiet || !lead);
   if (resume && resume->epoch >= cfg.epochs) {
@@ -218,8 +220,18 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   hooks.group = &group;
   const bool has_val = cfg.val_split > 0;
   std::vector<EpochMetrics> history = resume ? resume->history : std::vector<EpochMetrics>{};
+  // Under MPI: the time rank 0 spent in the gradient exchange (waiting for
+  // the slowest rank included), per epoch.
+  CommStats comm;
+  if (group.size() > 1) hooks.comm = &comm;
   hooks.on_epoch = [&](const EpochMetrics& m) {
     std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
+    if (group.size() > 1 && comm.steps > 0) {
+      std::printf("  gradient exchange %.2f s, %.2f ms a step, %.0f KiB a step per rank\n",
+                  comm.seconds, 1e3 * comm.seconds / static_cast<double>(comm.steps),
+                  comm.bytes / 1024.0 / static_cast<double>(comm.steps));
+      comm = {};
+    }
     std::fflush(stdout);
     history.push_back(m);
     if (!plot_path.empty()) plot_training_curves(plot_path, history, has_val);
@@ -350,7 +362,9 @@ void register_train(CLI::App& app) {
       "      --momentum 0.9 --schedule cosine --augment crop:2,flip --seed 7\n"
       "\n"
       "Ctrl-C stops after the current batch; the checkpoint of the last finished epoch stays\n"
-      "valid. The same --seed and --threads give bit-identical weights and metrics.\n"
+      "valid. The same --seed and --micro-batch give bit-identical weights and metrics for\n"
+      "any --threads and any number of MPI ranks: mpirun -np 2 convkit train ... shares\n"
+      "every batch between two processes (rank 0 prints and writes).\n"
       "-o, --log and --plot must name different files in existing, writable directories\n"
       "(checked before the first epoch). The checkpoint stores the data's path and the log's\n"
       "and plot's as absolute paths, so --resume works from any directory; --data cannot\n"

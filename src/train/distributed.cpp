@@ -78,25 +78,43 @@ const Group& local() {
   return g;
 }
 
+namespace {
+
+#ifdef CONVKIT_HAVE_MPI
+// MPI's int counts and displacements of byte counts, refusing > 2 GiB.
+void int_layout(std::span<const std::size_t> counts, std::vector<int>& cnt,
+                std::vector<int>& displ) {
+  cnt.resize(counts.size());
+  displ.resize(counts.size());
+  std::size_t off = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    if (counts[r] > 0x7fffffff || off > 0x7fffffff)
+      throw Error("gradient exchange: more than 2 GiB per step (use a smaller --batch)");
+    cnt[r] = static_cast<int>(counts[r]);
+    displ[r] = static_cast<int>(off);
+    off += counts[r];
+  }
+}
+#endif
+
+std::size_t sum(std::span<const std::size_t> counts) {
+  std::size_t total = 0;
+  for (std::size_t c : counts) total += c;
+  return total;
+}
+
+}  // namespace
+
 void Group::allgather(std::span<const std::byte> mine, std::span<const std::size_t> counts,
                       std::vector<std::byte>& all) const {
   if (counts.size() != static_cast<std::size_t>(size_) ||
       mine.size() != counts[static_cast<std::size_t>(rank_)])
     throw Error("allgather: counts do not match the group");
-  std::size_t total = 0;
-  for (std::size_t c : counts) total += c;
-  all.resize(total);
+  all.resize(sum(counts));
 #ifdef CONVKIT_HAVE_MPI
   if (mpi_) {
-    std::vector<int> cnt(counts.size()), displ(counts.size());
-    std::size_t off = 0;
-    for (std::size_t r = 0; r < counts.size(); ++r) {
-      if (counts[r] > 0x7fffffff || off > 0x7fffffff)
-        throw Error("allgather: more than 2 GiB per step (use a smaller --batch)");
-      cnt[r] = static_cast<int>(counts[r]);
-      displ[r] = static_cast<int>(off);
-      off += counts[r];
-    }
+    std::vector<int> cnt, displ;
+    int_layout(counts, cnt, displ);
     check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
                          cnt.data(), displ.data(), MPI_BYTE, MPI_COMM_WORLD),
           "allgather");
@@ -104,6 +122,27 @@ void Group::allgather(std::span<const std::byte> mine, std::span<const std::size
   }
 #endif
   if (!mine.empty()) std::memcpy(all.data(), mine.data(), mine.size());
+}
+
+void Group::alltoall(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                     std::span<const std::size_t> recv_counts, std::vector<std::byte>& recv) const {
+  if (send_counts.size() != static_cast<std::size_t>(size_) ||
+      recv_counts.size() != send_counts.size() || sum(send_counts) != send.size())
+    throw Error("alltoall: counts do not match the group");
+  recv.resize(sum(recv_counts));
+#ifdef CONVKIT_HAVE_MPI
+  if (mpi_) {
+    std::vector<int> sc, sd, rc, rd;
+    int_layout(send_counts, sc, sd);
+    int_layout(recv_counts, rc, rd);
+    check(MPI_Alltoallv(send.data(), sc.data(), sd.data(), MPI_BYTE, recv.data(), rc.data(),
+                        rd.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "alltoall");
+    return;
+  }
+#endif
+  if (recv.size() != send.size()) throw Error("alltoall: counts do not match the group");
+  if (!send.empty()) std::memcpy(recv.data(), send.data(), send.size());
 }
 
 void Group::broadcast(std::span<float> data, int root) const {

@@ -371,16 +371,23 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
       bn->freeze_running_stats(true);
     }
   // One group's record: its loss x images, correct count, batchnorm means
-  // and variances, gradient.  A rank's block: its stop flag, then its groups.
+  // and variances (gathered by every rank: a rank's block is its stop flag,
+  // then its groups' records).  The gradients travel separately: the
+  // parameters are cut into one slice per rank; each rank receives its slice
+  // of every group's gradient, sums them in group order and gathers the
+  // summed slices, so every rank holds the same gradient while each moves
+  // about (groups it holds + 1) x the gradient's bytes, as a ring allreduce.
   const std::size_t nparams = model.grads().size();
-  const std::size_t record =
-      sizeof(double) + sizeof(std::int64_t) + bn_values * sizeof(double) + nparams * sizeof(float);
+  const std::size_t record = sizeof(double) + sizeof(std::int64_t) + bn_values * sizeof(double);
   const std::size_t G = cfg.micro_batch > 0 ? static_cast<std::size_t>(cfg.micro_batch) : 0;
   auto group_count = [&](std::size_t n) { return G == 0 ? 1 : std::max<std::size_t>(1, n / G); };
-  std::vector<std::byte> mine, gathered;
-  std::vector<std::size_t> counts(static_cast<std::size_t>(group.size()));
-  std::vector<double> acc(nparams);
-  std::vector<float> grad(nparams);
+  const std::size_t P = static_cast<std::size_t>(group.size());
+  const std::size_t me = static_cast<std::size_t>(group.rank());
+  const auto [p0, p1] = share(nparams, group.rank(), group.size());
+  std::vector<std::byte> mine, gathered, sendbuf, recvbuf, full;
+  std::vector<std::size_t> counts(P), send_counts(P), recv_counts(P);
+  std::vector<float> mygrads, slice(p1 - p0);
+  std::vector<double> acc(p1 - p0);
 
   for (int e = ck.epoch + 1; e <= cfg.epochs; ++e) {
     const auto t0 = clock::now();
@@ -405,6 +412,7 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
         return std::pair<std::size_t, std::size_t>{g * G, g + 1 == groups ? n : (g + 1) * G};
       };
       mine.clear();
+      mygrads.clear();
       const double stop = hooks.stop && hooks.stop->load() ? 1.0 : 0.0;
       put(mine, &stop, 1);
       const auto [g0, g1] = share(groups, group.rank(), group.size());
@@ -424,21 +432,57 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
           put(mine, bn.layer->batch_mean().data(), bn.channels);
           put(mine, bn.layer->batch_var().data(), bn.channels);
         }
-        put(mine, model.grads().data(), nparams);
+        const auto gr = model.grads();
+        mygrads.insert(mygrads.end(), gr.begin(), gr.end());
       }
-      for (int r = 0; r < group.size(); ++r) {
-        const auto [a, z] = share(groups, r, group.size());
-        counts[static_cast<std::size_t>(r)] = sizeof(double) + (z - a) * record;
+      const std::size_t held = g1 - g0;
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [a, z] = share(groups, static_cast<int>(r), group.size());
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        counts[r] = sizeof(double) + (z - a) * record;
+        send_counts[r] = held * (s1 - s0) * sizeof(float);
+        recv_counts[r] = (z - a) * (p1 - p0) * sizeof(float);
+      }
+      sendbuf.clear();
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        for (std::size_t g = 0; g < held; ++g)
+          put(sendbuf, mygrads.data() + g * nparams + s0, s1 - s0);
       }
       const auto tc = clock::now();
       group.allgather(mine, counts, gathered);
-      if (hooks.comm_seconds)
-        *hooks.comm_seconds += std::chrono::duration<double>(clock::now() - tc).count();
-      // Sum the groups in group order: the same on every rank, for any
-      // number of ranks.  The gradient of the batch's mean loss is the
+      group.alltoall(sendbuf, send_counts, recv_counts, recvbuf);
+      // Every rank's slice of the groups' gradients arrives in rank order,
+      // which is group order.  The gradient of the batch's mean loss is the
       // groups' mean gradients weighted by their sizes.
-      bool stopping = false;
       std::fill(acc.begin(), acc.end(), 0.0);
+      const std::byte* q = recvbuf.data();
+      for (std::size_t g = 0; g < groups; ++g) {
+        const auto [lo, hi] = bounds(g);
+        const double w = static_cast<double>(hi - lo);
+        for (std::size_t i = 0; i < acc.size(); ++i)
+          acc[i] += static_cast<double>(get<float>(q)) * w;
+      }
+      for (std::size_t i = 0; i < acc.size(); ++i)
+        slice[i] = static_cast<float>(acc[i] / static_cast<double>(n));
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        counts[r] = (s1 - s0) * sizeof(float);
+      }
+      mine.clear();
+      put(mine, slice.data(), slice.size());
+      group.allgather(mine, counts, full);
+      std::memcpy(model.grads().data(), full.data(), nparams * sizeof(float));
+      if (hooks.comm) {
+        hooks.comm->seconds += std::chrono::duration<double>(clock::now() - tc).count();
+        hooks.comm->steps += 1;
+        // Bytes from the other ranks.
+        hooks.comm->bytes +=
+            static_cast<double>((gathered.size() - sizeof(double) - held * record) +
+                                (recvbuf.size() - recv_counts[me]) + (full.size() - mine.size()));
+      }
+      // Losses, accuracy, batchnorm statistics and stop flags, in group order.
+      bool stopping = false;
       const std::byte* p = gathered.data();
       for (int r = 0; r < group.size(); ++r) {
         stopping |= get<double>(p) != 0.0;
@@ -459,15 +503,8 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
             bn.layer->update_running_stats(mv.data(), mv.data() + bn.channels,
                                            static_cast<std::int64_t>(hi - lo) * bn.per_sample);
           }
-          std::memcpy(grad.data(), p, nparams * sizeof(float));
-          p += nparams * sizeof(float);
-          const double w = static_cast<double>(hi - lo);
-          for (std::size_t i = 0; i < nparams; ++i) acc[i] += static_cast<double>(grad[i]) * w;
         }
       }
-      const auto gsum = model.grads();
-      const double inv = static_cast<double>(n);
-      for (std::size_t i = 0; i < nparams; ++i) gsum[i] = static_cast<float>(acc[i] / inv);
       lr = sched.at((e - 1) * per_epoch + b);
       opt.step(model.params(), model.grads(), lr);
       seen += n;

@@ -201,16 +201,17 @@ pid_t find_rank(pid_t root, int rank) {
 
 }  // namespace
 
-TEST_CASE("[mpi] two and three ranks train bit-identical to one process") {
+TEST_CASE("[mpi] two, three and four ranks train bit-identical to one process") {
   if (skip_without_mpi()) return;
   const std::string dir = temp_dir();
   // The reference: one process, no mpirun, two threads.
   const Ran one = run(command(0, train_args(dir + "/one.ckpt", 3, 2)), dir);
   REQUIRE(one.status == 0);
   const Checkpoint ref = load_checkpoint(dir + "/one.ckpt");
-  // 48 images a batch in groups of 16: 3 groups, shared 1+2 by two ranks and
-  // 1+1+1 by three; the last batch of the epoch (540 = 11 x 48 + 12) is one group.
-  for (const int ranks : {1, 2, 3}) {
+  // 48 images a batch in groups of 16: 3 groups, shared 1+2 by two ranks,
+  // 1+1+1 by three, 0+1+1+1 by four; the last batch of the epoch
+  // (540 = 11 x 48 + 12) is one group.
+  for (const int ranks : {1, 2, 3, 4}) {
     CAPTURE(ranks);
     const std::string out = dir + "/np" + std::to_string(ranks) + ".ckpt";
     const Ran r = run(command(ranks, train_args(out, 3, ranks == 1 ? 2 : 1)), dir);

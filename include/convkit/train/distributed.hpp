@@ -30,6 +30,11 @@ class Group {
   /// must equal counts[rank()]).
   void allgather(std::span<const std::byte> mine, std::span<const std::size_t> counts,
                  std::vector<std::byte>& all) const;
+  /// Personalized exchange: send holds, in rank order, send_counts[r] bytes
+  /// for each rank r; recv gets, in rank order, recv_counts[r] bytes from
+  /// each rank r.
+  void alltoall(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                std::span<const std::size_t> recv_counts, std::vector<std::byte>& recv) const;
   /// Rank root's values to every rank.
   void broadcast(std::span<float> data, int root = 0) const;
   /// Stop every rank of the job at once with exit status `code` (after the

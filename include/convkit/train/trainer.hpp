@@ -53,6 +53,14 @@ struct TrainConfig {
   int micro_batch = 16;
 };
 
+/// Time in the gradient exchange (the collective; waiting for the slowest
+/// rank included), steps, and bytes received by a rank.
+struct CommStats {
+  double seconds = 0;
+  std::int64_t steps = 0;
+  double bytes = 0;
+};
+
 /// Everything a run reports back, and the hooks it calls.
 struct TrainHooks {
   Progress* progress = nullptr;                       ///< may be null
@@ -64,8 +72,8 @@ struct TrainHooks {
   /// progress and calls on_epoch.  A stop requested on any rank stops all of
   /// them after the same batch.
   const dist::Group* group = nullptr;
-  /// When not null, seconds spent exchanging gradients are added here.
-  double* comm_seconds = nullptr;
+  /// When not null, the gradient exchange of every step is added here.
+  CommStats* comm = nullptr;
 };
 
 /// Thrown by train() when *hooks.stop became true: the current epoch is
