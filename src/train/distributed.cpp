@@ -13,14 +13,6 @@
 
 namespace convkit::dist {
 
-bool built_with_mpi() {
-#ifdef CONVKIT_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
 bool launched_by_mpi() {
   // Open MPI's mpirun, PMIx (srun --mpi=pmix, prun) and PMI-1/2 (srun --mpi=pmi2).
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
@@ -66,6 +58,15 @@ Group& world() {
       MPI_Comm_rank(MPI_COMM_WORLD, &w.rank_);
       MPI_Comm_size(MPI_COMM_WORLD, &w.size_);
       w.mpi_ = true;
+    }
+#else
+    // Several copies of a build without MPI would each train the whole run
+    // and write the same files.
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}) {
+      const char* n = std::getenv(v);
+      if (launched_by_mpi() && n && std::atoi(n) > 1)
+        throw UsageError("this convkit was built without MPI, so it cannot share a run among " +
+                         std::string(n) + " processes (" + v + "); start it alone");
     }
 #endif
     return w;

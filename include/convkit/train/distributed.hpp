@@ -14,9 +14,6 @@
 
 namespace convkit::dist {
 
-/// True when convkit was built with MPI (CONVKIT_HAVE_MPI).
-bool built_with_mpi();
-
 /// True when the environment says an MPI launcher started this process
 /// (Open MPI's mpirun, or PMI/PMIx as srun sets).
 bool launched_by_mpi();
