@@ -14,6 +14,7 @@ packages=(
   parallel                            # the tests run the README's GNU parallel batch recipe
   libopencv-imgproc-dev libopencv-imgcodecs-dev   # the tests' outside oracle
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
+  openmpi-bin libopenmpi-dev          # data-parallel training: mpirun -np N convkit train
 )
 
 missing=()

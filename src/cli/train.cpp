@@ -14,6 +14,7 @@
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 #include "convkit/plot.hpp"
+#include "convkit/train/distributed.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -98,7 +99,8 @@ Augment parse_augment(const std::string& s) {
   return a;
 }
 
-void run_train(TrainOptions& o, CLI::App* sub) {
+void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
+  const bool lead = group.rank() == 0;
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
   TrainConfig cfg = o.cfg;
@@ -114,7 +116,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     for (const char* flag :
          {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
           "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
-          "--augment", "--init"})
+          "--augment", "--init", "--micro-batch"})
       if (sub->count(flag) > 0)
         throw UsageError(std::string(flag) +
                          " cannot change on --resume: the run continues "
@@ -165,7 +167,8 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   if (cfg.data.empty()) throw UsageError("--data is required");
   if (!plot_path.empty() && !plot::is_png_path(plot_path))
     throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
-  check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
+  // Only rank 0 writes (its node's file system).
+  if (lead) check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
   // With -o elsewhere, a log or plot over the resumed checkpoint would destroy it.
   for (const auto& [flag, path] : {std::pair{"--log", log_path}, std::pair{"--plot", plot_path}})
     if (resume && !path.empty() && same_file(path, o.resume))
@@ -175,19 +178,25 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   cfg.plot = stored_path(plot_path, false);
 
   DataSource src = open_dataset(cfg.data, true, false);
-  for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
+  if (lead)
+    for (const auto& w : src.warnings) std::fprintf(stderr, "convkit: warning: %s\n", w.c_str());
   const bool tty = isatty(STDERR_FILENO) != 0;
-  Progress progress(stderr, tty, o.quiet);
+  Progress progress(stderr, tty, o.quiet || !lead);
   if (resume && resume->epoch >= cfg.epochs) {
-    std::printf("%s already holds %d epochs (--epochs %d): nothing to do\n", o.resume.c_str(),
-                resume->epoch, cfg.epochs);
+    if (lead)
+      std::printf("%s already holds %d epochs (--epochs %d): nothing to do\n", o.resume.c_str(),
+                  resume->epoch, cfg.epochs);
     return;
   }
-  std::printf("training on %s: %zu images %dx%dx%d, %d classes, %.0f%% held out for validation%s\n",
-              src.name.c_str(), src.train.size(), src.train.width, src.train.height,
-              src.train.channels, src.train.num_classes(), cfg.val_split * 100,
-              resume ? (", resuming after epoch " + std::to_string(resume->epoch)).c_str() : "");
-  std::fflush(stdout);
+  if (lead) {
+    std::printf(
+        "training on %s: %zu images %dx%dx%d, %d classes, %.0f%% held out for validation%s%s\n",
+        src.name.c_str(), src.train.size(), src.train.width, src.train.height, src.train.channels,
+        src.train.num_classes(), cfg.val_split * 100,
+        resume ? (", resuming after epoch " + std::to_string(resume->epoch)).c_str() : "",
+        group.size() > 1 ? (", " + std::to_string(group.size()) + " processes").c_str() : "");
+    std::fflush(stdout);
+  }
 
   g_stop.store(false);
   struct sigaction sa {};
@@ -208,10 +217,21 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   TrainHooks hooks;
   hooks.progress = &progress;
   hooks.stop = &g_stop;
+  hooks.group = &group;
   const bool has_val = cfg.val_split > 0;
   std::vector<EpochMetrics> history = resume ? resume->history : std::vector<EpochMetrics>{};
+  // Under MPI: the time rank 0 spent in the gradient exchange (waiting for
+  // the slowest rank included), per epoch.
+  CommStats comm;
+  if (group.size() > 1) hooks.comm = &comm;
   hooks.on_epoch = [&](const EpochMetrics& m) {
     std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
+    if (group.size() > 1 && comm.steps > 0) {
+      std::printf("  gradient exchange %.2f s, %.2f ms a step, %.0f KiB a step per rank\n",
+                  comm.seconds, 1e3 * comm.seconds / static_cast<double>(comm.steps),
+                  comm.bytes / 1024.0 / static_cast<double>(comm.steps));
+      comm = {};
+    }
     std::fflush(stdout);
     history.push_back(m);
     if (!plot_path.empty()) plot_training_curves(plot_path, history, has_val);
@@ -220,13 +240,36 @@ void run_train(TrainOptions& o, CLI::App* sub) {
   try {
     final_ck = train_model(cfg, src, resume, out, log_path, hooks);
   } catch (const TrainInterrupted& t) {
-    throw Error("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
-                (t.last_saved_epoch > 0
-                     ? "; " + out + " holds epoch " + std::to_string(t.last_saved_epoch) +
-                           " (continue with --resume " + out + ")"
-                     : "; no epoch was finished, so no checkpoint was written"));
+    // Every rank stops after the same batch.
+    throw dist::CollectiveError("interrupted during epoch " + std::to_string(t.epoch_in_progress) +
+                                (t.last_saved_epoch > 0
+                                     ? "; " + out + " holds epoch " +
+                                           std::to_string(t.last_saved_epoch) +
+                                           " (continue with --resume " + out + ")"
+                                     : "; no epoch was finished, so no checkpoint was written"));
   }
-  std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+  if (lead) std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+}
+
+// Under mpirun or srun every rank runs train_ranks.  An error that every
+// rank meets at the same point (an interruption, a diverged loss) is
+// reported once by rank 0; any other error is reported by the rank that
+// met it, naming the rank, and stops the whole job (the other ranks may be
+// waiting for it in a collective).
+void run_train(TrainOptions& o, CLI::App* sub) {
+  const dist::Group& group = dist::world();
+  if (group.size() == 1) return train_ranks(o, sub, group);
+  try {
+    train_ranks(o, sub, group);
+  } catch (const dist::CollectiveError&) {
+    if (group.rank() == 0) throw;
+    std::exit(1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "convkit: error: rank %d of %d: %s\n", group.rank(), group.size(),
+                 e.what());
+    std::fflush(stderr);
+    group.abort(dynamic_cast<const UsageError*>(&e) ? 2 : 1);
+  }
 }
 
 void register_train(CLI::App& app) {
@@ -296,6 +339,12 @@ void register_train(CLI::App& app) {
   sub->add_option(
       "--plot", o->plot,
       "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
+  sub->add_option("--micro-batch", o->cfg.micro_batch,
+                  "Images per micro-group: each group's gradient on its own (batchnorm statistics "
+                  "per group), summed in order, so mpirun -np N gives the same result for any N; "
+                  "0: the whole batch")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
   add_threads_option(sub, o->threads);
   add_max_pixels_option(sub, o->max_pixels);
   sub->add_flag("-q,--quiet", o->quiet, "No progress bar");
@@ -313,7 +362,9 @@ void register_train(CLI::App& app) {
       "      --momentum 0.9 --schedule cosine --augment crop:2,flip --seed 7\n"
       "\n"
       "Ctrl-C stops after the current batch; the checkpoint of the last finished epoch stays\n"
-      "valid. The same --seed and --threads give bit-identical weights and metrics.\n"
+      "valid. The same --seed and --micro-batch give bit-identical weights and metrics for\n"
+      "any --threads and any number of MPI ranks: mpirun -np 2 convkit train ... shares\n"
+      "every batch between two processes (rank 0 prints and writes).\n"
       "-o, --log and --plot must name different files in existing, writable directories\n"
       "(checked before the first epoch). The checkpoint stores the data's path and the log's\n"
       "and plot's as absolute paths, so --resume works from any directory; --data cannot\n"

@@ -456,13 +456,7 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
         normalize_channel(x, y, j, n, hw, C);
       }
     });
-    if (!frozen_) {
-      const double unbias = static_cast<double>(m) / static_cast<double>(m - 1);
-      for (int j = 0; j < C; ++j) {
-        rmean[j] = static_cast<T>((1 - momentum_) * rmean[j] + momentum_ * mean_[j]);
-        rvar[j] = static_cast<T>((1 - momentum_) * rvar[j] + momentum_ * var_[j] * unbias);
-      }
-    }
+    if (!frozen_) update_running_stats(mean_.data(), var_.data(), m);
   } else {
     for (int j = 0; j < C; ++j) {
       mean_[j] = rmean[j];
@@ -471,6 +465,18 @@ void BatchNorm<T>::forward(const T* x, T* y, int n, Mode mode) {
     parallel_for(0, C, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
       for (std::ptrdiff_t j = lo; j < hi; ++j) normalize_channel(x, y, j, n, hw, C);
     });
+  }
+}
+
+template <class T>
+void BatchNorm<T>::update_running_stats(const double* mean, const double* var, std::int64_t count) {
+  const int C = this->in_.c;
+  T* rmean = this->b_;
+  T* rvar = this->b_ + C;
+  const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+  for (int j = 0; j < C; ++j) {
+    rmean[j] = static_cast<T>((1 - momentum_) * rmean[j] + momentum_ * mean[j]);
+    rvar[j] = static_cast<T>((1 - momentum_) * rvar[j] + momentum_ * var[j] * unbias);
   }
 }
 

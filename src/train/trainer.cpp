@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/nn/layers.hpp"
 #include "convkit/nn/model.hpp"
 #include "convkit/nn/optim.hpp"
 #include "convkit/parallel.hpp"
@@ -119,33 +121,78 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
           {"hflip", cfg.augment.hflip ? "1" : "0"},
           {"epochs", std::to_string(cfg.epochs)},
           {"log", cfg.log},
-          {"plot", cfg.plot}};
+          {"plot", cfg.plot},
+          {"micro_batch", std::to_string(cfg.micro_batch)}};
 }
 
 int argmax(const float* v, int k) {
   return static_cast<int>(std::max_element(v, v + k) - v);
 }
 
-// Mean loss and accuracy of the model in eval mode over a whole set.
+// Bytes of trivially copyable values, for the collectives.
+template <class V>
+void put(std::vector<std::byte>& out, const V* v, std::size_t n) {
+  const auto* b = reinterpret_cast<const std::byte*>(v);
+  out.insert(out.end(), b, b + n * sizeof(V));
+}
+template <class V>
+V get(const std::byte*& p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  p += sizeof v;
+  return v;
+}
+
+// The part [lo, hi) of `count` items (groups, chunks) that rank r of p does:
+// contiguous, in rank order.
+std::pair<std::size_t, std::size_t> share(std::size_t count, int r, int p) {
+  return {count * static_cast<std::size_t>(r) / static_cast<std::size_t>(p),
+          count * static_cast<std::size_t>(r + 1) / static_cast<std::size_t>(p)};
+}
+
+// Mean loss and accuracy of the model in eval mode over a whole set, in
+// chunks of `batch` images shared out among the group's ranks; the chunks'
+// sums are gathered and added in chunk order, so the result is the same for
+// any number of ranks.
 std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalization& norm, int batch,
-                                   std::vector<std::vector<std::int64_t>>* confusion) {
+                                   std::vector<std::vector<std::int64_t>>* confusion,
+                                   const dist::Group& group) {
   const int k = static_cast<int>(m.output_dims().size());
   std::vector<float> x(static_cast<std::size_t>(batch) * d.image_size());
   std::vector<std::int32_t> y(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
-  double loss = 0;
-  std::size_t correct = 0;
-  for (std::size_t start = 0; start < d.size(); start += static_cast<std::size_t>(batch)) {
-    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(batch), d.size() - start);
+  const std::size_t B = static_cast<std::size_t>(batch);
+  const std::size_t chunks = (d.size() + B - 1) / B;
+  std::vector<std::byte> mine, all;
+  const auto [c0, c1] = share(chunks, group.rank(), group.size());
+  for (std::size_t c = c0; c < c1; ++c) {
+    const std::size_t start = c * B;
+    const std::size_t n = std::min<std::size_t>(B, d.size() - start);
     for (std::size_t i = 0; i < n; ++i) idx[i] = start + i;
     make_batch(d, idx.data(), n, norm, {}, nullptr, x.data(), y.data());
     const float* out = m.forward(x.data(), static_cast<int>(n), nn::Mode::eval);
-    loss += m.loss(y.data()) * static_cast<double>(n);
+    const double loss = m.loss(y.data()) * static_cast<double>(n);
+    std::int64_t correct = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const int p = argmax(out + i * k, k);
       correct += p == y[i];
       if (confusion) ++(*confusion)[y[i]][p];
     }
+    put(mine, &loss, 1);
+    put(mine, &correct, 1);
+  }
+  constexpr std::size_t kRecord = sizeof(double) + sizeof(std::int64_t);
+  std::vector<std::size_t> counts(static_cast<std::size_t>(group.size()));
+  for (int r = 0; r < group.size(); ++r) {
+    const auto [a, b] = share(chunks, r, group.size());
+    counts[static_cast<std::size_t>(r)] = (b - a) * kRecord;
+  }
+  group.allgather(mine, counts, all);
+  double loss = 0;
+  std::size_t correct = 0;
+  for (const std::byte* p = all.data(); p != all.data() + all.size();) {
+    loss += get<double>(p);
+    correct += static_cast<std::size_t>(get<std::int64_t>(p));
   }
   if (d.size() == 0) return {0.0, 0.0};
   return {loss / static_cast<double>(d.size()),
@@ -196,6 +243,8 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   cfg.init = c.setting("init", "he");
   cfg.log = c.setting("log");
   cfg.plot = c.setting("plot");
+  // Checkpoints written before micro-groups computed each batch as one group.
+  cfg.micro_batch = to_int(c.setting("micro_batch", "0"), "micro_batch");
   if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
   return cfg;
 }
@@ -204,6 +253,9 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
                        const std::string& checkpoint_path, const std::string& log_path,
                        const TrainHooks& hooks) {
   const FlushDenormalsScope flush;  // see parallel.hpp: the same in eval and predict
+  const dist::Group& group = hooks.group ? *hooks.group : dist::local();
+  const bool lead = group.rank() == 0;
+  if (cfg.micro_batch < 0) throw UsageError("--micro-batch must not be negative");
   if (cfg.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (cfg.batch < 1) throw UsageError("--batch must be at least 1");
   if (!(cfg.lr > 0) || !std::isfinite(cfg.lr)) throw UsageError("--lr must be positive");
@@ -275,6 +327,10 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   }
   ck.norm_mean = norm.mean;
   ck.norm_std = norm.stddev;
+  // Every rank starts from rank 0's weights, buffers and optimizer state.
+  group.broadcast(model.params());
+  group.broadcast(model.buffers());
+  group.broadcast(opt.state());
 
   auto snapshot = [&] {
     ck.tensors = export_tensors(model.param_tensors(), model.params());
@@ -298,49 +354,176 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   const int k = static_cast<int>(model.output_dims().size());
   using clock = std::chrono::steady_clock;
 
+  // Batchnorm layers: their running statistics are updated from the
+  // gathered per-group statistics, in group order, on every rank.
+  struct Bn {
+    nn::BatchNorm<float>* layer;
+    std::size_t channels;
+    std::int64_t per_sample;  // values per channel of one image
+  };
+  std::vector<Bn> bns;
+  std::size_t bn_values = 0;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (auto* bn = dynamic_cast<nn::BatchNorm<float>*>(&model.layer(i))) {
+      const nn::Dims d = model.layer_output(i);
+      bns.push_back({bn, static_cast<std::size_t>(d.c), static_cast<std::int64_t>(d.h) * d.w});
+      bn_values += 2 * static_cast<std::size_t>(d.c);
+      bn->freeze_running_stats(true);
+    }
+  // One group's record: its loss x images, correct count, batchnorm means
+  // and variances (gathered by every rank: a rank's block is its stop flag,
+  // then its groups' records).  The gradients travel separately: the
+  // parameters are cut into one slice per rank; each rank receives its slice
+  // of every group's gradient, sums them in group order and gathers the
+  // summed slices, so every rank holds the same gradient while each moves
+  // about (groups it holds + 1) x the gradient's bytes, as a ring allreduce.
+  const std::size_t nparams = model.grads().size();
+  const std::size_t record = sizeof(double) + sizeof(std::int64_t) + bn_values * sizeof(double);
+  const std::size_t G = cfg.micro_batch > 0 ? static_cast<std::size_t>(cfg.micro_batch) : 0;
+  auto group_count = [&](std::size_t n) { return G == 0 ? 1 : std::max<std::size_t>(1, n / G); };
+  const std::size_t P = static_cast<std::size_t>(group.size());
+  const std::size_t me = static_cast<std::size_t>(group.rank());
+  const auto [p0, p1] = share(nparams, group.rank(), group.size());
+  std::vector<std::byte> mine, gathered, sendbuf, recvbuf, full;
+  std::vector<std::size_t> counts(P), send_counts(P), recv_counts(P);
+  std::vector<float> mygrads, slice(p1 - p0);
+  std::vector<double> acc(p1 - p0);
+
   for (int e = ck.epoch + 1; e <= cfg.epochs; ++e) {
     const auto t0 = clock::now();
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     DataRng shuffle_rng(mix(cfg.seed, static_cast<std::uint64_t>(e), 1));
     shuffle(order, shuffle_rng);
     DataRng aug_rng(mix(cfg.seed, static_cast<std::uint64_t>(e), 2));
-    model.reseed_dropout(mix(cfg.seed, static_cast<std::uint64_t>(e), 3));
-    if (hooks.progress)
+    const std::uint64_t dropout_seed = mix(cfg.seed, static_cast<std::uint64_t>(e), 3);
+    model.reseed_dropout(dropout_seed);
+    if (hooks.progress && lead)
       hooks.progress->begin_epoch(e, cfg.epochs, static_cast<std::size_t>(per_epoch));
     double loss_sum = 0, lr = cfg.lr;
     std::size_t seen = 0, correct = 0;
     for (std::int64_t b = 0; b < per_epoch; ++b) {
       const std::size_t start = static_cast<std::size_t>(b) * B;
       const std::size_t n = std::min<std::size_t>(B, usable - start);
+      // Every rank makes the whole batch (the augmentation stream is drawn
+      // in image order) and computes its share of the groups.
       make_batch(tr, order.data() + start, n, norm, cfg.augment, &aug_rng, x.data(), y.data());
-      model.zero_grad();
-      const float* out = model.forward(x.data(), static_cast<int>(n), nn::Mode::train);
-      for (std::size_t i = 0; i < n; ++i) correct += argmax(out + i * k, k) == y[i];
-      const double loss = model.loss(y.data());
-      if (!std::isfinite(loss))
-        throw Error("training diverged in epoch " + std::to_string(e) + " (loss is " +
-                    std::to_string(loss) + "); try a smaller --lr");
-      model.backward(false);  // no gradient of the images
+      const std::size_t groups = group_count(n);
+      auto bounds = [&](std::size_t g) {
+        return std::pair<std::size_t, std::size_t>{g * G, g + 1 == groups ? n : (g + 1) * G};
+      };
+      mine.clear();
+      mygrads.clear();
+      const double stop = hooks.stop && hooks.stop->load() ? 1.0 : 0.0;
+      put(mine, &stop, 1);
+      const auto [g0, g1] = share(groups, group.rank(), group.size());
+      for (std::size_t g = g0; g < g1; ++g) {
+        const auto [lo, hi] = bounds(g);
+        const int ng = static_cast<int>(hi - lo);
+        if (G > 0) model.reseed_dropout(mix(dropout_seed, static_cast<std::uint64_t>(b), g));
+        model.zero_grad();
+        const float* out = model.forward(x.data() + lo * tr.image_size(), ng, nn::Mode::train);
+        std::int64_t right = 0;
+        for (int i = 0; i < ng; ++i) right += argmax(out + i * k, k) == y[lo + i];
+        const double loss = model.loss(y.data() + lo) * ng;
+        model.backward(false);  // no gradient of the images
+        put(mine, &loss, 1);
+        put(mine, &right, 1);
+        for (const Bn& bn : bns) {
+          put(mine, bn.layer->batch_mean().data(), bn.channels);
+          put(mine, bn.layer->batch_var().data(), bn.channels);
+        }
+        const auto gr = model.grads();
+        mygrads.insert(mygrads.end(), gr.begin(), gr.end());
+      }
+      const std::size_t held = g1 - g0;
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [a, z] = share(groups, static_cast<int>(r), group.size());
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        counts[r] = sizeof(double) + (z - a) * record;
+        send_counts[r] = held * (s1 - s0) * sizeof(float);
+        recv_counts[r] = (z - a) * (p1 - p0) * sizeof(float);
+      }
+      sendbuf.clear();
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        for (std::size_t g = 0; g < held; ++g)
+          put(sendbuf, mygrads.data() + g * nparams + s0, s1 - s0);
+      }
+      const auto tc = clock::now();
+      group.allgather(mine, counts, gathered);
+      group.alltoall(sendbuf, send_counts, recv_counts, recvbuf);
+      // Every rank's slice of the groups' gradients arrives in rank order,
+      // which is group order.  The gradient of the batch's mean loss is the
+      // groups' mean gradients weighted by their sizes.
+      std::fill(acc.begin(), acc.end(), 0.0);
+      const std::byte* q = recvbuf.data();
+      for (std::size_t g = 0; g < groups; ++g) {
+        const auto [lo, hi] = bounds(g);
+        const double w = static_cast<double>(hi - lo);
+        for (std::size_t i = 0; i < acc.size(); ++i)
+          acc[i] += static_cast<double>(get<float>(q)) * w;
+      }
+      for (std::size_t i = 0; i < acc.size(); ++i)
+        slice[i] = static_cast<float>(acc[i] / static_cast<double>(n));
+      for (std::size_t r = 0; r < P; ++r) {
+        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
+        counts[r] = (s1 - s0) * sizeof(float);
+      }
+      mine.clear();
+      put(mine, slice.data(), slice.size());
+      group.allgather(mine, counts, full);
+      std::memcpy(model.grads().data(), full.data(), nparams * sizeof(float));
+      if (hooks.comm) {
+        hooks.comm->seconds += std::chrono::duration<double>(clock::now() - tc).count();
+        hooks.comm->steps += 1;
+        // Bytes from the other ranks.
+        hooks.comm->bytes +=
+            static_cast<double>((gathered.size() - sizeof(double) - held * record) +
+                                (recvbuf.size() - recv_counts[me]) + (full.size() - mine.size()));
+      }
+      // Losses, accuracy, batchnorm statistics and stop flags, in group order.
+      bool stopping = false;
+      const std::byte* p = gathered.data();
+      for (int r = 0; r < group.size(); ++r) {
+        stopping |= get<double>(p) != 0.0;
+        const auto [a, z] = share(groups, r, group.size());
+        for (std::size_t g = a; g < z; ++g) {
+          const auto [lo, hi] = bounds(g);
+          const double loss = get<double>(p);
+          if (!std::isfinite(loss))
+            throw dist::CollectiveError("training diverged in epoch " + std::to_string(e) +
+                                        " (loss is " + std::to_string(loss) +
+                                        "); try a smaller --lr");
+          loss_sum += loss;
+          correct += static_cast<std::size_t>(get<std::int64_t>(p));
+          for (const Bn& bn : bns) {
+            std::vector<double> mv(2 * bn.channels);
+            std::memcpy(mv.data(), p, mv.size() * sizeof(double));
+            p += mv.size() * sizeof(double);
+            bn.layer->update_running_stats(mv.data(), mv.data() + bn.channels,
+                                           static_cast<std::int64_t>(hi - lo) * bn.per_sample);
+          }
+        }
+      }
       lr = sched.at((e - 1) * per_epoch + b);
       opt.step(model.params(), model.grads(), lr);
-      loss_sum += loss * static_cast<double>(n);
       seen += n;
-      if (hooks.progress)
+      if (hooks.progress && lead)
         hooks.progress->update(static_cast<std::size_t>(b + 1), loss_sum / seen,
                                static_cast<double>(correct) / seen, seen);
-      if (hooks.stop && hooks.stop->load()) {
-        if (hooks.progress) hooks.progress->clear();
+      if (stopping) {
+        if (hooks.progress && lead) hooks.progress->clear();
         throw TrainInterrupted{e, ck.epoch};
       }
     }
     const double train_seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    if (hooks.progress) hooks.progress->clear();
+    if (hooks.progress && lead) hooks.progress->clear();
     EpochMetrics m;
     m.epoch = e;
     m.train_loss = loss_sum / static_cast<double>(seen);
     m.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
     if (val.size() > 0) {
-      auto [vl, va] = evaluate(model, val, norm, std::max(B, 256), nullptr);
+      auto [vl, va] = evaluate(model, val, norm, std::max(B, 256), nullptr, group);
       m.val_loss = vl;
       m.val_acc = va;
     } else {
@@ -353,6 +536,7 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
     ck.epoch = e;
     ck.history.push_back(m);
     snapshot();
+    if (!lead) continue;
     if (!checkpoint_path.empty()) save_checkpoint(checkpoint_path, ck);
     if (!log_path.empty()) write_metrics_log(log_path, ck.history);
     if (hooks.on_epoch) hooks.on_epoch(m);
@@ -385,7 +569,7 @@ EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
     r.class_names.push_back(std::to_string(r.class_names.size()));
   r.confusion.assign(k, std::vector<std::int64_t>(k, 0));
   Normalization norm{c.norm_mean, c.norm_std};
-  auto [l, a] = evaluate(m, data, norm, batch, &r.confusion);
+  auto [l, a] = evaluate(m, data, norm, batch, &r.confusion, dist::local());
   r.loss = l;
   r.accuracy = a;
   return r;

@@ -18,12 +18,15 @@
 
 #include "convkit/train/checkpoint.hpp"
 #include "support/run.hpp"
+#include "support/train_runs.hpp"
 
 using convkit::Checkpoint;
 using convkit::load_checkpoint;
+using convkit::test::check_same_run;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::temp_dir;
+using convkit::test::wait_for_checkpoint;
 using convkit::test::write_file;
 namespace fs = std::filesystem;
 
@@ -36,28 +39,6 @@ std::vector<std::string> edges_args(const std::string& out, int epochs,
   return {"train", "--data",   "synthetic-edges",      "--arch", net, "--lr",
           "0.01",  "--epochs", std::to_string(epochs), "-o",     out, "--threads",
           "2",     "--quiet"};
-}
-
-// Weights, optimizer state and every non-timing metric must agree exactly.
-void check_same_run(const Checkpoint& a, const Checkpoint& b) {
-  REQUIRE(a.epoch == b.epoch);
-  REQUIRE(a.tensors.size() == b.tensors.size());
-  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
-    CAPTURE(a.tensors[i].name);
-    CHECK(a.tensors[i].data == b.tensors[i].data);
-  }
-  REQUIRE(a.optimizer_tensors.size() == b.optimizer_tensors.size());
-  for (std::size_t i = 0; i < a.optimizer_tensors.size(); ++i)
-    CHECK(a.optimizer_tensors[i].data == b.optimizer_tensors[i].data);
-  CHECK(a.optimizer_scalars == b.optimizer_scalars);
-  REQUIRE(a.history.size() == b.history.size());
-  for (std::size_t i = 0; i < a.history.size(); ++i) {
-    CHECK(a.history[i].train_loss == b.history[i].train_loss);
-    CHECK(a.history[i].train_acc == b.history[i].train_acc);
-    CHECK(a.history[i].val_loss == b.history[i].val_loss);
-    CHECK(a.history[i].val_acc == b.history[i].val_acc);
-    CHECK(a.history[i].lr == b.history[i].lr);
-  }
 }
 
 std::string pgm(const std::function<int(int, int)>& px) {
@@ -85,22 +66,6 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& err_path) {
     _exit(127);
   }
   return pid;
-}
-
-// Wait until the run has written a checkpoint holding at least `epochs` epochs.
-bool wait_for_checkpoint(const std::string& path, int epochs, pid_t pid) {
-  for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(path)) {
-      try {
-        if (load_checkpoint(path).epoch >= epochs) return true;
-      } catch (...) {
-      }
-    }
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
 }
 
 }  // namespace

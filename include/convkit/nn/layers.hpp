@@ -240,6 +240,13 @@ class BatchNorm : public Layer<T> {
   /// When frozen, train-mode forward leaves the running statistics alone
   /// (used by gradient checks, which call forward many times).
   void freeze_running_stats(bool f) { frozen_ = f; }
+  /// Per-channel mean and (biased) variance of the last train-mode forward.
+  const std::vector<double>& batch_mean() const { return mean_; }
+  const std::vector<double>& batch_var() const { return var_; }
+  /// The running-statistics update of a train-mode forward over `count`
+  /// values per channel with these statistics (what forward does unless
+  /// frozen; data-parallel training replays it in a fixed order).
+  void update_running_stats(const double* mean, const double* var, std::int64_t count);
 
  private:
   double eps_, momentum_;

@@ -17,6 +17,7 @@
 
 #include "convkit/data/dataset.hpp"
 #include "convkit/train/checkpoint.hpp"
+#include "convkit/train/distributed.hpp"
 #include "convkit/train/progress.hpp"
 
 namespace convkit {
@@ -43,6 +44,21 @@ struct TrainConfig {
   /// Where the metrics log and the curves go (empty: nowhere), stored in the
   /// checkpoint so that --resume keeps writing them.
   std::string log, plot;
+  /// Images per micro-group: a batch is cut into groups of this many images
+  /// (the last one takes the rest), each group's gradient is computed on its
+  /// own (batchnorm statistics per group, dropout masks from (seed, epoch,
+  /// batch, group)) and the groups' gradients are summed in group order, so
+  /// the result does not depend on how many processes share a batch.
+  /// 0: the whole batch is one group (checkpoints from before it existed).
+  int micro_batch = 16;
+};
+
+/// Time in the gradient exchange (the collective; waiting for the slowest
+/// rank included), steps, and bytes received by a rank.
+struct CommStats {
+  double seconds = 0;
+  std::int64_t steps = 0;
+  double bytes = 0;
 };
 
 /// Everything a run reports back, and the hooks it calls.
@@ -50,6 +66,14 @@ struct TrainHooks {
   Progress* progress = nullptr;                       ///< may be null
   std::function<void(const EpochMetrics&)> on_epoch;  ///< after the checkpoint is saved
   const std::atomic<bool>* stop = nullptr;            ///< checked after every batch
+  /// The processes sharing every batch (dist::world() under mpirun or srun);
+  /// null: this process alone.  Every rank must call train_model with the
+  /// same arguments; only rank 0 writes the checkpoint and the log, reports
+  /// progress and calls on_epoch.  A stop requested on any rank stops all of
+  /// them after the same batch.
+  const dist::Group* group = nullptr;
+  /// When not null, the gradient exchange of every step is added here.
+  CommStats* comm = nullptr;
 };
 
 /// Thrown by train() when *hooks.stop became true: the current epoch is
