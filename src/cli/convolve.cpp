@@ -176,22 +176,48 @@ struct Input {
   Image image;
 };
 
+// A 2-D float32/float64 .npy written to a .npy of its own type is filtered
+// as a one-channel image: in its own precision, straight from the file's
+// bytes into the plane and back out in bands, without a float64 matrix
+// (same geometry and values as the matrix path; float32 stays float32).
+bool float_npy_image(std::string_view bytes, const std::string& name, const ConvolveOptions& o) {
+  if (o.as == "matrix" || extension(o.output) != "npy") return false;
+  const NpyView v = parse_npy_view(bytes, name);
+  return v.shape.size() == 2 && v.kind == 'f' && (v.item == 4 || v.item == 8) &&
+         (o.bit_depth == 0 || o.bit_depth == 8 * v.item);
+}
+
 Input load_input(const ConvolveOptions& o) {
   Input in;
   const std::string& path = o.input;
   const std::size_t first = path.find_first_not_of(" \t\r\n");
   std::error_code ec;
   const bool literal = first != std::string::npos && path[first] == '[';
-  std::string bytes;
+  std::string text;
+  std::string_view bytes;
   std::string name;
+  // A .npy file is mapped rather than copied into memory (it is read once,
+  // straight into the engine's planes or parsed).
+  std::unique_ptr<MappedNpy> mapped;
   if (literal) {
     bytes = path;
     name = "input '" + path + "'";
   } else {
-    bytes = read_file_bytes(path);
+    if (path != "-") mapped = MappedNpy::open(path);
+    if (mapped) {
+      bytes = mapped->bytes();
+    } else {
+      text = read_file_bytes(path);
+      bytes = text;
+    }
     name = path == "-" ? "<stdin>" : path;
   }
-  if (!literal && bytes.rfind("\x93NUMPY", 0) == 0) {
+  if (!literal && bytes.starts_with("\x93NUMPY") && float_npy_image(bytes, name, o)) {
+    in.kind = Kind::image;
+    ImageLimits limits;
+    limits.keep_float64 = true;
+    in.image = decode_image(bytes, name, limits, path);
+  } else if (!literal && bytes.starts_with("\x93NUMPY")) {
     NpyArray a = parse_npy(bytes, name);
     if (a.shape.size() == 1) {
       in.kind = Kind::signal;
