@@ -16,6 +16,8 @@
 // default output is the full linear convolution.  Matrices and images default
 // to the seed's 2-D convention: no padding, stride 1 (valid).
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "cli/command.hpp"
@@ -26,6 +28,7 @@
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "convkit/io/text.hpp"
+#include "io/codecs.hpp"
 
 namespace convkit::cli {
 
@@ -174,6 +177,10 @@ struct Input {
   Signal signal;
   Matrix matrix;
   Image image;
+  /// A one-channel image filtered straight from the mapped file: `image`
+  /// then holds only the shape and type, `plane` points into `mapped`.
+  std::unique_ptr<MappedNpy> mapped;
+  const void* plane = nullptr;
 };
 
 // A 2-D float32/float64 .npy written to a .npy of its own type is filtered
@@ -216,7 +223,20 @@ Input load_input(const ConvolveOptions& o) {
     in.kind = Kind::image;
     ImageLimits limits;
     limits.keep_float64 = true;
-    in.image = decode_image(bytes, name, limits, path);
+    const NpyView v = parse_npy_view(bytes, name, limits.max_pixels * 4);
+    if (mapped && !v.swap && !v.column_major() &&
+        reinterpret_cast<std::uintptr_t>(v.data) % v.item == 0) {
+      // Native-order C-order data is already the engine's layout: no copy.
+      detail::check_dimensions(v.shape[1], v.shape[0], limits, name);
+      in.image.width = static_cast<int>(v.shape[1]);
+      in.image.height = static_cast<int>(v.shape[0]);
+      in.image.channels = 1;
+      in.image.bit_depth = v.item == 8 ? 64 : 32;
+      in.plane = v.data;
+      in.mapped = std::move(mapped);
+    } else {
+      in.image = decode_image(bytes, name, limits, path);
+    }
   } else if (!literal && bytes.starts_with("\x93NUMPY")) {
     NpyArray a = parse_npy(bytes, name);
     if (a.shape.size() == 1) {
@@ -339,9 +359,10 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
 }
 
 // The image result in the input's sample type T (float, or double for float64 .npy).
+// `mapped_plane`, when set, is the one channel's samples (src holds none).
 template <class T>
-Image convolve_image(const ConvolveOptions& o, const Image& src, const Kernel& k,
-                     const ConvGeometry& g) {
+Image convolve_image(const ConvolveOptions& o, const Image& src, const void* mapped_plane,
+                     const Kernel& k, const ConvGeometry& g) {
   Image dst;
   dst.width = g.out_w;
   dst.height = g.out_h;
@@ -363,7 +384,8 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const Kernel& k
   }
   for (int c = 0; c < src.channels; ++c) {
     const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
-    conv2d<T>(make_view<const T>(src.plane_of<T>(c), src.height, src.width),
+    const T* in = mapped_plane ? static_cast<const T*>(mapped_plane) : src.plane_of<T>(c);
+    conv2d<T>(make_view<const T>(in, src.height, src.width),
               make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
               alpha ? ga : g, make_view<T>(dst.plane_of<T>(c), g.out_h, g.out_w));
   }
@@ -378,8 +400,8 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Image& src = in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
-  const Image dst =
-      with_sample_type(src, [&](auto t) { return convolve_image<decltype(t)>(o, src, k, g); });
+  const Image dst = with_sample_type(
+      src, [&](auto t) { return convolve_image<decltype(t)>(o, src, in.plane, k, g); });
   if (o.output != "-" && !is_image_path(o.output)) {
     if (dst.channels != 1)
       throw UsageError(o.output + ": a " + std::to_string(dst.channels) +

@@ -533,6 +533,27 @@ TEST_CASE("[cli] convolve writes a 2-D float32 .npy to .npy in float32, computed
                   read_file(dir + "/x.npy"), dir);
   REQUIRE(piped.status == 0);
   CHECK(read_file(dir + "/z.npy") == read_file(dir + "/y.npy"));
+  // Big-endian data (not the engine's layout: converted on reading) gives the same bytes.
+  std::string be = npy_header_bytes(">f4", std::to_string(h) + ", " + std::to_string(w));
+  const std::string le = read_file(dir + "/x.npy");
+  for (std::size_t i = le.size() - 4 * static_cast<std::size_t>(h) * w; i < le.size(); i += 4)
+    be += {le[i + 3], le[i + 2], le[i + 1], le[i]};
+  write_file(dir + "/be.npy", be);
+  REQUIRE(run_convkit({"convolve", "be.npy", "[1 2 3; 4 5 6; 7 8 10]", "--mode", "same", "-o",
+                       "be-out.npy"},
+                      "", dir)
+              .status == 0);
+  CHECK(read_file(dir + "/be-out.npy") == read_file(dir + "/y.npy"));
+  // The pixel limit holds on the mapped path as on the others.
+  for (const std::string in : {"x.npy", "be.npy"}) {
+    CAPTURE(in);
+    auto big = run_convkit(
+        {"convolve", in, "[1 2 3; 4 5 6; 7 8 10]", "--max-pixels", "100", "-o", "big.npy"}, "",
+        dir);
+    CHECK(big.status == 1);
+    CHECK(one_error_line(big));
+    CHECK(!std::filesystem::exists(dir + "/big.npy"));
+  }
   // --as matrix keeps the float64 matrix path.
   REQUIRE(run_convkit({"convolve", "x.npy", "[1 2 3; 4 5 6; 7 8 10]", "--mode", "same", "--as",
                        "matrix", "-o", "m.npy"},
