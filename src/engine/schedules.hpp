@@ -92,11 +92,12 @@ double measure_fft_factor();
 /// The factor cached in cache_dir for this CPU model, measured and stored
 /// there when missing or unreadable.
 double cached_fft_factor(const std::string& cache_dir);
-/// The factor without measuring: 2^-0.5, measured on this project's 2-core
-/// AVX2 development machine (README "Engine"), where 31x31 on 4096x4096 is
-/// faster by FFT and 21x21 is not.  Used for jobs too small to be worth
-/// measuring and when CONVKIT_FFT_FACTOR=default.
-inline constexpr double kFftFactorDefault = 0.70710678118654752;
+/// The factor without measuring: 2^-0.25, what the calibration measured on
+/// this project's 2-core development machine, where 31x31 on 4096x4096 costs
+/// about the same by FFT and direct (README "Engine") and 21x21 is cheaper
+/// direct.  Used for jobs too small to be worth measuring and when
+/// CONVKIT_FFT_FACTOR=default.
+inline constexpr double kFftFactorDefault = 0.84089641525371454;
 /// Jobs cheaper than this many direct multiply-adds (about 150 ms, what a
 /// measurement costs) use kFftFactorDefault rather than measure.
 inline constexpr double kCalibrateAbove = 2e9;
