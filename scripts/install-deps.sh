@@ -11,6 +11,7 @@ packages=(
   libopenblas-dev                     # sgemm for the im2col schedule
   libkissfft-dev                      # FFT schedule for large kernels
   doctest-dev                         # tests
+  parallel                            # the tests run the README's GNU parallel batch recipe
   libopencv-imgproc-dev libopencv-imgcodecs-dev   # the tests' outside oracle
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
 )

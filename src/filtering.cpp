@@ -103,7 +103,10 @@ std::vector<double> gaussian_taps(int size, double sigma) {
   double sum = 0;
   for (int i = 0; i < size; ++i) {
     double x = i - r;
-    t[static_cast<std::size_t>(i)] = std::exp(-x * x / (2 * sigma * sigma));
+    // (x / sigma)^2, not x^2 / sigma^2: a tiny sigma (1e-200) squares to 0
+    // and would give 0/0 at the centre; this way it is exactly the identity.
+    const double q = x / sigma;
+    t[static_cast<std::size_t>(i)] = std::exp(-0.5 * q * q);
     sum += t[static_cast<std::size_t>(i)];
   }
   for (double& v : t) v /= sum;

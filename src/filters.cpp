@@ -91,6 +91,33 @@ bool plain_name(const std::string& s) {
 
 }  // namespace
 
+std::vector<std::string> close_names(const std::string& word,
+                                     const std::vector<std::string>& candidates) {
+  std::vector<std::pair<std::size_t, std::string>> close;
+  for (const std::string& n : candidates) {
+    std::size_t d = edit_distance(word, n);
+    // A misspelt start of a longer name ("sobl" for "sobel-x") counts too.
+    std::size_t dp = d;
+    for (std::size_t len = word.size() > 0 ? word.size() - 1 : 0; len <= word.size() + 1; ++len)
+      dp = std::min(dp, edit_distance(word, n.substr(0, len)));
+    if (d <= std::max<std::size_t>(2, word.size() / 3) ||
+        (word.size() >= 3 &&
+         (dp <= (word.size() >= 6 ? 2u : 1u) || n.find(word) != std::string::npos)))
+      close.emplace_back(std::min(d, dp + 1), n);
+  }
+  std::sort(close.begin(), close.end());
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < close.size() && k < 3; ++k) out.push_back(close[k].second);
+  return out;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::vector<std::string> close = close_names(word, candidates);
+  std::string s;
+  for (std::size_t k = 0; k < close.size(); ++k) s += (k ? ", '" : "'") + close[k] + "'";
+  return s.empty() ? "" : "; did you mean " + s + "?";
+}
+
 std::string filters_dir() {
   if (const char* env = std::getenv("CONVKIT_FILTERS_DIR"); env && *env) return env;
 #ifdef CONVKIT_BUILD_FILTERS_DIR
@@ -129,9 +156,15 @@ Kernel load_kernel(const std::string& spec) {
   const std::size_t first = spec.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) throw UsageError("empty kernel argument");
   if (spec[first] == '[') {
-    Kernel k = kernel_from_text(spec, "kernel '" + spec + "'");
-    k.name = spec;
-    return k;
+    // An inline literal is part of the command line: its errors are usage
+    // errors (exit 2), like an unknown filter name.
+    try {
+      Kernel k = kernel_from_text(spec, "kernel '" + quote_for_message(spec) + "'");
+      k.name = spec;
+      return k;
+    } catch (const ParseError& e) {
+      throw UsageError(e.what());
+    }
   }
   std::error_code ec;
   if (spec == "-" || fs::is_regular_file(spec, ec)) {
@@ -165,35 +198,16 @@ Kernel load_kernel(const std::string& spec) {
     }
   }
   // Nothing fits: suggest close filter names.
-  std::string msg = "unknown kernel '" + spec +
+  std::string msg = "unknown kernel '" + quote_for_message(spec) +
                     "': not an inline literal like \"[1 2 1]\", not a file, and not a filter in " +
                     dir;
-  std::vector<std::pair<std::size_t, std::string>> close;
+  std::vector<std::string> names;
   if (is_dir(dir)) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() != ".txt") continue;
-      const std::string n = e.path().stem().string();
-      std::size_t d = edit_distance(spec, n);
-      // A misspelt start of a longer name ("sobl" for "sobel-x") counts too.
-      std::size_t dp = d;
-      for (std::size_t len = spec.size() > 0 ? spec.size() - 1 : 0; len <= spec.size() + 1; ++len)
-        dp = std::min(dp, edit_distance(spec, n.substr(0, len)));
-      if (d <= std::max<std::size_t>(2, spec.size() / 3) ||
-          (spec.size() >= 3 &&
-           (dp <= (spec.size() >= 6 ? 2u : 1u) || n.find(spec) != std::string::npos)))
-        close.emplace_back(std::min(d, dp + 1), n);
-    }
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".txt") names.push_back(e.path().stem().string());
   }
-  std::sort(close.begin(), close.end());
-  if (!close.empty()) {
-    msg += "; did you mean ";
-    for (std::size_t k = 0; k < close.size() && k < 3; ++k)
-      msg += (k ? ", '" : "'") + close[k].second + "'";
-    msg += "?";
-  } else {
-    msg += " (run 'convkit filters' for the list)";
-  }
-  throw UsageError(msg);
+  const std::string hint = did_you_mean(spec, names);
+  throw UsageError(msg + (hint.empty() ? " (run 'convkit filters' for the list)" : hint));
 }
 
 }  // namespace convkit

@@ -48,6 +48,6 @@ TEST_CASE("[filters] a kernel is a literal, a file or a name, and typos get sugg
                        UsageError);
   CHECK_THROWS_WITH_AS(load_kernel("zzzzzzzz"), doctest::Contains("unknown kernel 'zzzzzzzz'"),
                        UsageError);
-  CHECK_THROWS_AS(load_kernel("[1 2; 3]"), ParseError);
+  CHECK_THROWS_AS(load_kernel("[1 2; 3]"), UsageError);  // part of the command line
   CHECK_THROWS_AS(load_kernel("../etc/passwd-not-a-filter"), UsageError);
 }

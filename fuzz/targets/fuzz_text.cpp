@@ -1,4 +1,5 @@
-// Signal text, matrix text and inline literals, kernel literals.
+// Signal text, matrix text and inline literals, kernel literals, and the
+// escaping of input bytes quoted in error messages.
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,10 @@
 
 CONVKIT_FUZZ_TARGET(text) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // Error messages quote input bytes: escaping must hold for any bytes.
+  const std::string quoted = convkit::quote_for_message(text, 64);
+  for (char c : quoted)
+    if (c == '\0' || c == '\n') __builtin_trap();
   try {
     convkit::parse_signal(text, "fuzz");
   } catch (const convkit::Error&) {

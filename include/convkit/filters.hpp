@@ -38,6 +38,13 @@ std::string filters_dir();
 /// All named filters, sorted by name.
 std::vector<FilterInfo> list_filters();
 
+/// Up to three of `candidates` close to `word` (a small edit distance, or a
+/// misspelt start of a longer name), closest first: for "did you mean".
+std::vector<std::string> close_names(const std::string& word,
+                                     const std::vector<std::string>& candidates);
+/// "; did you mean 'a', 'b'?" for close_names(word, candidates), or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
 /// Resolve a kernel argument: an inline literal ("[1 2 1]", "[-1 0 1; -2 0 2; -1 0 1]"),
 /// an existing file path, or a filter name.  Throws Error naming the argument
 /// (and suggesting close filter names) when none fits.

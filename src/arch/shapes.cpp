@@ -220,18 +220,26 @@ std::vector<LayerRF> receptive_fields(const Arch& arch) {
   out.reserve(arch.layers.size());
   LayerRF cur;  // the input: each unit sees itself
   bool global = false;
+  bool flat = false;  // after FLATTEN or FC: a window layer has no image to slide over
   for (std::size_t i = 0; i < arch.layers.size(); ++i) {
     const LayerSpec& l = arch.layers[i];
     Checked ck{arch, i, "receptive field"};
     switch (l.kind) {
       case LayerKind::flatten:
-      case LayerKind::gap:
       case LayerKind::fc:
+        flat = true;
+        global = true;
+        break;
+      case LayerKind::gap:
         global = true;
         break;
       case LayerKind::conv:
       case LayerKind::maxpool:
       case LayerKind::avgpool:
+        if (flat)  // as infer_shapes refuses it
+          throw UsageError(label(arch, i) +
+                           ": needs an image-shaped input, but its input is a flat vector "
+                           "(after FLATTEN or FC)");
         if (!global) {
           // r_l = r_{l-1} + (k_l - 1) j_{l-1};  u_l = u_{l-1} - p_l j_{l-1};  j_l = j_{l-1} s_l
           cur.rf = ck.add(cur.rf, ck.mul(l.kernel - 1, cur.jump));

@@ -17,12 +17,20 @@
 //   --shard K/N     process only every N-th input starting at the K-th
 //                   (1-based, round-robin over the list as given), so N
 //                   machines or jobs with K = 1..N cover every file exactly once
+//   --shard auto    K/N from Slurm's job-array variables (SLURM_ARRAY_TASK_ID, _MIN, _COUNT)
+//   --files-from F  read more inputs from F, one path a line ("-" = stdin);
+//   -0, --null      ... NUL-separated instead (find -print0)
+//   --relative-to D with --outdir: DIR/<path below D>, mirroring the tree
+//   --skip-existing an output that exists is not recomputed
+//   --log F.jsonl   one JSON line per input, appended with one write()
 //   --quiet         no progress; errors only
 // Progress: a one-line bar on a terminal (stderr is a tty), otherwise one
 // plain line per finished file.  A failed file is reported in one line
-// ("convkit: error: FILE: reason") and skipped; the others are processed;
-// the exit status becomes 1.  Outputs are written atomically by the per-file
-// function (write_image), so a failure never leaves a partial output.
+// ("convkit: error: FILE: reason") and skipped; the others are processed.
+// Exit status: 0 when no input failed, 1 when every input failed, 3 when
+// some failed (with "convkit: F of N inputs failed" on stderr).  Outputs are
+// written atomically by the per-file function (write_image), so a failure
+// never leaves a partial output, and an existing output is a complete one.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -43,24 +51,44 @@ struct BatchOptions {
   int jobs = 1;
   std::string shard;
   bool quiet = false;
+  std::string files_from;
+  bool null_separated = false;
+  std::string relative_to;
+  bool skip_existing = false;
+  std::string log;
 };
+
+/// Appended to the --help footer of every batch command.
+inline constexpr const char* kBatchFooter =
+    "\n\nOn a cluster:\n"
+    "  find in/ -name '*.png' -print0 > list    # then, in each Slurm array task:\n"
+    "  convkit CMD ... --files-from list -0 --shard auto --outdir out/ --relative-to in/ \\\n"
+    "      --skip-existing --log results-$SLURM_ARRAY_TASK_ID.jsonl\n"
+    "Exit status: 0 every input done (or skipped), 3 some inputs failed, 1 all failed,\n"
+    "2 wrong command line.";
 
 /// Declare INPUT... and the batch flags on a subcommand.
 void add_batch_options(CLI::App* sub, BatchOptions& o);
+/// Only the flags for many inputs (not INPUT... and -o), for a command that
+/// declares its own operands (convolve INPUT... KERNEL).
+void add_batch_flags(CLI::App* sub, BatchOptions& o);
 
 /// One planned unit of work.
 struct BatchItem {
   std::string input, output;
+  std::string error;  ///< why this input has no output (outside --relative-to, not an image)
 };
 
-/// Resolve inputs, shard and output names; throws UsageError on a bad
-/// combination (several inputs without --outdir, two inputs mapping to the
-/// same output, bad --shard or --format, "-" among several inputs).
+/// Resolve inputs (with --files-from), shard and output names; throws
+/// UsageError on a bad combination (several inputs without --outdir, two
+/// inputs of the whole list mapping to the same output, bad --shard or
+/// --format, "-" among several inputs, a malformed list).
 std::vector<BatchItem> plan_batch(const BatchOptions& o);
 
 /// Run work(item) for every planned item (in parallel for -j > 1).  Returns
-/// the number of failed items; calls set_exit_status(1) when any failed.
-int run_batch(const BatchOptions& o, const std::string& verb,
+/// the number of failed items and sets the exit status (see above).
+/// `items` is plan_batch(o): planned once, as --files-from - can be read once.
+int run_batch(const BatchOptions& o, const std::vector<BatchItem>& items, const std::string& verb,
               const std::function<void(const BatchItem&)>& work);
 
 /// --abs / --normalize / --offset V / --clip: how values outside an integer

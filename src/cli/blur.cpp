@@ -3,6 +3,7 @@
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/image.hpp"
@@ -33,8 +34,8 @@ void run_blur(const BlurCli& o) {
   resolve_blur(b);  // usage errors before any file is touched
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
-  plan_batch(o.batch);
-  run_batch(o.batch, "blur", [&](const BatchItem& item) {
+  const auto items = plan_batch(o.batch);
+  run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
     Image in = read_image(item.input, limits);
@@ -58,14 +59,16 @@ void register_blur(CLI::App& app) {
       ->default_val("gaussian");
   sub->add_option("--size", o.size,
                   "Kernel size K (odd). Gaussian default: 2*ceil(3*sigma)+1; box default: 3")
-      ->check(CLI::Range(1, 4095));
+      ->check(whole_range(1, 4095));
   sub->add_option("--sigma", o.sigma,
-                  "Gaussian standard deviation in pixels. Default: from --size by OpenCV's rule "
+                  "Gaussian standard deviation in pixels, greater than 0 and at most 600. Default: "
+                  "from --size by OpenCV's rule "
                   "0.3*((K-1)/2-1)+0.8, or 1 when neither is given")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
   sub->add_option("--padding", o.padding,
-                  "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
-                  "circular or zero")
+                  std::string("Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, "
+                              "replicate, circular or zero") +
+                      kPaddingAliases)
       ->default_val("reflect");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
@@ -85,7 +88,8 @@ void register_blur(CLI::App& app) {
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
       "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out");
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }
 

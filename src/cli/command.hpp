@@ -30,6 +30,12 @@ struct CommandRegistrar {
   CommandRegistrar(int order, RegisterFn fn) { command_registry().push_back({order, fn}); }
 };
 
+/// Appended to every --padding help: the other libraries' names we accept.
+inline constexpr const char* kPaddingAliases =
+    ". Aliases: scipy's mirror (= reflect), nearest (= replicate), wrap (= circular), "
+    "constant (= zero); numpy's edge, PyTorch's zeros. scipy's own 'reflect' repeats the edge "
+    "sample: that is our symmetric";
+
 /// The process exit status main() returns when no exception escapes.
 void set_exit_status(int status);
 int exit_status();

@@ -15,12 +15,15 @@
 // n=b gives y starting at n=a+b (eq. (1) of the seed), so for signals the
 // default output is the full linear convolution.  Matrices and images default
 // to the seed's 2-D convention: no padding, stride 1 (valid).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
 
+#include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filters.hpp"
@@ -35,6 +38,7 @@ namespace convkit::cli {
 namespace {
 
 struct ConvolveOptions {
+  BatchOptions batch;  // INPUT... KERNEL --outdir DIR: --files-from, -j, --shard, ...
   std::string input, kernel, output;
   bool correlate = false;
   std::string stride = "1";
@@ -66,7 +70,8 @@ std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
         throw std::invalid_argument("");
       out.push_back(static_cast<int>(v));
     } catch (const std::exception&) {
-      throw UsageError(flag + " '" + text + "': '" + tok + "' is not an integer");
+      throw UsageError(flag + " '" + quote_for_message(text) + "': '" + quote_for_message(tok) +
+                       "' is not an integer");
     }
     if (j == std::string::npos) break;
     i = j + 1;
@@ -122,6 +127,12 @@ std::string extension(const std::string& path) {
   return e;
 }
 
+// Text output: CSV (comma separated, no comment lines) for a .csv name,
+// space-separated rows otherwise.
+bool is_csv(const std::string& out) {
+  return extension(out) == "csv";
+}
+
 void write_text(const std::string& out, const std::string& text) {
   if (out.empty() || out == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -170,6 +181,21 @@ ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
   return spec;
 }
 
+// A 2D output larger than the --max-pixels limit is refused before any memory
+// is allocated, naming the size it would have and the limit it passes.
+void check_output_size(const ConvolveOptions& o, const ConvGeometry& g) {
+  const long long values = static_cast<long long>(g.out_h) * g.out_w;
+  const long long limit = default_max_pixels();
+  if (values <= limit) return;
+  const std::string cause = !o.pad.empty()    ? "--pad '" + quote_for_message(o.pad) + "': "
+                            : !o.mode.empty() ? "--mode " + o.mode + ": "
+                                              : "";
+  throw UsageError(cause + "the output would be " + std::to_string(g.out_h) + " x " +
+                   std::to_string(g.out_w) + " = " + std::to_string(values) +
+                   " values per channel, over the limit of " + std::to_string(limit) +
+                   " (--max-pixels N raises it)");
+}
+
 enum class Kind { signal, matrix, image };
 
 struct Input {
@@ -208,7 +234,7 @@ Input load_input(const ConvolveOptions& o) {
   std::unique_ptr<MappedNpy> mapped;
   if (literal) {
     bytes = path;
-    name = "input '" + path + "'";
+    name = "input '" + quote_for_message(path) + "'";
   } else {
     if (path != "-") mapped = MappedNpy::open(path);
     if (mapped) {
@@ -259,16 +285,25 @@ Input load_input(const ConvolveOptions& o) {
     in.kind = Kind::image;
     in.image = decode_image(bytes, name, {}, path);
   } else {
-    TextShape shape = classify_text(bytes, name);
-    if (o.as == "signal") shape = TextShape::signal;
-    if (o.as == "matrix") shape = TextShape::matrix;
-    if (o.as == "image") throw UsageError(name + " is text, not an image");
-    if (shape == TextShape::matrix) {
-      in.kind = Kind::matrix;
-      in.matrix = parse_matrix(bytes, name);
-    } else {
-      in.kind = Kind::signal;
-      in.signal = parse_signal(bytes, name);
+    if (!literal && looks_binary(bytes))
+      throw Error(name + ": not a text matrix or a supported image (binary data starting '" +
+                  quote_for_message(bytes, 16) + "'; images: PNG, JPEG, BMP, TGA, PGM/PPM, .npy)");
+    try {
+      TextShape shape = classify_text(bytes, name);
+      if (o.as == "signal") shape = TextShape::signal;
+      if (o.as == "matrix") shape = TextShape::matrix;
+      if (o.as == "image") throw UsageError(name + " is text, not an image");
+      if (shape == TextShape::matrix) {
+        in.kind = Kind::matrix;
+        in.matrix = parse_matrix(bytes, name);
+      } else {
+        in.kind = Kind::signal;
+        in.signal = parse_signal(bytes, name);
+      }
+    } catch (const ParseError& e) {
+      // An inline literal is part of the command line: a usage error (exit 2).
+      if (literal) throw UsageError(e.what());
+      throw;
     }
   }
   if (o.origin) {
@@ -323,8 +358,11 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   }
   if (is_image_path(o.output))
     throw UsageError("a 1D result cannot be written as an image; use .txt or .npy");
-  std::string text = "# n value\n";
-  for (auto& [t, v] : samples) text += std::to_string(t) + " " + format_number(v) + "\n";
+  // CSV: "n,value" rows (no header, so convkit reads it back as an indexed signal).
+  const bool csv = is_csv(o.output);
+  std::string text = csv ? "" : "# n value\n";
+  for (auto& [t, v] : samples)
+    text += std::to_string(t) + (csv ? "," : " ") + format_number(v) + "\n";
   write_text(o.output, text);
 }
 
@@ -332,6 +370,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Matrix& m = in.matrix;
   const ConvGeometry g = plan(spec, m.rows, m.cols, k.rows, k.cols);
+  check_output_size(o, g);
   Matrix out;
   out.rows = g.out_h;
   out.cols = g.out_w;
@@ -354,7 +393,7 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
     img.data64 = out.data;
     write_image(img, o.output, write_options(o));
   } else {
-    write_text(o.output, format_matrix(out));
+    write_text(o.output, format_matrix_as(out, {is_csv(o.output) ? ',' : ' ', false}));
   }
 }
 
@@ -400,6 +439,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false);
   const Image& src = in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
+  check_output_size(o, g);
   const Image dst = with_sample_type(
       src, [&](auto t) { return convolve_image<decltype(t)>(o, src, in.plane, k, g); });
   if (o.output != "-" && !is_image_path(o.output)) {
@@ -413,16 +453,15 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
       const auto& v = dst.samples<decltype(t)>();
       m.data.assign(v.begin(), v.end());
     });
-    write_text(o.output, format_matrix(m));
+    // Print each sample in the shortest form that reads back to the same
+    // number in the image's own precision (float32, or float64).
+    write_text(o.output, format_matrix_as(m, {is_csv(o.output) ? ',' : ' ', dst.bit_depth != 64}));
     return;
   }
   write_image(dst, o.output, write_options(o));
 }
 
-void run_convolve(const ConvolveOptions& o) {
-  apply_threads(o.threads);
-  apply_max_pixels(o.max_pixels);
-  Kernel k = load_kernel(o.kernel);
+void run_one(const ConvolveOptions& o, const Kernel& k) {
   Input in = load_input(o);
   if (!o.format.empty() && (o.output != "-" || in.kind != Kind::image))
     throw UsageError(
@@ -442,6 +481,14 @@ void run_convolve(const ConvolveOptions& o) {
     throw UsageError("--kernel-origin applies to signals only");
   if (!o.range.empty() && in.kind != Kind::signal)
     throw UsageError("--range applies to 1D signals only");
+  // Every flag acts or is refused.
+  if (o.filter_alpha && in.kind != Kind::image)
+    throw UsageError("--filter-alpha applies to images only");
+  if (o.bit_depth != 0 &&
+      (in.kind == Kind::signal ||
+       !(is_image_path(o.output) || (o.output == "-" && in.kind == Kind::image))))
+    throw UsageError(
+        "--bit-depth applies when a matrix or image result is written to an image or .npy file");
   switch (in.kind) {
     case Kind::signal:
       run_signal(o, in, k);
@@ -455,18 +502,66 @@ void run_convolve(const ConvolveOptions& o) {
   }
 }
 
+// convolve INPUT KERNEL, or INPUT... KERNEL --outdir DIR (and --files-from):
+// many inputs go through the batch driver, each as one convolve INPUT KERNEL.
+// `more` are the operands after the first two (the kernel is the last).
+void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
+  apply_threads(o.threads);
+  apply_max_pixels(o.max_pixels);
+  for (const auto& a : more)
+    if (a.size() > 1 && a[0] == '-')
+      throw UsageError("unknown option '" + a + "' (see 'convkit convolve --help')");
+  BatchOptions& b = o.batch;
+  if (more.empty() && b.outdir.empty() && b.files_from.empty()) {
+    if (o.kernel.empty()) throw UsageError("give INPUT and KERNEL");
+    if (o.input == "-" && o.kernel == "-")
+      throw UsageError("INPUT and KERNEL cannot both be '-': standard input can be read only once");
+    if (!b.shard.empty() || b.skip_existing || !b.log.empty() || !b.relative_to.empty() ||
+        !b.suffix.empty() || b.null_separated)
+      throw UsageError(
+          "--shard, --skip-existing, --log, --relative-to, --suffix and -0 apply with --outdir");
+    o.format = b.format;  // one input: --format names the format of -o -
+    run_one(o, load_kernel(o.kernel));
+    return;
+  }
+  std::vector<std::string> operands = {o.input};
+  if (!o.kernel.empty()) operands.push_back(o.kernel);
+  operands.insert(operands.end(), more.begin(), more.end());
+  o.kernel = operands.back();
+  operands.pop_back();
+  if (operands.empty() && b.files_from.empty())
+    throw UsageError("give INPUT... KERNEL (the kernel comes last)");
+  if (o.kernel == "-" &&
+      (b.files_from == "-" || std::find(operands.begin(), operands.end(), "-") != operands.end()))
+    throw UsageError(
+        "an input and KERNEL cannot both be '-': standard input can be read only once");
+  b.inputs = operands;
+  b.output = o.output;
+  const auto items = plan_batch(b);
+  const Kernel k = load_kernel(o.kernel);
+  run_batch(b, items, "convolve", [&](const BatchItem& item) {
+    ConvolveOptions one = o;
+    one.input = item.input;
+    one.output = item.output;
+    run_one(one, k);
+  });
+}
+
 void register_convolve(CLI::App& app) {
   auto opts = std::make_shared<ConvolveOptions>();
   CLI::App* sub = app.add_subcommand(
       "convolve", "Convolve a signal, matrix or image with a kernel (true convolution by default)");
   sub->add_option("INPUT", opts->input,
                   "Signal or matrix text, an inline literal \"[1 2 3; 4 5 6]\", an image "
-                  "(PNG, JPEG, BMP, TGA, PGM/PPM) or a .npy array; - reads standard input")
+                  "(PNG, JPEG, BMP, TGA, PGM/PPM) or a .npy array; - reads standard input. "
+                  "Several INPUTs (then KERNEL) need --outdir DIR")
       ->required();
   sub->add_option("KERNEL", opts->kernel,
                   "Inline literal \"[-1 0 1]\", a kernel file (matrix text, \"n value\" signal, "
-                  ".npy) or a filter name (see 'convkit filters')")
-      ->required();
+                  ".npy) or a filter name (see 'convkit filters')");
+  // INPUT... KERNEL: operands past the second arrive as extras, untouched
+  // (a vector option would split an inline literal like "[1,2]").
+  sub->allow_extras();
   sub->add_option("-o,--output", opts->output,
                   "Output file, format by extension (.txt, .npy, .png, .jpg, .bmp, .tga, .pgm, "
                   ".ppm); default: text on standard output");
@@ -477,7 +572,9 @@ void register_convolve(CLI::App& app) {
                   "Padding: P, Y,X or T,B,L,R (signals: P or BEFORE,AFTER); "
                   "output size floor((N+2P-K)/S)+1");
   sub->add_option("--padding", opts->padding,
-                  "How padded samples are made: zero, circular, reflect, symmetric, replicate")
+                  std::string("How padded samples are made: zero, circular, reflect (OpenCV's "
+                              "BORDER_REFLECT_101), symmetric, replicate") +
+                      kPaddingAliases)
       ->default_str("zero");
   sub->add_option("--mode", opts->mode,
                   "Output size as scipy.signal: full, same or valid (default: full for signals; "
@@ -486,32 +583,35 @@ void register_convolve(CLI::App& app) {
          "--as", opts->as,
          "Treat a text INPUT as a signal or a matrix, or a 2-D .npy as an image (default: guess)")
       ->check(CLI::IsMember({"auto", "signal", "matrix", "image"}));
-  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value");
+  sub->add_option("--origin", opts->origin, "Sample index of the input signal's first value")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--kernel-origin", opts->kernel_origin,
                   "Sample index of the kernel's first tap (1D; default 0, or from an \"n value\" "
-                  "file)");
+                  "file)")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--range", opts->range,
                   "Print the 1D result from n=A to n=B, zeros outside its support (A:B)");
   auto* abs = sub->add_flag("--abs", opts->abs, "Write |v| to 8/16-bit images");
   auto* norm = sub->add_flag("--normalize", opts->normalize,
                              "Map the result's [min, max] to the image format's full range");
   auto* off =
-      sub->add_option("--offset", opts->offset, "Write v + V to 8/16-bit images (e.g. 128)");
+      sub->add_option("--offset", opts->offset,
+                      "Write v + V to 8/16-bit images; V is in the output's units (128 for 8-bit, "
+                      "32768 for 16-bit)")
+          ->check(any_finite());
   auto* clip = sub->add_flag("--clip", opts->clip, "Clamp values to the image format's range");
   abs->excludes(norm, off, clip);
   norm->excludes(off, clip);
   off->excludes(clip);
-  sub->add_option("--format", opts->format,
-                  "Format of an image result on standard output (-o -): png, jpg, bmp, tga, "
-                  "pgm, ppm or npy (default: npy for .npy float input, png otherwise)");
   sub->add_flag("--filter-alpha", opts->filter_alpha,
                 "Filter the alpha channel too (by default it passes through)");
   sub->add_option("--bit-depth", opts->bit_depth,
                   "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
                   "(.npy float32/float64); default: the input's")
-      ->check(CLI::IsMember({0, 8, 16, 32, 64}));
+      ->check(whole_one_of({0, 8, 16, 32, 64}, "8, 16, 32 or 64 (or 0: the input's depth)"));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
+  add_batch_flags(sub, opts->batch);
   sub->footer(R"(Examples:
   # the seed's problem 2(a): a rect of length 7 through h(n) = 0.5^n u(n)
   convkit signal rect --length 7 -o x.txt
@@ -525,12 +625,15 @@ void register_convolve(CLI::App& app) {
   # an image: vertical edges, negative values shown around grey 128
   convkit convolve photo.png "[-1 0 1; -2 0 2; -1 0 1]" --mode same --padding reflect \
                    --offset 128 -o edges.png
+  # many images, each as above, 2 at a time
+  convkit convolve *.png sobel-x --mode same --offset 128 --outdir out/ -j 2
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
 stride 1.  Results are never silently clipped into 8-bit files: choose
---abs, --normalize, --offset V or --clip, or write .npy.)");
-  sub->callback([opts] { run_convolve(*opts); });
+--abs, --normalize, --offset V or --clip, or write .npy.)" +
+              std::string(kBatchFooter));
+  sub->callback([opts, sub] { run_convolve(*opts, sub->remaining()); });
 }
 
 }  // namespace

@@ -46,10 +46,10 @@ void run_edge(const EdgeCli& o) {
   e.border = parse_border(o.padding);
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
-  plan_batch(o.batch);
+  const auto items = plan_batch(o.batch);  // usage errors before any file is touched
   const bool signed_result = e.op == EdgeOperator::laplacian || e.direction == EdgeDirection::x ||
                              e.direction == EdgeDirection::y;
-  run_batch(o.batch, "edge", [&](const BatchItem& item) {
+  run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
     Image in = read_image(item.input, limits);
@@ -93,8 +93,9 @@ void register_edge(CLI::App& app) {
                   "x, y (signed derivatives), magnitude (default) or direction (degrees)")
       ->check(CLI::IsMember({"x", "y", "magnitude", "direction"}));
   sub->add_option("--padding", o.padding,
-                  "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
-                  "circular or zero")
+                  std::string("Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, "
+                              "replicate, circular or zero") +
+                      kPaddingAliases)
       ->default_val("reflect");
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);
@@ -122,7 +123,8 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --direction x --abs -o gx.png   # |gx|, clamped\n"
       "  convkit edge photo.png --direction y -o gy.npy         # exact signed floats\n"
       "  convkit edge *.png --operator laplacian --outdir out/ -j 2\n"
-      "  convkit edge x.npy -o - | convkit edge - -o xx.npy    # exact floats through a pipe");
+      "  convkit edge x.npy -o - | convkit edge - -o xx.npy    # exact floats through a pipe" +
+      std::string(kBatchFooter));
   sub->callback([] { run_edge(o); });
 }
 

@@ -2,12 +2,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/text.hpp"
@@ -38,6 +40,17 @@ Signal load_signal(const PlotOptions& o) {
                      ": not a 1D signal (expected one value per line, one row of values, "
                      "or 'n value' lines)");
   Signal s = parse_signal(text, name);
+  // NaN and infinity have no bar height: say so rather than draw a gap silently.
+  std::size_t bad = 0, first = 0;
+  for (std::size_t k = 0; k < s.values.size(); ++k)
+    if (!std::isfinite(s.values[k]) && bad++ == 0) first = k;
+  if (bad > 0)
+    std::fprintf(stderr,
+                 "convkit: warning: %s: %zu value%s not a finite number (the first, %s, at "
+                 "n=%lld); drawn as empty bars\n",
+                 quote_for_message(name).c_str(), bad, bad == 1 ? " is" : "s are",
+                 format_number(s.values[first]).c_str(),
+                 static_cast<long long>(s.origin + static_cast<std::int64_t>(first)));
   if (o.origin_given) {
     if (shape == TextShape::indexed_signal)
       throw UsageError("--origin: " + name + " already gives sample indices ('n value' lines)");
@@ -84,26 +97,35 @@ void register_plot(CLI::App& app) {
   sub->add_option("-o,--output", opt->output,
                   "PNG file to write; without -o (or '-') draw in the terminal");
   auto* origin = sub->add_option("--origin", opt->origin,
-                                 "Index of the first value of a one-column signal (default 0)");
+                                 "Index of the first value of a one-column signal (default 0)")
+                     ->check(whole_range(-(1LL << 53), 1LL << 53));
   sub->add_option("--title", opt->title, "Title above the plot");
   sub->add_option("--ylabel", opt->ylabel, "Label of the vertical axis (default x[n])");
   sub->add_option("--width", opt->width, "PNG width in pixels (default 800)")
-      ->check(CLI::Range(64, 8192));
+      ->check(whole_range(64, 8192));
   sub->add_option("--height", opt->height, "PNG height in pixels (default 450)")
-      ->check(CLI::Range(48, 8192));
+      ->check(whole_range(48, 8192));
   sub->add_option("--columns", opt->columns,
                   "Terminal chart width in characters (default $COLUMNS or 80)")
-      ->check(CLI::Range(40, 1000));
+      ->check(whole_range(40, 1000));
   sub->add_option("--rows", opt->rows, "Terminal chart height in text rows (default 12)")
-      ->check(CLI::Range(4, 200));
+      ->check(whole_range(4, 200));
   sub->add_flag("--ascii", opt->ascii, "Terminal chart in plain ASCII instead of Unicode blocks");
   sub->footer(
       "Examples:\n"
       "  convkit plot y.txt --range -6:12 -o y.png\n"
       "  convkit plot y.txt --range -6:12           # chart in the terminal\n"
       "  printf '1 2 3 2 1\\n' | convkit plot - --origin -2 --ascii");
-  sub->callback([opt, origin] {
+  sub->callback([opt, origin, sub] {
     opt->origin_given = origin->count() > 0;
+    // Every flag acts or is refused: PNG flags need -o, terminal flags refuse it.
+    const bool png = !opt->output.empty() && opt->output != "-";
+    for (const char* flag : {"--width", "--height", "--ylabel"})
+      if (sub->count(flag) > 0 && !png)
+        throw UsageError(std::string(flag) + " applies to a PNG plot (-o FILE.png)");
+    for (const char* flag : {"--columns", "--rows", "--ascii"})
+      if (sub->count(flag) > 0 && png)
+        throw UsageError(std::string(flag) + " applies to the terminal chart, not to -o FILE.png");
     run_plot(*opt);
   });
 }

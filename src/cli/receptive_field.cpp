@@ -6,6 +6,7 @@
 
 #include "cli/arch_common.hpp"
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 #include "convkit/nn/model.hpp"
@@ -20,6 +21,7 @@ struct ReceptiveFieldOptions {
   int layers = 0;     ///< shortcut: a uniform stack of `layers` CONVk/sS
   int kernel = 0;
   int stride = 1;
+  bool stride_given = false;  ///< --stride acts only with --layers; refused otherwise
   std::string format = "table";
   bool empirical = false;  ///< also measure each field by back-propagation
 };
@@ -55,7 +57,7 @@ std::vector<RFRow> compute(const ReceptiveFieldOptions& o, Arch& arch) {
   const bool shortcut = o.layers > 0;
   if (shortcut && (!o.source.words.empty() || !o.source.file.empty()))
     throw UsageError("give the network as SPEC, --arch-file or --layers/--kernel, not several");
-  if (!shortcut && o.kernel > 0)
+  if (!shortcut && (o.kernel > 0 || o.stride_given))
     throw UsageError("--kernel and --stride go with --layers L (a uniform stack of L layers)");
   arch = shortcut ? shortcut_arch(o) : load_arch(o.source);
   std::vector<LayerRF> rf = receptive_fields(arch);
@@ -200,12 +202,13 @@ void register_receptive_field(CLI::App& app) {
   sub->add_option("--input,-i", o.input,
                   "Also show each layer's output size for this input (W x H x C)");
   sub->add_option("--layers,-L", o.layers, "Shortcut: a stack of L equal convolutions")
-      ->check(CLI::Range(1, 100000));
+      ->check(whole_range(1, 100000));
   sub->add_option("--kernel,-k", o.kernel, "With --layers: the kernel size K of every layer")
-      ->check(CLI::Range(1, 65535));
+      ->check(whole_range(1, 65535));
   sub->add_option("--stride,-s", o.stride, "With --layers: the stride S of every layer")
-      ->check(CLI::Range(1, 65535))
-      ->default_val(1);
+      ->check(whole_range(1, 65535))
+      ->default_val(1)
+      ->each([](const std::string&) { o.stride_given = true; });
   sub->add_flag("--empirical,-e", o.empirical,
                 "Also measure each field: back-propagate from the middle unit of the layer's "
                 "output through the real layers (weights 1, ReLU as identity, max-pool as "

@@ -5,6 +5,7 @@
 
 #include "cli/arch_common.hpp"
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 
@@ -153,7 +154,7 @@ void register_shape(CLI::App& app) {
   add_arch_source(sub, o.source);
   sub->add_option("--input,-i", o.input, "Input size W x H x C, e.g. 28x28x1 (C defaults to 1)");
   sub->add_option("--batch,-b", o.batch, "Also give activation memory and MACs for a batch of N")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+      ->check(whole_range(1, 1LL << 30))
       ->default_val(1);
   add_arch_format(sub, o.format);
   sub->footer(

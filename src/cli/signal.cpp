@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/npy.hpp"
@@ -141,6 +142,13 @@ void run_signal(const SignalOptions& o) {
     a.data = s.values;
     a.origin = s.origin;  // kept in the header, read back by convolve
     write_npy(o.output, a, NpyType::f8);
+  } else if (ext == "csv" || ext == "CSV") {
+    // Real CSV: "n,value" rows (no comment line), which convolve reads back.
+    std::string text;
+    for (std::size_t k = 0; k < s.values.size(); ++k)
+      text += std::to_string(s.origin + static_cast<std::int64_t>(k)) + "," +
+              format_number(s.values[k]) + "\n";
+    write_file_atomic(o.output, text);
   } else if (o.output.empty() || o.output == "-") {
     const std::string text = format_signal(s);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -158,19 +166,31 @@ void register_signal(CLI::App& app) {
       ->check(CLI::IsMember({"rect", "boxcar", "geometric", "impulse", "step", "sine", "noise"}));
   sub->add_option("-L,--length", opts->length,
                   "Number of samples from the start (rect: its length L; geometric: where a^n is "
-                  "cut off, default when |a|^n < 2^-60)");
-  sub->add_option("-N,--shift", opts->shift, "Shift by N samples: x(n - N)")->default_str("0");
-  sub->add_option("--ratio", opts->ratio, "geometric: a in a^n u(n)");
+                  "cut off, default when |a|^n < 2^-60)")
+      ->check(whole_range(1, 1LL << 28));
+  sub->add_option("-N,--shift", opts->shift, "Shift by N samples: x(n - N)")
+      ->default_str("0")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
+  sub->add_option("--ratio", opts->ratio, "geometric: a in a^n u(n)")->check(any_finite());
   sub->add_option("--range", opts->range, "Print n = A..B (zeros outside the support), as A:B");
-  sub->add_option("--start", opts->start, "First n to print (with --end)");
-  sub->add_option("--end", opts->end, "Last n to print (with --start)");
-  sub->add_option("--freq", opts->freq, "sine: frequency in cycles per sample");
-  sub->add_option("--amplitude", opts->amplitude, "sine and noise: amplitude")->default_str("1");
-  sub->add_option("--phase", opts->phase, "sine: phase in radians")->default_str("0");
+  sub->add_option("--start", opts->start, "First n to print (with --end)")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
+  sub->add_option("--end", opts->end, "Last n to print (with --start)")
+      ->check(whole_range(-(1LL << 53), 1LL << 53));
+  sub->add_option("--freq", opts->freq, "sine: frequency in cycles per sample")
+      ->check(any_finite());
+  sub->add_option("--amplitude", opts->amplitude, "sine and noise: amplitude")
+      ->default_str("1")
+      ->check(any_finite());
+  sub->add_option("--phase", opts->phase, "sine: phase in radians")
+      ->default_str("0")
+      ->check(any_finite());
   sub->add_option("--seed", opts->seed, "noise: random seed (same seed, same samples)")
-      ->default_str("1");
+      ->default_str("1")
+      ->check(whole_range(0, (1LL << 62)));
   sub->add_option("-o,--output", opts->output,
-                  "Output file: \"n value\" text, or .npy (the first n kept in the header); "
+                  "Output file: \"n value\" text, .csv (\"n,value\" rows), or .npy (the first n "
+                  "kept in the header); "
                   "default standard output");
   sub->footer(R"(Examples:
   convkit signal rect --length 7                      # x(n) = 1 for n = 0..6
@@ -184,7 +204,17 @@ Output is "n value" per line, values printed so they read back exactly;
 convkit convolve keeps the sample indices (origins) of its inputs.  A .npy
 file keeps the first sample's index n as a comment after its header dict
 ("# convkit origin: 5"), which numpy.load skips and convolve reads back.)");
-  sub->callback([opts] { run_signal(*opts); });
+  sub->callback([opts, sub] {
+    // Every flag acts or is refused.
+    const std::string kind = opts->kind == "boxcar" ? "rect" : opts->kind;
+    if (sub->count("--amplitude") > 0 && kind != "sine" && kind != "noise")
+      throw UsageError("--amplitude applies to the sine and noise signals");
+    if (sub->count("--phase") > 0 && kind != "sine")
+      throw UsageError("--phase applies to the sine signal");
+    if (sub->count("--seed") > 0 && kind != "noise")
+      throw UsageError("--seed applies to the noise signal");
+    run_signal(*opts);
+  });
 }
 
 }  // namespace

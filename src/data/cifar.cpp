@@ -28,9 +28,12 @@ Dataset read_cifar_batches(const std::vector<std::string>& paths, const DataLimi
     sizes.push_back(sz);
     total_records += sz / kRecord;
   }
-  if (total_records * 3 * kPlane > static_cast<std::uintmax_t>(limits.max_bytes) * 4)
-    throw Error("CIFAR-10 batches hold more than the limit of " + std::to_string(limits.max_bytes) +
-                " bytes");
+  // The limit counts decoded bytes (a float per sample) against max_bytes * 4, as image folders do.
+  const std::uintmax_t decoded = total_records * 3 * kPlane * sizeof(float);
+  const std::uintmax_t limit = static_cast<std::uintmax_t>(limits.max_bytes) * 4;
+  if (decoded > limit)
+    throw Error("CIFAR-10 batches decode to " + std::to_string(decoded) +
+                " bytes of pixels, more than the limit of " + std::to_string(limit));
   Dataset d;
   d.channels = 3;
   d.height = d.width = 32;

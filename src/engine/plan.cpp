@@ -2,6 +2,8 @@
 
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
+#include "convkit/filters.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit {
 
@@ -70,8 +72,9 @@ ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
     throw UsageError("the output would be empty along the width: " +
                      describe("width", in_w, g.pad.left, g.pad.right, k_w));
   if (oh > (1LL << 30) || ow > (1LL << 30))
-    throw UsageError("the output would be too large (" + std::to_string(oh) + " x " +
-                     std::to_string(ow) + ")");
+    throw UsageError("the output would be " + std::to_string(oh) + " x " + std::to_string(ow) +
+                     ", more than the limit of " + std::to_string(1LL << 30) +
+                     " samples along an axis");
   g.out_h = static_cast<int>(oh);
   g.out_w = static_cast<int>(ow);
   return g;
@@ -141,11 +144,20 @@ Border parse_border(std::string_view name) {
   for (Border b :
        {Border::zero, Border::circular, Border::reflect, Border::symmetric, Border::replicate})
     if (name == to_string(b)) return b;
+  // Documented aliases: scipy.ndimage's constant (with 0), mirror, nearest
+  // and wrap; numpy.pad's edge; PyTorch's zeros.  scipy's and numpy's own
+  // "reflect" differ (scipy's repeats the edge sample: that is our symmetric),
+  // so our reflect keeps OpenCV's meaning and scipy users say mirror.
   if (name == "constant" || name == "zeros") return Border::zero;
   if (name == "wrap") return Border::circular;
-  if (name == "edge") return Border::replicate;
-  throw UsageError("unknown padding mode '" + std::string(name) +
-                   "' (choose zero, circular, reflect, symmetric or replicate)");
+  if (name == "mirror") return Border::reflect;
+  if (name == "edge" || name == "nearest") return Border::replicate;
+  std::string msg = "unknown padding mode '" + quote_for_message(name) +
+                    "' (choose zero, circular, reflect, symmetric or replicate, or scipy's "
+                    "constant, wrap, mirror, nearest)";
+  throw UsageError(msg + did_you_mean(std::string(name),
+                                      {"zero", "circular", "reflect", "symmetric", "replicate",
+                                       "constant", "zeros", "wrap", "mirror", "nearest", "edge"}));
 }
 
 SizeMode parse_size_mode(std::string_view name) {

@@ -45,6 +45,30 @@ mode_t new_file_mode() {
   return mode;
 }
 
+// The file a symbolic link finally points to (the path itself when it is no
+// link), following a chain of links; relative links are taken from the link's
+// directory.  The target need not exist yet (it is created).
+std::string follow_links(const std::string& path) {
+  std::string p = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::vector<char> buf(4096);
+    ssize_t n = 0;
+    while ((n = ::readlink(p.c_str(), buf.data(), buf.size())) == static_cast<ssize_t>(buf.size()))
+      buf.resize(buf.size() * 2);
+    if (n <= 0) {
+      int err = n < 0 ? errno : EINVAL;
+      throw Error(path + ": cannot read the symbolic link " + p + ": " + errno_text(err));
+    }
+    std::string target(buf.data(), static_cast<std::size_t>(n));
+    const auto slash = p.find_last_of('/');
+    if (target[0] != '/' && slash != std::string::npos) target = p.substr(0, slash + 1) + target;
+    p = target;
+  }
+  throw Error(path + ": too many levels of symbolic links");
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& fill,
@@ -56,11 +80,15 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
       throw Error("could not write to standard output: " + errno_text(errno));
     return;
   }
+  // Through a symbolic link to its target, as `sed -i --follow-symlinks` and
+  // most editors do: the temporary file is made beside the target and renamed
+  // over it, so the link stays a link.
+  const std::string target = follow_links(path);
   std::string dir = ".";
-  std::string base = path;
-  if (auto slash = path.find_last_of('/'); slash != std::string::npos) {
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-    base = path.substr(slash + 1);
+  std::string base = target;
+  if (auto slash = target.find_last_of('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : target.substr(0, slash);
+    base = target.substr(slash + 1);
   }
   if (base.empty()) throw UsageError(path + ": output path names a directory");
   struct stat st {};
@@ -145,7 +173,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
     remove_tmp(tmp);
     throw Error(path + ": write failed: " + errno_text(err));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
     int err = errno;
     remove_tmp(tmp);
     throw Error(path + ": cannot rename the temporary file into place: " + errno_text(err));

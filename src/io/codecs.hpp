@@ -29,6 +29,10 @@ Pixels decode_png(std::string_view bytes, const std::string& name, const ImageLi
 Pixels decode_jpeg(std::string_view bytes, const std::string& name, const ImageLimits& limits);
 Pixels decode_bmp_tga(std::string_view bytes, const std::string& name, const ImageLimits& limits,
                       bool tga);
+/// BMP by our own decoder (bmp.cpp); decode_bmp_tga(..., false) calls it.
+Pixels decode_bmp(std::string_view bytes, const std::string& name, const ImageLimits& limits);
+/// True when the first 18 bytes are a plausible TGA header (TGA has no magic bytes).
+bool looks_like_tga(std::string_view bytes);
 Pixels decode_pnm(std::string_view bytes, const std::string& name, const ImageLimits& limits);
 
 void encode_png(std::FILE* f, const Pixels& px, int compression, const std::string& name);

@@ -5,9 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <utility>
+
+#include <sys/stat.h>
 
 #include "codecs.hpp"
 #include "convkit/error.hpp"
@@ -79,7 +85,16 @@ Format sniff(std::string_view b) {
   if (starts("BM", 2)) return Format::bmp;
   if (starts("\x93NUMPY", 6)) return Format::npy;
   if (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '7') return Format::pnm;
+  if (detail::looks_like_tga(b)) return Format::tga;
   return Format::unknown;
+}
+
+// The format by magic bytes (or a TGA header), else by a .tga name; throws for anything else.
+Format detect(std::string_view b, const std::string& name, const std::string& path_hint) {
+  const Format f = sniff(b);
+  if (f != Format::unknown) return f;
+  if (format_from_extension(lower_extension(path_hint)) == Format::tga) return Format::tga;
+  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
 }
 
 Image from_pixels(const detail::Pixels& px) {
@@ -232,7 +247,9 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
         store([&](T v) { return std::fabs(double(v)) * scale; });
         break;
       case ValuePolicy::offset:
-        store([&](T v) { return (v + double(o.offset)) * scale; });
+        // The offset is in the output's units: 32768 is mid-grey of a 16-bit
+        // file even when the input had 8 bits (v is rescaled, V is not).
+        store([&](T v) { return double(v) * scale + double(o.offset); });
         break;
       case ValuePolicy::normalize: {
         store([&](T v) {
@@ -256,20 +273,140 @@ bool looks_like_image(std::string_view bytes) {
   return sniff(bytes) != Format::unknown;
 }
 
+namespace {
+
+// An input read in steps, so that no more is read than the format's header
+// says the file can need: a device or pipe (/dev/zero, a stream that never
+// ends) is refused after its first bytes, not read into memory whole.
+struct Source {
+  std::FILE* f;
+  const std::string& name;
+  std::string buf;
+  bool eof = false;
+
+  // Reads until buf holds n bytes or the input ends.
+  void fill(std::size_t n) {
+    while (!eof && buf.size() < n) {
+      const std::size_t have = buf.size();
+      const std::size_t step = std::min<std::size_t>(n - have, std::size_t(1) << 22);
+      buf.resize(have + step);
+      const std::size_t got = std::fread(buf.data() + have, 1, step, f);
+      buf.resize(have + got);
+      if (got < step) {
+        if (std::ferror(f)) throw Error(name + ": read failed: " + std::strerror(errno));
+        eof = true;
+      }
+    }
+  }
+};
+
+std::uint32_t be32(std::string_view b, std::size_t at) {
+  auto u = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(b[k]));
+  };
+  return u(at) << 24 | u(at + 1) << 16 | u(at + 2) << 8 | u(at + 3);
+}
+std::uint32_t le16(std::string_view b, std::size_t at) {
+  return static_cast<unsigned char>(b[at]) | static_cast<unsigned char>(b[at + 1]) << 8;
+}
+
+// Width and height as the header declares them, reading more of the input
+// where the header is long (JPEG segments, PGM comments); {-1, -1} when they
+// cannot be found (the decoder then reports what is wrong).
+std::pair<long long, long long> declared_size(Format f, Source& in) {
+  const std::string_view b = in.buf;
+  switch (f) {
+    case Format::png:
+      if (b.size() >= 24) return {be32(b, 16), be32(b, 20)};
+      break;
+    case Format::bmp:
+      if (b.size() >= 26 && le16(b, 14) == 12) return {le16(b, 18), le16(b, 20)};
+      if (b.size() >= 26)
+        return {static_cast<std::int32_t>(le16(b, 18) | le16(b, 20) << 16),
+                std::llabs(static_cast<std::int32_t>(le16(b, 22) | le16(b, 24) << 16))};
+      break;
+    case Format::tga:
+      if (b.size() >= 18) return {le16(b, 12), le16(b, 14)};
+      break;
+    case Format::pnm: {
+      std::size_t i = 2;
+      long long v[2] = {-1, -1};
+      for (long long& x : v) {
+        while (i < b.size() && (std::isspace(static_cast<unsigned char>(b[i])) || b[i] == '#')) {
+          if (b[i] == '#')
+            while (i < b.size() && b[i] != '\n') ++i;
+          else
+            ++i;
+        }
+        if (i >= b.size() || !std::isdigit(static_cast<unsigned char>(b[i]))) return {-1, -1};
+        x = 0;
+        while (i < b.size() && std::isdigit(static_cast<unsigned char>(b[i])) && x < (1LL << 40))
+          x = x * 10 + (b[i++] - '0');
+      }
+      return {v[0], v[1]};
+    }
+    case Format::jpeg: {
+      // Walk the segments up to the frame header (SOFn), reading up to 16 MiB of them.
+      std::size_t i = 2;
+      for (;;) {
+        in.fill(i + 9);
+        const std::string_view s = in.buf;
+        if (i + 9 > s.size() || static_cast<unsigned char>(s[i]) != 0xff) break;
+        const unsigned m = static_cast<unsigned char>(s[i + 1]);
+        if (m == 0xff) {
+          ++i;
+          continue;
+        }
+        if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+          return {be32(s, i + 5) & 0xffff, be32(s, i + 5) >> 16};  // width, height
+        i += 2 + (be32(s, i + 2) >> 16);
+        if (i > (std::size_t(1) << 24)) break;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return {-1, -1};
+}
+
+}  // namespace
+
 Image read_image(const std::string& path, const ImageLimits& limits) {
-  return decode_image(read_file_bytes(path), path == "-" ? "<stdin>" : path, limits, path);
+  const bool is_stdin = path == "-";
+  const std::string name = is_stdin ? "<stdin>" : path;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+      is_stdin ? nullptr : std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!is_stdin && !file) throw Error(name + ": cannot open: " + std::strerror(errno));
+  std::FILE* f = is_stdin ? stdin : file.get();
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(name + ": is a directory, not a file");
+  Source in{f, name};
+  in.fill(std::size_t(1) << 16);
+  if (in.buf.empty()) throw Error(name + ": file is empty");
+  const Format fmt = detect(in.buf, name, path);
+  // No format needs more than 64 bytes a pixel (ASCII PGM/PPM at 16 bits, the
+  // worst), plus 16 MiB of headers, palettes and metadata.
+  std::size_t bound = 0;
+  if (fmt == Format::npy) {
+    // The header says exactly; one byte more shows trailing data.
+    bound = npy_declared_size(in.buf, name, limits.max_pixels * 4) + 1;
+  } else {
+    const auto [w, h] = declared_size(fmt, in);
+    if (w >= 0 && h >= 0) {
+      detail::check_dimensions(w, h, limits, name);
+      bound = (std::size_t(1) << 24) + 64 * static_cast<std::size_t>(w) * h;
+    }
+  }
+  in.fill(bound);
+  return decode_image(in.buf, name, limits, path);
 }
 
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
                    const std::string& path_hint) {
   if (bytes.empty()) throw Error(name + ": file is empty");
-  Format f = sniff(bytes);
-  if (f == Format::unknown) {
-    if (format_from_extension(lower_extension(path_hint)) == Format::tga)
-      f = Format::tga;
-    else
-      throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
-  }
+  const Format f = detect(bytes, name, path_hint);
   switch (f) {
     case Format::png:
       return from_pixels(detail::decode_png(bytes, name, limits));

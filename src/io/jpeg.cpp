@@ -45,7 +45,9 @@ bool read_header(jpeg_decompress_struct* cinfo, ErrorManager* err, const unsigne
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, data, size);
   jpeg_read_header(cinfo, TRUE);
-  cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  // CMYK (and YCCK) files come out as CMYK and are turned into RGB below.
+  const bool cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_calc_output_dimensions(cinfo);
   return true;
 }
@@ -79,7 +81,8 @@ Pixels decode_jpeg(std::string_view bytes, const std::string& name, const ImageL
                    static_cast<unsigned long>(bytes.size())))
     throw Error(name + ": corrupt JPEG: " + err.message);
   check_dimensions(cinfo.output_width, cinfo.output_height, limits, name);
-  const int channels = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
+  const bool cmyk = cinfo.out_color_space == JCS_CMYK;
+  const int channels = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : cmyk ? 4 : 3;
   const std::size_t row_bytes = static_cast<std::size_t>(cinfo.output_width) * channels;
   std::vector<unsigned char> raw(row_bytes * cinfo.output_height);
   if (!read_rows(&cinfo, &err, raw.data(), row_bytes))
@@ -87,9 +90,27 @@ Pixels decode_jpeg(std::string_view bytes, const std::string& name, const ImageL
   Pixels px;
   px.width = static_cast<int>(cinfo.output_width);
   px.height = static_cast<int>(cinfo.output_height);
-  px.channels = channels;
   px.depth = 8;
-  px.samples.assign(raw.begin(), raw.end());
+  if (!cmyk) {
+    px.channels = channels;
+    px.samples.assign(raw.begin(), raw.end());
+    return px;
+  }
+  // Adobe's writers (the usual source of CMYK JPEGs, marked by their APP14
+  // segment) store every ink inverted, 255 meaning none: then red is C'K'/255.
+  // Without the marker the values are plain ink amounts.
+  px.channels = 3;
+  const std::size_t n = static_cast<std::size_t>(px.width) * px.height;
+  px.samples.resize(n * 3);
+  const bool inverted = cinfo.saw_Adobe_marker;
+  for (std::size_t k = 0; k < n; ++k) {
+    const unsigned char* p = raw.data() + 4 * k;
+    const unsigned key = inverted ? p[3] : 255u - p[3];
+    for (int c = 0; c < 3; ++c) {
+      const unsigned ink = inverted ? p[c] : 255u - p[c];
+      px.samples[3 * k + c] = static_cast<std::uint16_t>((ink * key + 127) / 255);
+    }
+  }
   return px;
 }
 

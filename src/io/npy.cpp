@@ -250,7 +250,17 @@ NpyType parse_npy_type(std::string_view name) {
   throw UsageError("unknown array type '" + std::string(name) + "' (choose from " + all + ")");
 }
 
-NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
+namespace {
+
+// The header of a .npy file and where its data starts; throws when the
+// header is damaged or declares too many elements.
+struct Layout {
+  Header h;
+  std::size_t data_start = 0;
+  std::int64_t n = 1;
+};
+
+Layout parse_layout(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
     bad(name, "missing the \\x93NUMPY magic");
@@ -268,11 +278,13 @@ NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int
     bad(name, "unsupported format version " + std::to_string(major));
   }
   if (hlen > bytes.size() - hstart) bad(name, "truncated header");
-  Header h = parse_header(bytes.substr(hstart, hlen), name);
+  Layout out;
+  Header& h = out.h;
+  h = parse_header(bytes.substr(hstart, hlen), name);
   if (h.shape.empty() || h.shape.size() > 3)
     throw ParseError(name + ": arrays with " + std::to_string(h.shape.size()) +
                      " dimensions are not supported (1 to 3)");
-  std::int64_t n = 1;
+  std::int64_t& n = out.n;
   for (auto d : h.shape) {
     if (d == 0) throw ParseError(name + ": the array is empty (a dimension is 0)");
     if (n > max_elements / d)
@@ -280,7 +292,24 @@ NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int
                        std::to_string(max_elements) + " elements)");
     n *= d;
   }
-  const std::size_t data_start = hstart + hlen;
+  out.data_start = hstart + hlen;
+  return out;
+}
+
+}  // namespace
+
+std::size_t npy_declared_size(std::string_view head, const std::string& name,
+                              std::int64_t max_elements) {
+  const Layout l = parse_layout(head, name, max_elements);
+  return l.data_start + static_cast<std::size_t>(l.n) * l.h.item;
+}
+
+NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
+  const Layout l = parse_layout(bytes, name, max_elements);
+  const Header& h = l.h;
+  const std::int64_t n = l.n;
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t data_start = l.data_start;
   const std::size_t have = bytes.size() - data_start;
   const std::size_t need = static_cast<std::size_t>(n) * h.item;
   if (have != need)

@@ -31,7 +31,14 @@ void on_warning(png_structp, png_const_charp) {}
 
 void on_read(png_structp png, png_bytep dst, png_size_t n) {
   auto* ctx = static_cast<PngContext*>(png_get_io_ptr(png));
-  if (n > ctx->size - ctx->pos) png_error(png, "file is truncated");
+  if (n > ctx->size - ctx->pos) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg,
+                  "truncated: the file ends after %zu bytes, inside a chunk it "
+                  "declares",
+                  ctx->size);
+    png_error(png, msg);
+  }
   std::memcpy(dst, ctx->data + ctx->pos, n);
   ctx->pos += n;
 }

@@ -70,8 +70,10 @@ Pixels decode_pnm(std::string_view bytes, const std::string& name, const ImageLi
     ++r.i;  // exactly one whitespace byte after maxval
     const std::size_t bps = maxval > 255 ? 2 : 1;
     if ((bytes.size() - r.i) / bps < n)
-      throw Error(name + ": truncated PGM/PPM file: the header promises " + std::to_string(w) +
-                  "x" + std::to_string(h) + " pixels but the data is short");
+      throw Error(name + ": truncated PGM/PPM file: it ends after " + std::to_string(bytes.size()) +
+                  " bytes, but the header declares " + std::to_string(n * bps) +
+                  " bytes of pixels (" + std::to_string(w) + "x" + std::to_string(h) +
+                  ") from byte " + std::to_string(r.i));
   } else if (bytes.size() - r.i < n) {
     throw Error(name + ": truncated PGM/PPM file: fewer values than " + std::to_string(w) + "x" +
                 std::to_string(h) + " pixels need");

@@ -1,6 +1,7 @@
 // Numbers, signals and matrices as text.
 #include "convkit/io/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -11,13 +12,83 @@
 
 namespace convkit {
 
-std::string format_number(double v) {
+namespace {
+
+// The shortest text that reads back to exactly v in T's own precision.
+template <class T>
+std::string shortest_text(T v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == 0) v = 0;  // no "-0"
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+std::string format_number(double v) {
+  return shortest_text(v);
+}
+
+std::string format_number_f32(float v) {
+  return shortest_text(v);
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (2..4), or 0 (not UTF-8, an
+// overlong form, a surrogate or past U+10FFFF).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  const std::size_t n = b >= 0xC2 && b <= 0xDF   ? 2
+                        : b >= 0xE0 && b <= 0xEF ? 3
+                        : b >= 0xF0 && b <= 0xF4 ? 4
+                                                 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  const auto c = static_cast<unsigned char>(s[i + 1]);
+  if ((b == 0xE0 && c < 0xA0) || (b == 0xED && c > 0x9F) || (b == 0xF0 && c < 0x90) ||
+      (b == 0xF4 && c > 0x8F))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string quote_for_message(std::string_view text, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size() && i < max) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c >= 0x80 ? utf8_length(text, i) : 0;
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (n > 0) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+    }
+  }
+  if (i < text.size()) out += "... (" + std::to_string(text.size() - i) + " more bytes)";
+  return out;
+}
+
+bool looks_binary(std::string_view bytes) {
+  const std::size_t n = std::min<std::size_t>(bytes.size(), 4096);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') return true;
+    if (c == 0x7F) return true;
+  }
+  return false;
 }
 
 namespace detail {
@@ -47,6 +118,9 @@ std::vector<std::vector<Token>> tokenize(std::string_view text, const std::strin
   auto where = [&](int l, int c) {
     return name + ":" + std::to_string(l) + ":" + std::to_string(c);
   };
+  if (looks_binary(text))
+    throw ParseError(name + ": not a text matrix or signal (binary data, starting '" +
+                     quote_for_message(text, 16) + "')");
   // An inline literal starts with '[' after optional whitespace.
   std::size_t first = text.find_first_not_of(" \t\r\n");
   const bool literal = first != std::string_view::npos && text[first] == '[';
@@ -74,7 +148,8 @@ std::vector<std::vector<Token>> tokenize(std::string_view text, const std::strin
              text[j] != ',' && text[j] != '#' && !(literal && (text[j] == ';' || text[j] == ']')))
         ++j;
       if (j == i) {  // a stray ']' or '[' inside a literal
-        throw ParseError(where(line, col) + ": unexpected '" + std::string(1, c) + "'");
+        throw ParseError(where(line, col) + ": unexpected '" +
+                         quote_for_message(std::string_view(&text[i], 1)) + "'");
       }
       std::string_view tok = text.substr(i, j - i);
       std::string_view num = tok;
@@ -82,9 +157,10 @@ std::vector<std::vector<Token>> tokenize(std::string_view text, const std::strin
       double v = 0;
       auto r = std::from_chars(num.data(), num.data() + num.size(), v);
       if (r.ec == std::errc::result_out_of_range)
-        throw ParseError(where(line, col) + ": number '" + std::string(tok) + "' is out of range");
+        throw ParseError(where(line, col) + ": number '" + quote_for_message(tok) +
+                         "' is out of range");
       if (r.ec != std::errc() || r.ptr != num.data() + num.size())
-        throw ParseError(where(line, col) + ": '" + std::string(tok) + "' is not a number");
+        throw ParseError(where(line, col) + ": '" + quote_for_message(tok) + "' is not a number");
       rows.back().push_back({v, line, col});
       advance(j - i);
     }
@@ -241,16 +317,21 @@ Matrix read_matrix(const std::string& path) {
   return parse_matrix(read_file_bytes(path, std::size_t(1) << 31), path == "-" ? "<stdin>" : path);
 }
 
-std::string format_matrix(const Matrix& m) {
+std::string format_matrix_as(const Matrix& m, const MatrixText& how) {
   std::string out;
   for (int r = 0; r < m.rows; ++r) {
     for (int c = 0; c < m.cols; ++c) {
-      if (c) out += ' ';
-      out += format_number(m(r, c));
+      if (c) out += how.separator;
+      const double v = m(r, c);
+      out += how.float32 ? format_number_f32(static_cast<float>(v)) : format_number(v);
     }
     out += '\n';
   }
   return out;
+}
+
+std::string format_matrix(const Matrix& m) {
+  return format_matrix_as(m, {});
 }
 
 }  // namespace convkit

@@ -113,11 +113,11 @@ DataTable parse_text(std::string_view text, const std::string& name, TableFormat
     for (const auto& f : fields) {
       double v;
       if (!parse_double(f.text, v))
-        throw ParseError(where + ":" + std::to_string(f.column) + ": not a number: '" + f.text +
-                         "'");
+        throw ParseError(where + ":" + std::to_string(f.column) + ": not a number: '" +
+                         quote_for_message(f.text) + "'");
       if (!std::isfinite(v))
         throw ParseError(where + ":" + std::to_string(f.column) + ": not a finite number: '" +
-                         f.text + "'");
+                         quote_for_message(f.text) + "'");
       t.data.push_back(v);
     }
     ++t.rows;

@@ -2,9 +2,12 @@
 // OpenCV (independent of convkit's codecs) and a tiny float32 .npy codec.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <cstring>
+#include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -61,6 +64,22 @@ inline double max_diff(const cv::Mat& a, const cv::Mat& b) {
   a.convertTo(af, CV_64F);
   b.convertTo(bf, CV_64F);
   return cv::norm(af, bf, cv::NORM_INF);
+}
+
+/// "n value" lines (comment lines skipped) -> map n -> value.
+inline std::map<long long, double> parse_pairs(const std::string& text) {
+  std::map<long long, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    long long n;
+    double v;
+    REQUIRE(static_cast<bool>(ls >> n >> v));
+    out[n] = v;
+  }
+  return out;
 }
 
 }  // namespace convkit::test

@@ -133,7 +133,7 @@ TEST_CASE("[cli] blur and edge reject bad flags with exit 2") {
            {"blur", in, "--sigma", "-1", "-o", out},
            {"blur", in, "--type", "box", "--sigma", "2", "-o", out},
            {"blur", in, "--type", "median", "-o", out},
-           {"blur", in, "--padding", "mirror", "-o", out},
+           {"blur", in, "--padding", "mirorr", "-o", out},
            {"blur", in},                              // where does the output go?
            {"blur", in, in, "-o", out},               // -o with two inputs
            {"blur", in, "-o", out, "--outdir", dir},  // both

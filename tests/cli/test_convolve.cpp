@@ -11,11 +11,13 @@
 #include <random>
 #include <sstream>
 
+#include "cli/filtering_fixtures.hpp"
 #include "cli/float64_fixtures.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
+using convkit::test::parse_pairs;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::source_path;
@@ -24,22 +26,6 @@ using convkit::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-// "n value" lines -> map n -> value.
-std::map<long long, double> parse_pairs(const std::string& text) {
-  std::map<long long, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    long long n;
-    double v;
-    REQUIRE(static_cast<bool>(ls >> n >> v));
-    out[n] = v;
-  }
-  return out;
-}
 
 std::vector<std::vector<double>> parse_rows(const std::string& text) {
   std::vector<std::vector<double>> rows;
@@ -419,8 +405,8 @@ TEST_CASE("[convolve] bad input gives one error line, the right exit status and 
        2,
        "kernel"},
       {{"convolve", "small.txt", "no-such-filter-xyz", "-o", "out.txt"}, 2, "no-such-filter-xyz"},
-      {{"convolve", "small.txt", "[1 2; 3]", "-o", "out.txt"}, 1, "ragged"},
-      {{"convolve", "small.txt", "[1 2]", "--padding", "mirror", "-o", "out.txt"}, 2, "mirror"},
+      {{"convolve", "small.txt", "[1 2; 3]", "-o", "out.txt"}, 2, "ragged"},
+      {{"convolve", "small.txt", "[1 2]", "--padding", "mirorr", "-o", "out.txt"}, 2, "mirorr"},
       {{"convolve", "small.txt", "[1 2]", "--mode", "middle", "-o", "out.txt"}, 2, "middle"},
       {{"convolve", "trunc.png", "[1]", "-o", "out.png"}, 1, "trunc.png"},
       {{"convolve", "huge.png", "[1]", "-o", "out.png"}, 1, "huge.png"},

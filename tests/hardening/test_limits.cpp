@@ -62,10 +62,14 @@ TEST_CASE("[hardening] filter sizes are capped and NaN never reaches an integer 
   write_picture(in);
   auto big = run_convkit({"blur", in, "--size", "4097", "-o", dir + "/b.png"});
   CHECK(big.status == 2);
-  CHECK(big.err.find("--size: Value 4097 not in range 1 to 4095") != std::string::npos);
+  CHECK(big.err.find("--size: '4097' is out of range; give a whole number from 1 to 4095") !=
+        std::string::npos);
   auto sig = run_convkit({"blur", in, "--sigma", "601", "-o", dir + "/s.png"});
   CHECK(sig.status == 2);
-  CHECK(sig.err == "convkit: error: sigma 601 is too large (at most 600)\n");
+  CHECK(sig.err.rfind(
+            "convkit: error: --sigma: '601' is out of range; give a number greater than 0 and "
+            "at most 600",
+            0) == 0);
   CHECK(!fs::exists(dir + "/b.png"));
   CHECK(!fs::exists(dir + "/s.png"));
   // A float image holding NaN: refused for 8-bit output under every value

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -88,4 +89,57 @@ TEST_CASE("[text] matrices and literals, with errors naming file:line:column") {
                        doctest::Contains("s.txt:3:1"), ParseError);
   CHECK_THROWS_WITH_AS(parse_signal("1 2 3\n4 5 6\n", "s.txt"), doctest::Contains("s.txt:1:1"),
                        ParseError);
+}
+
+TEST_CASE("[text] format_number_f32 is the shortest text that reads back to the same float") {
+  const float six = std::nextafter(6.0f, 7.0f);  // 6.000000476837158 as a double
+  CHECK(format_number_f32(six) == "6.0000005");
+  CHECK(format_number(six) == "6.000000476837158");
+  CHECK(format_number_f32(0.1f) == "0.1");
+  CHECK(format_number_f32(-0.0f) == "0");
+  CHECK(format_number_f32(std::numeric_limits<float>::quiet_NaN()) == "nan");
+  // Random bit patterns: each reads back through strtof, in no more characters
+  // than the fewest %.Ng digits that read back.
+  std::mt19937 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint32_t bits = static_cast<std::uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    if (!std::isfinite(f)) continue;
+    const std::string t = format_number_f32(f);
+    CAPTURE(t);
+    CHECK(std::strtof(t.c_str(), nullptr) == f);
+    // Oracle: the fewest %.Ng digits that read back (at most 9 for a float).
+    int need = 1;
+    char buf[64];
+    for (; need <= 9; ++need) {
+      std::snprintf(buf, sizeof buf, "%.*g", need, static_cast<double>(f));
+      if (std::strtof(buf, nullptr) == f) break;
+    }
+    CHECK(need <= 9);
+    CHECK(t.size() <= std::strlen(buf));  // no longer than the fewest-digit %g form
+  }
+}
+
+TEST_CASE("[text] quote_for_message escapes control bytes and bad UTF-8 and cuts long text") {
+  CHECK(quote_for_message(std::string_view("II*\0\x08", 5)) == "II*\\x00\\x08");
+  CHECK(quote_for_message("tab\there\n") == "tab\\x09here\\x0a");
+  CHECK(quote_for_message("grün \xC3\x97") == "grün \xC3\x97");  // valid UTF-8 kept
+  CHECK(quote_for_message("bad \xC3(") == "bad \\xc3(");         // a cut sequence escaped
+  CHECK(quote_for_message("\xF8\x88\x80\x80\x80") == "\\xf8\\x88\\x80\\x80\\x80");
+  CHECK(quote_for_message("\xED\xA0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(quote_for_message("\xC0\xAF") == "\\xc0\\xaf");           // overlong '/'
+  CHECK(quote_for_message(std::string(1000, 'x'), 10) == "xxxxxxxxxx... (990 more bytes)");
+  CHECK(looks_binary(std::string_view("1 2\0 3", 6)));
+  CHECK_FALSE(looks_binary("1 2\t3\r\n4 5 6\f\n"));
+}
+
+TEST_CASE("[text] format_matrix_as writes CSV rows and float32 values") {
+  Matrix m;
+  m.rows = 2;
+  m.cols = 2;
+  m.data = {1, -0.5, static_cast<double>(0.1f), 1e300};
+  CHECK(format_matrix_as(m, {',', false}) == "1,-0.5\n0.10000000149011612,1e+300\n");
+  m.data[3] = 3.5;
+  CHECK(format_matrix_as(m, {' ', true}) == "1 -0.5\n0.1 3.5\n");
 }

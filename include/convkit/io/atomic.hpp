@@ -22,7 +22,8 @@ enum class Durability { process, durable };
 /// directory not writable) nothing is left behind, `path` is as it was, and
 /// convkit::Error is thrown naming the path and the reason.  Killing the
 /// process at any moment, even with SIGKILL, leaves no partial file.  `path`
-/// may be the input being read.
+/// may be the input being read.  When `path` is a symbolic link (or a chain
+/// of them), the file it points to is written and the link stays a link.
 void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& fill,
                        Durability durability = Durability::process);
 void write_file_atomic(const std::string& path, std::string_view bytes,

@@ -6,8 +6,10 @@
 // filtered and written in double end to end.  Values keep the file's units:
 // 0..255 for 8-bit files, 0..65535 for 16-bit, as stored for float (.npy)
 // data.  Formats are chosen by extension (reading also sniffs the magic
-// bytes): PNG (libpng), JPEG (libjpeg-turbo), BMP and TGA (stb_image),
-// PGM/PPM (our own parser), NPY (our own).
+// bytes): PNG (libpng), JPEG (libjpeg-turbo), BMP (our own decoder), TGA
+// (stb_image after our size checks), PGM/PPM (our own parser), NPY (our own).
+// A file that ends before the pixels its header declares is refused in every
+// format, never zero-filled.
 #pragma once
 
 #include <cstdint>
@@ -83,16 +85,20 @@ struct ImageLimits {
 };
 
 /// Read an image; "-" reads standard input.  Throws convkit::Error naming the
-/// file on a missing, unreadable, corrupt, truncated or oversized file.
+/// file on a missing, unreadable, corrupt, truncated or oversized file.  Reads
+/// no more than the header allows (the first 64 KiB to tell the format, then at
+/// most 16 MiB + 64 bytes per declared pixel), so a pipe or device is never
+/// slurped.
 Image read_image(const std::string& path, const ImageLimits& limits = {});
 
 /// Decode an image already in memory (e.g. standard input); `name` is used in
-/// messages, `path_hint` (a file name) decides TGA, which has no magic bytes.
+/// messages.  TGA has no magic bytes: it is known by a plausible header, or by
+/// `path_hint` (a file name) ending in .tga.
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits = {},
                    const std::string& path_hint = "");
 
 /// True when the bytes start like a file read_image understands (PNG, JPEG,
-/// BMP, PGM/PPM, NPY magic).  TGA has no magic and is known by extension only.
+/// BMP, PGM/PPM, NPY magic, or a plausible TGA header).
 bool looks_like_image(std::string_view bytes);
 
 /// What to do with values that do not fit an integer format.
@@ -104,7 +110,7 @@ enum class ValuePolicy { none, clip, abs, normalize, offset };
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
-  float offset = 0;  ///< for ValuePolicy::offset
+  float offset = 0;  ///< for ValuePolicy::offset, in the OUTPUT's units (128: 8-bit mid-grey)
   /// 0: the format's natural depth for this image (PNG/PGM keep 16-bit; .npy keeps
   /// float32 or float64); 8 or 16; 32 or 64 (.npy float32 / float64)
   int bit_depth = 0;

@@ -68,6 +68,13 @@ class MappedNpy {
   std::size_t size_;
 };
 
+/// The size in bytes of the whole file that the header at the start of
+/// `head` declares (header plus data), for reading no more than that.
+/// Throws ParseError as parse_npy does when the header is damaged, incomplete
+/// in `head`, or declares more than max_elements.
+std::size_t npy_declared_size(std::string_view head, const std::string& name,
+                              std::int64_t max_elements = std::int64_t(1) << 30);
+
 /// Parse .npy bytes; `name` names the file in error messages.
 NpyArray parse_npy(std::string_view bytes, const std::string& name,
                    std::int64_t max_elements = std::int64_t(1) << 30);

@@ -11,6 +11,17 @@ namespace convkit {
 /// The shortest decimal text that reads back to exactly the same double
 /// ("-40", "0.5", "1.9921875", "1e-300"); "nan", "inf", "-inf".
 std::string format_number(double v);
+/// The shortest decimal text that reads back to exactly the same float
+/// ("6.0000005", not the double 6.000000476837158).
+std::string format_number_f32(float v);
+
+/// `text` for a message: control bytes and invalid UTF-8 as \xNN escapes,
+/// cut after `max` bytes with "..." (never raw binary, never cut at a NUL).
+std::string quote_for_message(std::string_view text, std::size_t max = 64);
+
+/// True when the first bytes of `bytes` hold a NUL or other control bytes
+/// that no text matrix or signal contains.
+bool looks_binary(std::string_view bytes);
 
 /// A 1D signal: values[k] is the sample at index n = origin + k.
 struct Signal {
@@ -49,5 +60,14 @@ struct Matrix {
 Matrix parse_matrix(std::string_view text, const std::string& name);
 Matrix read_matrix(const std::string& path);  ///< "-" = stdin
 std::string format_matrix(const Matrix& m);   ///< space-separated rows, exact values
+/// How format_matrix_as writes: the separator between values (' ', or ','
+/// for CSV), and whether the values are float32 data, printed in the
+/// shortest form that reads back to the same float (6.0000005, not the
+/// double 6.000000476837158).
+struct MatrixText {
+  char separator = ' ';
+  bool float32 = false;
+};
+std::string format_matrix_as(const Matrix& m, const MatrixText& how);
 
 }  // namespace convkit
