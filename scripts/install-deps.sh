@@ -14,6 +14,7 @@ packages=(
   parallel                            # the tests run the README's GNU parallel batch recipe
   libopencv-imgproc-dev libopencv-imgcodecs-dev   # the tests' outside oracle
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
+  python3-numpy python3-scipy         # bench/signal_1d.sh and bench/whole_process_npy.sh only
 )
 
 missing=()
