@@ -190,7 +190,7 @@ void bench_1d(const Options& o) {
   auto x = random_plane(n, 7);
   std::vector<float> y(n);
   cv::Mat src(1, n, CV_32F, x.data()), dst;
-  for (int k : {32, 1024}) {
+  for (int k : {32, 1024, 65536}) {
     auto kernel = random_plane(static_cast<std::size_t>(k), 99);
     cv::Mat ker(1, k, CV_32F, kernel.data());
     ConvSpec spec;

@@ -15,6 +15,7 @@ packages=(
   libopencv-imgproc-dev libopencv-imgcodecs-dev   # the tests' outside oracle
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
   openmpi-bin libopenmpi-dev          # data-parallel training: mpirun -np N convkit train
+  python3-numpy python3-scipy         # bench/signal_1d.sh and bench/whole_process_npy.sh only
 )
 
 missing=()

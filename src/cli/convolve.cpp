@@ -17,6 +17,8 @@
 // to the seed's 2-D convention: no padding, stride 1 (valid).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "cli/batch.hpp"
@@ -29,6 +31,7 @@
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "convkit/io/text.hpp"
+#include "io/codecs.hpp"
 
 namespace convkit::cli {
 
@@ -200,7 +203,22 @@ struct Input {
   Signal signal;
   Matrix matrix;
   Image image;
+  /// A one-channel image filtered straight from the mapped file: `image`
+  /// then holds only the shape and type, `plane` points into `mapped`.
+  std::unique_ptr<MappedNpy> mapped;
+  const void* plane = nullptr;
 };
+
+// A 2-D float32/float64 .npy written to a .npy of its own type is filtered
+// as a one-channel image: in its own precision, straight from the file's
+// bytes into the plane and back out in bands, without a float64 matrix
+// (same geometry and values as the matrix path; float32 stays float32).
+bool float_npy_image(std::string_view bytes, const std::string& name, const ConvolveOptions& o) {
+  if (o.as == "matrix" || extension(o.output) != "npy") return false;
+  const NpyView v = parse_npy_view(bytes, name);
+  return v.shape.size() == 2 && v.kind == 'f' && (v.item == 4 || v.item == 8) &&
+         (o.bit_depth == 0 || o.bit_depth == 8 * v.item);
+}
 
 Input load_input(const ConvolveOptions& o) {
   Input in;
@@ -208,16 +226,44 @@ Input load_input(const ConvolveOptions& o) {
   const std::size_t first = path.find_first_not_of(" \t\r\n");
   std::error_code ec;
   const bool literal = first != std::string::npos && path[first] == '[';
-  std::string bytes;
+  std::string text;
+  std::string_view bytes;
   std::string name;
+  // A .npy file is mapped rather than copied into memory (it is read once,
+  // straight into the engine's planes or parsed).
+  std::unique_ptr<MappedNpy> mapped;
   if (literal) {
     bytes = path;
     name = "input '" + quote_for_message(path) + "'";
   } else {
-    bytes = read_file_bytes(path);
+    if (path != "-") mapped = MappedNpy::open(path);
+    if (mapped) {
+      bytes = mapped->bytes();
+    } else {
+      text = read_file_bytes(path);
+      bytes = text;
+    }
     name = path == "-" ? "<stdin>" : path;
   }
-  if (!literal && bytes.rfind("\x93NUMPY", 0) == 0) {
+  if (!literal && bytes.starts_with("\x93NUMPY") && float_npy_image(bytes, name, o)) {
+    in.kind = Kind::image;
+    ImageLimits limits;
+    limits.keep_float64 = true;
+    const NpyView v = parse_npy_view(bytes, name, limits.max_pixels * 4);
+    if (mapped && !v.swap && !v.column_major() &&
+        reinterpret_cast<std::uintptr_t>(v.data) % v.item == 0) {
+      // Native-order C-order data is already the engine's layout: no copy.
+      detail::check_dimensions(v.shape[1], v.shape[0], limits, name);
+      in.image.width = static_cast<int>(v.shape[1]);
+      in.image.height = static_cast<int>(v.shape[0]);
+      in.image.channels = 1;
+      in.image.bit_depth = v.item == 8 ? 64 : 32;
+      in.plane = v.data;
+      in.mapped = std::move(mapped);
+    } else {
+      in.image = decode_image(bytes, name, limits, path);
+    }
+  } else if (!literal && bytes.starts_with("\x93NUMPY")) {
     NpyArray a = parse_npy(bytes, name);
     if (a.shape.size() == 1) {
       in.kind = Kind::signal;
@@ -352,9 +398,10 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
 }
 
 // The image result in the input's sample type T (float, or double for float64 .npy).
+// `mapped_plane`, when set, is the one channel's samples (src holds none).
 template <class T>
-Image convolve_image(const ConvolveOptions& o, const Image& src, const Kernel& k,
-                     const ConvGeometry& g) {
+Image convolve_image(const ConvolveOptions& o, const Image& src, const void* mapped_plane,
+                     const Kernel& k, const ConvGeometry& g) {
   Image dst;
   dst.width = g.out_w;
   dst.height = g.out_h;
@@ -376,7 +423,8 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const Kernel& k
   }
   for (int c = 0; c < src.channels; ++c) {
     const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
-    conv2d<T>(make_view<const T>(src.plane_of<T>(c), src.height, src.width),
+    const T* in = mapped_plane ? static_cast<const T*>(mapped_plane) : src.plane_of<T>(c);
+    conv2d<T>(make_view<const T>(in, src.height, src.width),
               make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
               alpha ? ga : g, make_view<T>(dst.plane_of<T>(c), g.out_h, g.out_w));
   }
@@ -392,8 +440,8 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const Image& src = in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
   check_output_size(o, g);
-  const Image dst =
-      with_sample_type(src, [&](auto t) { return convolve_image<decltype(t)>(o, src, k, g); });
+  const Image dst = with_sample_type(
+      src, [&](auto t) { return convolve_image<decltype(t)>(o, src, in.plane, k, g); });
   if (o.output != "-" && !is_image_path(o.output)) {
     if (dst.channels != 1)
       throw UsageError(o.output + ": a " + std::to_string(dst.channels) +

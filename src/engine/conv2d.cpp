@@ -309,9 +309,14 @@ Schedule choose_schedule(const ConvGeometry& g, bool separable) {
     double c = cost_separable(g);
     if (c < best) best = c, s = Schedule::separable;
   }
-  double f = cost_fft(g);
-  if (f < best) s = Schedule::fft;
-  return s;
+  // The FFT's price in multiply-adds is a per-machine factor (calibrate.cpp).
+  // It is looked up (measured once per CPU model) only when it can change the
+  // answer and the job is large enough to repay a few ms of measuring.
+  const double f = cost_fft(g);
+  if (f * kFftFactorMin >= best) return s;
+  if (f * kFftFactorMax < best) return Schedule::fft;
+  const double factor = best < kCalibrateAbove ? kFftFactorDefault : fft_factor();
+  return f * factor < best ? Schedule::fft : s;
 }
 
 #define CONVKIT_INSTANTIATE(T)                                                                \

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "convkit/engine.hpp"
@@ -72,11 +74,36 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
 inline constexpr double kFftCostPerLog = 40.0;
 inline constexpr double kFftCostPerPoint = 50.0;
 
-/// Estimated cost (arbitrary units, calibrated on the development machine) of
-/// each schedule for a geometry; automatic picks the cheapest.
+/// Estimated cost of each schedule for a geometry: cost_direct in multiply-adds
+/// of the direct loop, cost_fft in FFT units that fft_factor() converts to
+/// them; automatic picks the cheapest.
 double cost_direct(const ConvGeometry& g);
 double cost_separable(const ConvGeometry& g);
 double cost_fft(const ConvGeometry& g);
+/// The machine's price of one cost_fft unit in direct multiply-adds: measured
+/// once per CPU model and cached (src/engine/calibrate.cpp), or pinned by the
+/// environment variable CONVKIT_FFT_FACTOR (a number, or "default").
+double fft_factor();
+/// Pin the factor for this process (tests); std::nullopt forgets it, so the
+/// next fft_factor() resolves it again.
+void set_fft_factor(std::optional<double> f);
+/// Measure the factor now (about 150 ms), rounded to a quarter power of two.
+double measure_fft_factor();
+/// The factor cached in cache_dir for this CPU model, measured and stored
+/// there when missing or unreadable.
+double cached_fft_factor(const std::string& cache_dir);
+/// The factor without measuring: 2^-0.25, what the calibration measured on
+/// this project's 2-core development machine, where 31x31 on 4096x4096 costs
+/// about the same by FFT and direct (README "Engine") and 21x21 is cheaper
+/// direct.  Used for jobs too small to be worth measuring and when
+/// CONVKIT_FFT_FACTOR=default.
+inline constexpr double kFftFactorDefault = 0.84089641525371454;
+/// Jobs cheaper than this many direct multiply-adds (about 150 ms, what a
+/// measurement costs) use kFftFactorDefault rather than measure.
+inline constexpr double kCalibrateAbove = 2e9;
+/// The factor is clamped to [kFftFactorMin, kFftFactorMax] (the model is right
+/// to within that on any CPU the SIMD loops run on).
+inline constexpr double kFftFactorMin = 0.25, kFftFactorMax = 4.0;
 /// Number of overlap-save tiles the FFT schedule uses for a geometry.
 long long fft_tiles(const ConvGeometry& g);
 /// The schedule `automatic` resolves to.

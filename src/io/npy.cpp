@@ -10,6 +10,11 @@
 #include <cstring>
 #include <limits>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 
@@ -339,6 +344,27 @@ double NpyView::at(std::int64_t i) const {
     f = a0 + d0 * (b + d1 * c);
   }
   return element(data + f * item, h, swap);
+}
+
+std::unique_ptr<MappedNpy> MappedNpy::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st {};
+  void* addr = MAP_FAILED;
+  std::size_t size = 0;
+  char magic[6];
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 10 &&
+      ::pread(fd, magic, 6, 0) == 6 && std::memcmp(magic, "\x93NUMPY", 6) == 0) {
+    size = static_cast<std::size_t>(st.st_size);
+    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  }
+  ::close(fd);
+  if (addr == MAP_FAILED) return nullptr;
+  return std::unique_ptr<MappedNpy>(new MappedNpy(addr, size));
+}
+
+MappedNpy::~MappedNpy() {
+  ::munmap(addr_, size_);
 }
 
 NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t max_elements) {

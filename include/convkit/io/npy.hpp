@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,25 @@ struct NpyView {
 };
 NpyView parse_npy_view(std::string_view bytes, const std::string& name,
                        std::int64_t max_elements = std::int64_t(1) << 30);
+
+/// A regular .npy file mapped read-only (pages prefaulted from the page
+/// cache): its bytes without copying them into memory of our own.
+class MappedNpy {
+ public:
+  /// The mapping of `path`, or nullptr when it is not a regular, non-empty
+  /// file starting with the NPY magic or cannot be mapped (callers then read
+  /// it the ordinary way, which reports any error).
+  static std::unique_ptr<MappedNpy> open(const std::string& path);
+  ~MappedNpy();
+  MappedNpy(const MappedNpy&) = delete;
+  MappedNpy& operator=(const MappedNpy&) = delete;
+  std::string_view bytes() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  MappedNpy(void* addr, std::size_t size) : addr_(addr), size_(size) {}
+  void* addr_;
+  std::size_t size_;
+};
 
 /// The size in bytes of the whole file that the header at the start of
 /// `head` declares (header plus data), for reading no more than that.
