@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
 using convkit::test::read_file;
@@ -166,7 +167,8 @@ std::string encode(const cv::Mat& m, const std::string& ext) {
   return {buf.begin(), buf.end()};
 }
 
-// A 16x12 uncompressed 24-bit TGA, and a float32 .npy of the same size.
+// A 16x12 uncompressed 24-bit TGA (OpenCV writes none), and a float32 .npy
+// of the same size.
 std::string tga_file() {
   std::string s(18, '\0');
   s[2] = 2;
@@ -178,20 +180,10 @@ std::string tga_file() {
 }
 
 std::string npy_file() {
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (12, 16), }";
-  while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
-  dict += '\n';
-  std::string s = "\x93NUMPY";
-  s += '\x01';
-  s += '\0';
-  s += static_cast<char>(dict.size() & 0xFF);
-  s += static_cast<char>(dict.size() >> 8);
-  s += dict;
-  for (int i = 0; i < 12 * 16; ++i) {
-    float v = static_cast<float>(i) * 0.5F;
-    s.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  return s;
+  convkit::NpyArray a;
+  a.shape = {12, 16};
+  for (int i = 0; i < 12 * 16; ++i) a.data.push_back(i * 0.5);
+  return convkit::encode_npy(a, convkit::NpyType::f4);
 }
 
 // Bytes that are no image and no text: a fixed pseudo-random sequence that
