@@ -563,3 +563,21 @@ TEST_CASE("[train] --arch-file gets the architecture file's checks: NUL bytes, b
   CHECK_MESSAGE(ok.status == 0, ok.err);
   CHECK(fs::exists(dir + "/m.ckpt"));
 }
+
+TEST_CASE("[train] --data naming a file says it is not a directory, not that it is missing") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/set.txt", "1 2 3\n");
+  for (const std::string& data : {dir + "/set.txt", std::string("/dev/zero")}) {
+    CAPTURE(data);
+    auto args = folder_args(data, dir + "/m.ckpt", 1);
+    const auto r = run_convkit(args);
+    CHECK(r.status == 2);
+    CHECK(one_error_line(r));
+    CHECK(r.err.rfind("convkit: error: " + data + ": not a directory, so not a data set; use ",
+                      0) == 0);
+    CHECK(!fs::exists(dir + "/m.ckpt"));
+  }
+  const auto missing = run_convkit(folder_args(dir + "/none", dir + "/m.ckpt", 1));
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find(dir + "/none: no such data set; use ") != std::string::npos);
+}
