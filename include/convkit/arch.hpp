@@ -77,6 +77,9 @@ Arch parse_arch(std::string_view text, std::string_view source_name = "SPEC");
 /// Read from a file (`#` starts a comment to the end of the line; layers may
 /// span lines), then parse.  Messages name the file, line and column.
 Arch read_arch_file(const std::string& path);
+/// The text of an architecture file, with read_arch_file's checks (at most
+/// 16 MiB, no NUL bytes; a UTF-8 byte-order mark is dropped), not parsed.
+std::string read_arch_text(const std::string& path);
 
 /// Shape of an activation: width x height x channels (the seed's W x H x C);
 /// after FLATTEN/FC: width = height = 1.

@@ -455,7 +455,7 @@ Arch parse_arch(std::string_view text, std::string_view source_name) {
   return Parser(text, source_name).run();
 }
 
-Arch read_arch_file(const std::string& path) {
+std::string read_arch_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the architecture file");
   constexpr std::size_t kMaxBytes = 16u << 20;
@@ -471,7 +471,11 @@ Arch read_arch_file(const std::string& path) {
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark
   if (text.find('\0') != std::string::npos)
     throw ParseError(path + ": the architecture file contains NUL bytes (is it a text file?)");
-  return parse_arch(text, path);
+  return text;
+}
+
+Arch read_arch_file(const std::string& path) {
+  return parse_arch(read_arch_text(path), path);
 }
 
 }  // namespace convkit

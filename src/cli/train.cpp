@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "cli/command.hpp"
@@ -38,19 +37,6 @@ extern "C" void on_sigint(int) {
   // A second Ctrl-C ends the program at once.
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the architecture file");
-  std::string text;
-  char buf[65536];
-  while (in) {
-    in.read(buf, sizeof buf);
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > (16u << 20)) throw Error(path + ": the architecture file is too large");
-  }
-  return text;
 }
 
 bool builtin_data(const std::string& spec) {
@@ -160,7 +146,7 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
         throw UsageError(e.what());
       }
     } else {
-      cfg.arch = read_text_file(o.arch_file);
+      cfg.arch = read_arch_text(o.arch_file);
       parse_arch(cfg.arch, o.arch_file);
     }
   }

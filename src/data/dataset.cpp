@@ -244,7 +244,10 @@ DataSource open_dataset(const std::string& spec, bool want_train, bool want_test
                   " not found (install the Debian package dataset-fashion-mnist, or set "
                   "CONVKIT_FASHION_MNIST to a directory with its IDX files)");
     throw UsageError(spec +
-                     ": no such data set; use fashion-mnist, synthetic-edges, or a "
+                     (fs::exists(dir, ec) ? ": not a directory, so not a data set; use "
+                                            "fashion-mnist, synthetic-edges, or a "
+                                          : ": no such data set; use fashion-mnist, "
+                                            "synthetic-edges, or a ") +
                      "directory with IDX files, CIFAR-10 batches or one folder per class");
   }
   if (!find_idx(dir, "train-images", 3).empty() || !find_idx(dir, "t10k-images", 3).empty()) {

@@ -262,7 +262,12 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw Error(path + ": no such checkpoint file");
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st))
+    throw Error(path + ": is a directory, not a checkpoint file");
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw Error(path + ": not a regular file (a device, pipe or socket), not a checkpoint file");
+  if (!std::filesystem::is_regular_file(st)) throw Error(path + ": no such checkpoint file");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw Error(path + ": cannot read: " + ec.message());
   if (size > (std::uintmax_t(4) << 30))

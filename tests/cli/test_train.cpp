@@ -507,3 +507,42 @@ TEST_CASE("[train] --log JSON writes null, not nan, without a validation part") 
   CHECK(j.find("nan") == std::string::npos);
   CHECK(j.find("\"train_loss\": 0.") != std::string::npos);
 }
+
+TEST_CASE("[train] --arch-file gets the architecture file's checks: NUL bytes, byte-order mark") {
+  const std::string dir = temp_dir();
+  write_class_folders(dir + "/data", {"a", "b", "c"}, 2);
+  write_file(dir + "/nul.arch", std::string("FLATTEN\0 FC-3\n", 14));
+  write_file(dir + "/bom.arch", "\xEF\xBB\xBF# three classes\nFLATTEN FC-3\n");
+  auto args = folder_args(dir + "/data", dir + "/m.ckpt", 1);
+  args.erase(args.begin() + 3, args.begin() + 5);  // --arch SPEC
+  auto nul = args;
+  nul.insert(nul.end(), {"--arch-file", dir + "/nul.arch"});
+  const auto r = run_convkit(nul);
+  CHECK(r.status == 1);
+  CHECK(r.err == "convkit: error: " + dir +
+                     "/nul.arch: the architecture file contains NUL bytes (is it a text file?)\n");
+  CHECK(!fs::exists(dir + "/m.ckpt"));
+  auto bom = args;
+  bom.insert(bom.end(), {"--arch-file", dir + "/bom.arch"});
+  const auto ok = run_convkit(bom);
+  CHECK_MESSAGE(ok.status == 0, ok.err);
+  CHECK(fs::exists(dir + "/m.ckpt"));
+}
+
+TEST_CASE("[train] --data naming a file says it is not a directory, not that it is missing") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/set.txt", "1 2 3\n");
+  for (const std::string& data : {dir + "/set.txt", std::string("/dev/zero")}) {
+    CAPTURE(data);
+    auto args = folder_args(data, dir + "/m.ckpt", 1);
+    const auto r = run_convkit(args);
+    CHECK(r.status == 2);
+    CHECK(one_error_line(r));
+    CHECK(r.err.rfind("convkit: error: " + data + ": not a directory, so not a data set; use ",
+                      0) == 0);
+    CHECK(!fs::exists(dir + "/m.ckpt"));
+  }
+  const auto missing = run_convkit(folder_args(dir + "/none", dir + "/m.ckpt", 1));
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find(dir + "/none: no such data set; use ") != std::string::npos);
+}

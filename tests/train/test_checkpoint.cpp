@@ -144,6 +144,18 @@ TEST_CASE("[train] truncated, corrupt and foreign checkpoints are refused") {
   }
 }
 
+TEST_CASE(
+    "[train] a directory or a device given as a checkpoint is named as such, not as missing") {
+  const std::string dir = test::temp_dir();
+  CHECK_THROWS_WITH_AS(load_checkpoint(dir),
+                       (dir + ": is a directory, not a checkpoint file").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      load_checkpoint("/dev/zero"),
+      "/dev/zero: not a regular file (a device, pipe or socket), not a checkpoint file", Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint(dir + "/none.ckpt"),
+                       (dir + "/none.ckpt: no such checkpoint file").c_str(), Error);
+}
+
 TEST_CASE("[train] the metrics log is CSV or JSON by extension, values exact") {
   const std::string dir = test::temp_dir();
   auto h = sample().history;
