@@ -214,7 +214,7 @@ Input load_input(const ConvolveOptions& o) {
     bytes = path;
     name = "input '" + quote_for_message(path) + "'";
   } else {
-    bytes = read_file_bytes(path);
+    bytes = read_input_bytes(path);  // bounded: /dev/zero or a pipe is not read whole
     name = path == "-" ? "<stdin>" : path;
   }
   if (!literal && bytes.rfind("\x93NUMPY", 0) == 0) {
