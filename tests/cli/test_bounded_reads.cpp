@@ -11,26 +11,13 @@
 #include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
+using convkit::test::is_one_error_line;
 using convkit::test::run_convkit_limited;
 using convkit::test::RunLimits;
 using convkit::test::RunResult;
 using convkit::test::temp_dir;
 using convkit::test::write_file;
 namespace fs = std::filesystem;
-
-namespace {
-
-bool one_error_line(const RunResult& r) {
-  if (r.err.rfind("convkit: error: ", 0) != 0) return false;
-  if (r.err.find('\n') != r.err.size() - 1) return false;
-  for (std::size_t i = 0; i + 1 < r.err.size(); ++i) {
-    const auto c = static_cast<unsigned char>(r.err[i]);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 TEST_CASE("[cli] /dev/zero and an endless pipe of zeros are refused early by every reader") {
   if (!fs::exists("/dev/zero")) return;
@@ -65,7 +52,7 @@ TEST_CASE("[cli] /dev/zero and an endless pipe of zeros are refused early by eve
     const RunResult r = run_convkit_limited(c.args, limits, dir);
     CAPTURE(r.err);
     CHECK((r.status == 1 || r.status == 2));
-    CHECK(one_error_line(r));
+    CHECK(is_one_error_line(r));
     CHECK(r.err.find(c.named) != std::string::npos);
     CHECK(r.err.find(c.says) != std::string::npos);
     CHECK_FALSE(fs::exists(dir + "/o.txt"));
@@ -87,7 +74,7 @@ TEST_CASE("[cli] an endless pipe of text is refused at the 256 MiB stream limit"
     limits.endless_input = "1 2 3 4 5 6 7\n";
     const RunResult r = run_convkit_limited(args, limits, dir);
     CHECK(r.status == 1);
-    CHECK(one_error_line(r));
+    CHECK(is_one_error_line(r));
     CHECK(r.err.find("<stdin>: more than 256 MiB of text from a pipe or device") !=
           std::string::npos);
     CHECK_FALSE(fs::exists(dir + "/o.txt"));
@@ -105,7 +92,7 @@ TEST_CASE("[cli] a .npy on a pipe is read only as far as its header declares") {
   const RunResult r = run_convkit_limited({"convolve", "-", "[1]", "-o", "o.txt"}, limits, dir);
   CAPTURE(r.err);
   CHECK(r.status == 1);
-  CHECK(one_error_line(r));
+  CHECK(is_one_error_line(r));
   CHECK(r.err.find("<stdin>") != std::string::npos);
   CHECK_FALSE(fs::exists(dir + "/o.txt"));
 }

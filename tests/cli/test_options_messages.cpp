@@ -28,15 +28,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Exactly one line on stderr, "convkit: error: ...", every byte printable ASCII.
 bool one_printable_error_line(const RunResult& r) {
-  if (r.err.rfind("convkit: error: ", 0) != 0) return false;
-  if (r.err.find('\n') != r.err.size() - 1) return false;
-  for (std::size_t i = 0; i + 1 < r.err.size(); ++i) {
-    const auto c = static_cast<unsigned char>(r.err[i]);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
+  return convkit::test::is_one_error_line(r);
 }
 
 cv::Mat random_grey(int h, int w, int seed, int hi = 256) {

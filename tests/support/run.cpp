@@ -125,6 +125,16 @@ RunResult run_convkit_limited(const std::vector<std::string>& args, const RunLim
   return run(args, "", cwd, &limits);
 }
 
+bool is_one_error_line(const RunResult& r) {
+  if (r.err.rfind("convkit: error: ", 0) != 0) return false;
+  if (r.err.find('\n') != r.err.size() - 1) return false;
+  for (std::size_t i = 0; i + 1 < r.err.size(); ++i) {
+    const auto c = static_cast<unsigned char>(r.err[i]);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
 std::string source_path(const std::string& rel) {
   return std::string(CONVKIT_SOURCE_DIR) + "/" + rel;
 }

@@ -30,6 +30,9 @@ struct RunLimits {
 RunResult run_convkit_limited(const std::vector<std::string>& args, const RunLimits& limits,
                               const std::string& cwd = "");
 
+/// Exactly one line on stderr, "convkit: error: ...", every byte printable ASCII.
+bool is_one_error_line(const RunResult& r);
+
 /// Path of a file in the source tree, e.g. source_path("data/x.txt").
 std::string source_path(const std::string& rel);
 
