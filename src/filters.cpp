@@ -9,6 +9,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
+#include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
 #include "convkit/io/text.hpp"
 
@@ -168,7 +169,9 @@ Kernel load_kernel(const std::string& spec) {
   }
   std::error_code ec;
   if (spec == "-" || fs::is_regular_file(spec, ec)) {
-    const std::string bytes = read_file_bytes(spec, std::size_t(1) << 30);
+    // Bounded: a .npy as far as its header says, text up to 1 GiB (256 MiB from a
+    // pipe), binary data refused after its first block.
+    const std::string bytes = read_input_bytes(spec, {}, std::size_t(1) << 30);
     const std::string name = spec == "-" ? "<stdin>" : spec;
     if (bytes.rfind("\x93NUMPY", 0) == 0) {
       NpyArray a = parse_npy(bytes, name);

@@ -240,7 +240,7 @@ Input load_input(const ConvolveOptions& o) {
     if (mapped) {
       bytes = mapped->bytes();
     } else {
-      text = read_file_bytes(path);
+      text = read_input_bytes(path);  // bounded: /dev/zero or a pipe is not read whole
       bytes = text;
     }
     name = path == "-" ? "<stdin>" : path;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/train/trainer.hpp"
 
@@ -127,7 +128,7 @@ void register_eval(CLI::App& app) {
       ->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
   sub->add_option("--batch", o->batch, "Images per forward pass")
-      ->check(CLI::Range(1, 65536))
+      ->check(whole_range(1, 65536))
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   add_threads_option(sub, o->threads);

@@ -19,6 +19,7 @@
 #include "cli/command.hpp"
 #include "cli/number_list.hpp"
 #include "cli/outputs.hpp"
+#include "cli/validate.hpp"
 #include "convkit/data_table.hpp"
 #include "convkit/error.hpp"
 #include "convkit/nn/batchnorm_math.hpp"
@@ -358,7 +359,8 @@ void register_normalize(CLI::App& app) {
                   "Scale: one value, or one per column, comma-separated (default 1)");
   sub->add_option("--beta", opt->beta,
                   "Shift: one value, or one per column, comma-separated (default 0)");
-  sub->add_option("--eps", opt->eps, "Epsilon added to the variance (default 1e-5)");
+  sub->add_option("--eps", opt->eps, "Epsilon added to the variance (default 1e-5)")
+      ->check(finite_range(0, HUGE_VAL, "a number of at least 0"));
   sub->add_option("-o,--output", opt->output,
                   "Write the normalized data here, same format as the input (.csv/.npy by "
                   "extension); default stdout (text)");
@@ -366,14 +368,14 @@ void register_normalize(CLI::App& app) {
                   "Draw before/after as PNG: one column = histograms with fitted Gaussians, two "
                   "columns = scatter with mean and 1-, 2-sigma ellipses");
   sub->add_option("--width", opt->width, "Plot width in pixels (default 800)")
-      ->check(CLI::Range(64, 8192));
+      ->check(whole_range(64, 8192));
   sub->add_option("--height", opt->height, "Plot height in pixels (default 560)")
-      ->check(CLI::Range(48, 8192));
+      ->check(whole_range(48, 8192));
   sub->add_option("--layout", opt->layout,
                   "overlay (one set of axes, default) or side (before | after)")
       ->check(CLI::IsMember({"overlay", "side"}));
   sub->add_option("--bins", opt->bins, "Histogram bins (default from the row count)")
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_range(1, 1000));
   sub->add_flag("-q,--quiet", opt->quiet, "Do not print the mean/variance table");
   sub->footer(
       "Each column j becomes y = gamma_j (x - mean_j) / sqrt(var_j + eps) + beta_j, with the\n"

@@ -12,6 +12,7 @@
 #include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
+#include "convkit/io/image.hpp"
 #include "convkit/io/text.hpp"
 #include "convkit/plot.hpp"
 
@@ -33,7 +34,7 @@ struct PlotOptions {
 // A signal file (io's text formats); --origin places a one-column signal.
 Signal load_signal(const PlotOptions& o) {
   const std::string name = o.input == "-" ? "<stdin>" : o.input;
-  const std::string text = read_file_bytes(o.input);
+  const std::string text = read_input_bytes(o.input);
   const TextShape shape = classify_text(text, name);
   if (shape == TextShape::matrix)
     throw ParseError(name +

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "cli/command.hpp"
+#include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/train/trainer.hpp"
@@ -110,7 +111,7 @@ void register_predict(CLI::App& app) {
   sub->add_option("-m,--model", o->model, "Checkpoint written by 'convkit train'")->required();
   sub->add_option("IMAGE", o->images, "Images of the model's input size")->required();
   sub->add_option("-k,--top", o->top, "How many classes to show")
-      ->check(CLI::Range(1, 100000))
+      ->check(whole_range(1, 100000))
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   add_threads_option(sub, o->threads);

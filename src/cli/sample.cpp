@@ -11,6 +11,7 @@
 
 #include "cli/command.hpp"
 #include "cli/number_list.hpp"
+#include "cli/validate.hpp"
 #include "convkit/data_table.hpp"
 #include "convkit/error.hpp"
 
@@ -175,10 +176,12 @@ void register_sample(CLI::App& app) {
                   "Cholesky factor)");
   sub->add_option("--low", opt->low, "uniform: lower bound(s) (default 0)");
   sub->add_option("--high", opt->high, "uniform: upper bound(s) (default 1)");
-  sub->add_option("-n,--count", opt->count, "Number of samples (rows), default 1000");
+  sub->add_option("-n,--count", opt->count, "Number of samples (rows), default 1000")
+      ->check(whole_range(1, kMaxSampleCells));
   auto* seed = sub->add_option("--seed", opt->seed,
                                "Random seed: the same seed gives the same numbers on every "
-                               "machine (default: a fresh random seed)");
+                               "machine (default: a fresh random seed)")
+                   ->check(whole_range(0, 1LL << 62));
   sub->add_option("-o,--output", opt->output,
                   "Output file: .csv (commas), .npy, anything else whitespace-separated text; "
                   "'-' = stdout (default)");

@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "cli/outputs.hpp"
+#include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
 #include "convkit/plot.hpp"
@@ -268,23 +269,23 @@ void register_train(CLI::App& app) {
                   "fashion-mnist, synthetic-edges, or a directory with MNIST-style IDX files, "
                   "CIFAR-10 binary batches, or one image folder per class");
   sub->add_option("--epochs", o->cfg.epochs, "Total epochs (counting those before a --resume)")
-      ->check(CLI::Range(1, 100000))
+      ->check(whole_range(1, 100000))
       ->capture_default_str();
   sub->add_option("--batch", o->cfg.batch, "Mini-batch size")
-      ->check(CLI::Range(1, 65536))
+      ->check(whole_range(1, 65536))
       ->capture_default_str();
   sub->add_option("--lr", o->cfg.lr, "Learning rate")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_finite())
       ->capture_default_str();
   sub->add_option("--optimizer", o->cfg.optimizer, "sgd, adam or adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
       ->capture_default_str();
   sub->add_option("--momentum", o->cfg.momentum, "SGD momentum")
-      ->check(CLI::Range(0.0, 0.999999))
+      ->check(finite_range(0, 1, "a number from 0 to less than 1", false, true))
       ->capture_default_str();
   sub->add_option("--weight-decay", o->cfg.weight_decay,
                   "Weight decay (L2 for sgd/adam, decoupled for adamw; not on biases or BN)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_range(0, 1, "a number from 0 to 1"))
       ->capture_default_str();
   sub->add_option("--schedule", o->cfg.schedule,
                   "Learning-rate schedule: constant, step (x gamma every --step-epochs) or "
@@ -292,15 +293,16 @@ void register_train(CLI::App& app) {
       ->check(CLI::IsMember({"constant", "step", "cosine"}))
       ->capture_default_str();
   sub->add_option("--gamma", o->cfg.gamma, "Step schedule factor")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_range(0, 1, "a number from 0 to 1"))
       ->capture_default_str();
   sub->add_option("--step-epochs", o->cfg.step_epochs, "Step schedule period in epochs")
-      ->check(CLI::Range(1, 100000))
+      ->check(whole_range(1, 100000))
       ->capture_default_str();
   sub->add_option("--warmup-epochs", o->cfg.warmup_epochs, "Linear warm-up epochs")
-      ->check(CLI::Range(0, 100000))
+      ->check(whole_range(0, 100000))
       ->capture_default_str();
   sub->add_option("--seed", o->cfg.seed, "Seed of weights, split, shuffling, augmentation, dropout")
+      ->check(whole_range(0, 1LL << 62))
       ->capture_default_str();
   sub->add_option("--init", o->cfg.init,
                   "Initial weights: he (normal, sd sqrt(2/fan_in), biases 0), xavier, or uniform "
@@ -309,7 +311,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--val-split", o->cfg.val_split,
                   "Fraction of the training images held out for validation")
-      ->check(CLI::Range(0.0, 0.9))
+      ->check(finite_range(0, 0.9, "a number from 0 to 0.9"))
       ->capture_default_str();
   sub->add_option("--augment", o->augment,
                   "Augmentation: comma list of crop (random crop, 4 px zero padding), crop:N, "
@@ -329,7 +331,7 @@ void register_train(CLI::App& app) {
                   "Images per micro-group: each group's gradient on its own (batchnorm statistics "
                   "per group), summed in order, so mpirun -np N gives the same result for any N; "
                   "0: the whole batch")
-      ->check(CLI::Range(0, 65536))
+      ->check(whole_range(0, 65536))
       ->capture_default_str();
   add_threads_option(sub, o->threads);
   add_max_pixels_option(sub, o->max_pixels);

@@ -372,25 +372,36 @@ std::pair<long long, long long> declared_size(Format f, Source& in) {
 
 }  // namespace
 
-Image read_image(const std::string& path, const ImageLimits& limits) {
-  const bool is_stdin = path == "-";
-  const std::string name = is_stdin ? "<stdin>" : path;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-      is_stdin ? nullptr : std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!is_stdin && !file) throw Error(name + ": cannot open: " + std::strerror(errno));
-  std::FILE* f = is_stdin ? stdin : file.get();
+namespace {
+
+// An input opened for reading in steps ('-' = standard input); a directory is refused.
+struct Opened {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{nullptr, &std::fclose};
+  std::FILE* f = nullptr;
   struct stat st {};
-  if (::fstat(::fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
-    throw Error(name + ": is a directory, not a file");
-  Source in{f, name};
-  in.fill(std::size_t(1) << 16);
-  if (in.buf.empty()) throw Error(name + ": file is empty");
-  const Format fmt = detect(in.buf, name, path);
-  // No format needs more than 64 bytes a pixel (ASCII PGM/PPM at 16 bits, the
-  // worst), plus 16 MiB of headers, palettes and metadata.
+};
+
+Opened open_input(const std::string& path, const std::string& name) {
+  Opened o;
+  if (path != "-") {
+    o.file.reset(std::fopen(path.c_str(), "rb"));
+    if (!o.file) throw Error(name + ": cannot open: " + std::strerror(errno));
+  }
+  o.f = path == "-" ? stdin : o.file.get();
+  if (::fstat(::fileno(o.f), &o.st) != 0) o.st = {};
+  if (S_ISDIR(o.st.st_mode)) throw Error(name + ": is a directory, not a file");
+  return o;
+}
+
+// Reads the rest of an image of format `fmt` whose first bytes are in `in`,
+// no further than its header says it can need: no format needs more than 64
+// bytes a pixel (ASCII PGM/PPM at 16 bits, the worst), plus 16 MiB of headers,
+// palettes and metadata; a .npy header says exactly (one byte more shows
+// trailing data).  A header without a size reads nothing more (the decoder
+// then reports what is wrong).
+void fill_declared(Format fmt, Source& in, const ImageLimits& limits, const std::string& name) {
   std::size_t bound = 0;
   if (fmt == Format::npy) {
-    // The header says exactly; one byte more shows trailing data.
     bound = npy_declared_size(in.buf, name, limits.max_pixels * 4) + 1;
   } else {
     const auto [w, h] = declared_size(fmt, in);
@@ -400,7 +411,53 @@ Image read_image(const std::string& path, const ImageLimits& limits) {
     }
   }
   in.fill(bound);
+}
+
+}  // namespace
+
+Image read_image(const std::string& path, const ImageLimits& limits) {
+  const std::string name = path == "-" ? "<stdin>" : path;
+  Opened file = open_input(path, name);
+  Source in{file.f, name};
+  in.fill(std::size_t(1) << 16);
+  if (in.buf.empty()) throw Error(name + ": file is empty");
+  fill_declared(detect(in.buf, name, path), in, limits, name);
   return decode_image(in.buf, name, limits, path);
+}
+
+std::string read_input_bytes(const std::string& path, const ImageLimits& limits,
+                             std::size_t max_text_bytes) {
+  const std::string name = path == "-" ? "<stdin>" : path;
+  Opened file = open_input(path, name);
+  Source in{file.f, name};
+  in.fill(std::size_t(1) << 16);
+  Format fmt = sniff(in.buf);
+  if (fmt == Format::unknown && format_from_extension(lower_extension(path)) == Format::tga)
+    fmt = Format::tga;
+  if (fmt != Format::unknown) {
+    fill_declared(fmt, in, limits, name);
+    return std::move(in.buf);
+  }
+  if (max_text_bytes == 0) return std::move(in.buf);  // the caller takes no text
+  const bool regular = S_ISREG(file.st.st_mode);
+  const std::size_t limit =
+      regular ? max_text_bytes : std::min(max_text_bytes, kMaxStreamTextBytes);
+  if (regular && static_cast<unsigned long long>(file.st.st_size) > limit)
+    throw Error(name + ": file is too large for text (" + std::to_string(file.st.st_size) +
+                " bytes; the limit is " + std::to_string(limit) + ")");
+  // Text, read a block at a time; a block holding a NUL byte ends the read
+  // (binary data, which the caller refuses on its first bytes).
+  std::size_t checked = 0;
+  for (;;) {
+    if (std::memchr(in.buf.data() + checked, 0, in.buf.size() - checked)) break;
+    checked = in.buf.size();
+    if (in.eof) break;
+    if (checked > limit)
+      throw Error(name + ": more than " + std::to_string(limit >> 20) + " MiB of text" +
+                  (regular ? "" : " from a pipe or device, the limit for a stream (give a file)"));
+    in.fill(checked + (std::size_t(1) << 20));
+  }
+  return std::move(in.buf);
 }
 
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,

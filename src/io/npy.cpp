@@ -17,6 +17,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
+#include "convkit/io/image.hpp"
 
 namespace convkit {
 
@@ -394,7 +395,10 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name, std::int64_t
 }
 
 NpyArray read_npy(const std::string& path, std::int64_t max_elements) {
-  return parse_npy(read_file_bytes(path), path == "-" ? "<stdin>" : path, max_elements);
+  // Read as far as the header declares, never more (no text: 0).
+  ImageLimits limits;
+  limits.max_pixels = max_elements / 4 + 1;
+  return parse_npy(read_input_bytes(path, limits, 0), path == "-" ? "<stdin>" : path, max_elements);
 }
 
 std::string npy_header(const std::vector<std::int64_t>& shape_in, NpyType type,

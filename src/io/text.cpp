@@ -9,6 +9,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
+#include "convkit/io/image.hpp"
 
 namespace convkit {
 
@@ -277,7 +278,7 @@ Signal parse_signal(std::string_view text, const std::string& name) {
 }
 
 Signal read_signal(const std::string& path) {
-  return parse_signal(read_file_bytes(path, std::size_t(1) << 31), path == "-" ? "<stdin>" : path);
+  return parse_signal(read_input_bytes(path), path == "-" ? "<stdin>" : path);
 }
 
 std::string format_signal(const Signal& s) {
@@ -314,7 +315,7 @@ Matrix parse_matrix(std::string_view text, const std::string& name) {
 }
 
 Matrix read_matrix(const std::string& path) {
-  return parse_matrix(read_file_bytes(path, std::size_t(1) << 31), path == "-" ? "<stdin>" : path);
+  return parse_matrix(read_input_bytes(path), path == "-" ? "<stdin>" : path);
 }
 
 std::string format_matrix_as(const Matrix& m, const MatrixText& how) {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -27,15 +28,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Exactly one line on stderr, "convkit: error: ...", every byte printable ASCII.
 bool one_printable_error_line(const RunResult& r) {
-  if (r.err.rfind("convkit: error: ", 0) != 0) return false;
-  if (r.err.find('\n') != r.err.size() - 1) return false;
-  for (std::size_t i = 0; i + 1 < r.err.size(); ++i) {
-    const auto c = static_cast<unsigned char>(r.err[i]);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
+  return convkit::test::is_one_error_line(r);
 }
 
 cv::Mat random_grey(int h, int w, int seed, int hi = 256) {
@@ -64,61 +58,206 @@ TEST_CASE(
   }
 }
 
+namespace {
+
+// The numeric options of `convkit CMD --help`: every option whose value is
+// shown as INT, UINT or FLOAT (CLI11 prints the value's type after the name),
+// mapped to whether it takes whole numbers.
+std::map<std::string, bool> numeric_options_from_help(const std::string& command) {
+  const RunResult h = run_convkit({command, "--help"});
+  std::map<std::string, bool> found;
+  std::istringstream in(h.out);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string names, type;
+    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
+    const auto long_name = names.find("--");
+    if (long_name == std::string::npos) continue;
+    const std::string base_type = type.substr(0, type.find_first_of(":="));
+    if (base_type == "INT" || base_type == "UINT" || base_type == "FLOAT")
+      found[names.substr(long_name)] = base_type != "FLOAT";
+  }
+  return found;
+}
+
+// The subcommands `convkit --help` lists.
+std::vector<std::string> subcommands_from_help() {
+  const RunResult h = run_convkit({"--help"});
+  std::vector<std::string> found;
+  std::istringstream in(h.out.substr(h.out.find("Subcommands:")));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    found.push_back(name);
+  }
+  return found;
+}
+
+}  // namespace
+
 TEST_CASE("[cli] every numeric option of every command refuses nan and inf naming the option") {
   const std::string dir = temp_dir();
   REQUIRE(cv::imwrite(dir + "/in.png", random_grey(8, 8, 2)));
   write_file(dir + "/s.txt", "1\n2\n3\n");
+  // Arguments each command runs with, apart from the option under test; the
+  // work they ask for fails fast (missing model, missing data set), so a
+  // value that slipped through shows as a wrong status, not a long run.
+  const std::map<std::string, std::vector<std::string>> base = {
+      {"convolve", {"s.txt", "[1 1]", "-o", "o.txt"}},
+      {"signal", {"sine", "--length", "4", "--freq", "0.1", "-o", "o.txt"}},
+      {"sample", {"gaussian", "-o", "o.txt"}},
+      {"filters", {}},
+      {"blur", {"in.png", "-o", "o.png"}},
+      {"edge", {"in.png", "-o", "o.png"}},
+      {"median", {"in.png", "-o", "o.png"}},
+      {"sharpen", {"in.png", "-o", "o.png"}},
+      {"shape", {"CONV3-4", "--input", "8x8x1"}},
+      {"receptive-field", {"--layers", "3", "--kernel", "3"}},
+      {"train", {"--data", "no-such-data", "--arch", "FLATTEN FC-2", "-o", "o.ckpt"}},
+      {"eval", {"-m", "no-such.ckpt"}},
+      {"predict", {"-m", "no-such.ckpt", "in.png"}},
+      {"normalize", {"s.txt", "-o", "o.txt"}},
+      {"plot", {"s.txt", "-o", "o.png"}},
+  };
+  const std::vector<std::string> commands = subcommands_from_help();
+  REQUIRE(commands.size() >= 15);
+  std::map<std::string, std::map<std::string, bool>> numeric;
+  for (const auto& command : commands) {
+    CAPTURE(command);
+    REQUIRE(base.count(command) == 1);  // a new command needs its base arguments here
+    numeric[command] = numeric_options_from_help(command);
+  }
+  // The help parsing finds what it must (so an empty list cannot pass).
+  for (const auto& [command, option] :
+       std::vector<std::pair<std::string, std::string>>{{"train", "--epochs"},
+                                                        {"train", "--lr"},
+                                                        {"train", "--val-split"},
+                                                        {"train", "--seed"},
+                                                        {"train", "--momentum"},
+                                                        {"eval", "--batch"},
+                                                        {"predict", "--top"},
+                                                        {"normalize", "--eps"},
+                                                        {"normalize", "--bins"},
+                                                        {"sample", "--count"},
+                                                        {"sample", "--seed"},
+                                                        {"blur", "--sigma"},
+                                                        {"blur", "--jobs"},
+                                                        {"convolve", "--offset"},
+                                                        {"shape", "--batch"},
+                                                        {"plot", "--origin"},
+                                                        {"signal", "--ratio"},
+                                                        {"receptive-field", "--stride"}}) {
+    CAPTURE(command);
+    CAPTURE(option);
+    CHECK(numeric[command].count(option) == 1);
+  }
+  int runs = 0;
+  for (const auto& [command, options] : numeric) {
+    for (const auto& [option, whole] : options) {
+      // The base arguments without the option under test (and its value).
+      std::vector<std::string> args = {command};
+      const auto& b = base.at(command);
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        if (b[i] == option) {
+          ++i;
+          continue;
+        }
+        args.push_back(b[i]);
+      }
+      std::vector<std::string> bad_values = {"nan", "inf", "-inf", "1e400"};
+      if (whole) bad_values.push_back("99999999999999999999999");  // past 64 bits
+      for (const auto& bad : bad_values) {
+        std::vector<std::string> a = args;
+        a.push_back(option);
+        a.push_back(bad);
+        std::string line;
+        for (const auto& w : a) line += w + " ";
+        CAPTURE(line);
+        auto r = run_convkit(a, "", dir);
+        ++runs;
+        CHECK(r.status == 2);
+        CHECK(one_printable_error_line(r));
+        CHECK(r.err.find(option + ": '") != std::string::npos);
+        CHECK((r.err.find("is not a finite number; give ") != std::string::npos ||
+               r.err.find("is out of range; give ") != std::string::npos ||
+               r.err.find("is not allowed; give ") != std::string::npos));
+        CHECK(r.err.size() < 200);
+        CHECK_FALSE(fs::exists(dir + "/o.png"));
+        CHECK_FALSE(fs::exists(dir + "/o.txt"));
+        CHECK_FALSE(fs::exists(dir + "/o.ckpt"));
+        for (const char* o : {"/o.png", "/o.txt", "/o.ckpt"}) fs::remove(dir + o);
+      }
+    }
+  }
+  CHECK(runs > 150);
+}
+
+TEST_CASE("[cli] training options out of their range are refused naming the option and range") {
+  const std::string dir = temp_dir();
+  REQUIRE(cv::imwrite(dir + "/in.png", random_grey(8, 8, 2)));
+  write_file(dir + "/s.txt", "1\n2\n3\n");
+  const std::vector<std::string> train = {"train",        "--data", "synthetic-edges", "--arch",
+                                          "FLATTEN FC-3", "-o",     "o.ckpt"};
   struct Case {
     std::vector<std::string> args;
-    std::string option;
+    std::string expected;
   };
-  std::vector<Case> cases;
-  for (const char* bad : {"nan", "inf", "-inf"}) {
-    const std::string v = bad;
-    const std::vector<Case> some = {
-        {{"blur", "in.png", "-o", "o.png", "--size", v}, "--size"},
-        {{"blur", "in.png", "-o", "o.png", "--offset", v}, "--offset"},
-        {{"blur", "in.png", "-o", "o.png", "--threads", v}, "--threads"},
-        {{"blur", "in.png", "-o", "o.png", "--max-pixels", v}, "--max-pixels"},
-        {{"blur", "in.png", "-o", "o.png", "-j", v}, "--jobs"},
-        {{"edge", "in.png", "-o", "o.png", "--offset", v}, "--offset"},
-        {{"convolve", "in.png", "identity", "-o", "o.png", "--offset", v}, "--offset"},
-        {{"convolve", "s.txt", "[1 1]", "-o", "o.txt", "--origin", v}, "--origin"},
-        {{"convolve", "s.txt", "[1 1]", "-o", "o.txt", "--kernel-origin", v}, "--kernel-origin"},
-        {{"signal", "geometric", "-o", "o.txt", "--ratio", v}, "--ratio"},
-        {{"signal", "sine", "--length", "4", "-o", "o.txt", "--freq", v}, "--freq"},
-        {{"signal", "sine", "--length", "4", "--freq", "0.1", "-o", "o.txt", "--amplitude", v},
-         "--amplitude"},
-        {{"signal", "sine", "--length", "4", "--freq", "0.1", "-o", "o.txt", "--phase", v},
-         "--phase"},
-        {{"signal", "rect", "-o", "o.txt", "--length", v}, "--length"},
-        {{"signal", "rect", "--length", "3", "-o", "o.txt", "--shift", v}, "--shift"},
-        {{"signal", "step", "--end", "3", "-o", "o.txt", "--start", v}, "--start"},
-        {{"signal", "step", "--start", "0", "-o", "o.txt", "--end", v}, "--end"},
-        {{"signal", "noise", "--length", "3", "-o", "o.txt", "--seed", v}, "--seed"},
-        {{"plot", "s.txt", "-o", "o.png", "--width", v}, "--width"},
-        {{"plot", "s.txt", "-o", "o.png", "--height", v}, "--height"},
-        {{"plot", "s.txt", "-o", "o.png", "--columns", v}, "--columns"},
-        {{"plot", "s.txt", "-o", "o.png", "--rows", v}, "--rows"},
-        {{"plot", "s.txt", "-o", "o.png", "--origin", v}, "--origin"},
-        {{"receptive-field", "--kernel", "3", "--layers", v}, "--layers"},
-        {{"receptive-field", "--layers", "3", "--kernel", v}, "--kernel"},
-        {{"receptive-field", "--layers", "3", "--kernel", "3", "--stride", v}, "--stride"},
-        {{"shape", "CONV3-4", "--input", "8x8x1", "--batch", v}, "--batch"},
-    };
-    cases.insert(cases.end(), some.begin(), some.end());
-  }
+  auto with = [](std::vector<std::string> a, const std::string& opt, const std::string& v) {
+    a.push_back(opt);
+    a.push_back(v);
+    return a;
+  };
+  const std::vector<Case> cases = {
+      {with(train, "--val-split", "1.5"),
+       "--val-split: '1.5' is out of range; give a number from 0 to 0.9"},
+      {with(train, "--epochs", "0"),
+       "--epochs: '0' is out of range; give a whole number from 1 to 100000"},
+      {with(train, "--batch", "0"),
+       "--batch: '0' is out of range; give a whole number from 1 to 65536"},
+      {with(train, "--lr", "0"), "--lr: '0' is out of range; give a number greater than 0"},
+      {with(train, "--momentum", "1"),
+       "--momentum: '1' is out of range; give a number from 0 to less than 1"},
+      {with(train, "--weight-decay", "-0.1"),
+       "--weight-decay: '-0.1' is out of range; give a number from 0 to 1"},
+      {with(train, "--gamma", "2"), "--gamma: '2' is out of range; give a number from 0 to 1"},
+      {with(train, "--step-epochs", "0"),
+       "--step-epochs: '0' is out of range; give a whole number from 1"},
+      {with(train, "--warmup-epochs", "-1"),
+       "--warmup-epochs: '-1' is out of range; give a whole number from 0"},
+      {with(train, "--seed", "-1"), "--seed: '-1' is out of range; give a whole number from 0"},
+      {with(train, "--epochs", "2.5"), "--epochs: '2.5' is not a whole number"},
+      {{"eval", "-m", "x.ckpt", "--batch", "0"},
+       "--batch: '0' is out of range; give a whole number from 1 to 65536"},
+      {{"predict", "-m", "x.ckpt", "in.png", "--top", "0"},
+       "--top: '0' is out of range; give a whole number from 1 to 100000"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--width", "10"},
+       "--width: '10' is out of range; give a whole number from 64 to 8192"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--height", "9000"},
+       "--height: '9000' is out of range; give a whole number from 48 to 8192"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--bins", "0"},
+       "--bins: '0' is out of range; give a whole number from 1 to 1000"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--eps", "-1"},
+       "--eps: '-1' is out of range; give a number of at least 0"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--gamma", "nan"}, "--gamma"},
+      {{"normalize", "s.txt", "-o", "o.txt", "--beta", "1,inf"}, "--beta"},
+      {{"sample", "gaussian", "-o", "o.txt", "--count", "0"},
+       "--count: '0' is out of range; give a whole number from 1"},
+      {{"sample", "gaussian", "-o", "o.txt", "--seed", "-3"},
+       "--seed: '-3' is out of range; give a whole number from 0"},
+      {{"sample", "gaussian", "-o", "o.txt", "--mean", "0,nan"}, "--mean"},
+  };
   for (const auto& c : cases) {
     std::string line;
-    for (const auto& a : c.args) line += a + " ";
+    for (const auto& w : c.args) line += w + " ";
     CAPTURE(line);
     auto r = run_convkit(c.args, "", dir);
     CHECK(r.status == 2);
     CHECK(one_printable_error_line(r));
-    CHECK(r.err.find(c.option) != std::string::npos);
-    CHECK(r.err.find("not a finite number") != std::string::npos);
-    CHECK((r.err.find("give a") != std::string::npos));
-    CHECK_FALSE(fs::exists(dir + "/o.png"));
+    CHECK(r.err.find(c.expected) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir + "/o.ckpt"));
     CHECK_FALSE(fs::exists(dir + "/o.txt"));
   }
 }

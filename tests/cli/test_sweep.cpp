@@ -39,27 +39,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Rows that fail today only because of work another change is finishing:
-// range/NaN checks of train, eval, predict, normalize and sample numeric
-// options, and bounded reads of convolve's input and the text readers on
-// /dev/zero and pipes.  They are skipped with a MESSAGE; remove a row from
-// this list when its fix is merged.
-const std::set<std::string> kPendingRows = {
-    // (b) bounded reads
-    "convolve input /dev/zero",
-    "plot input /dev/zero",
-    // (a) numeric options of train and sample
-    "train --lr nan",
-    "train --momentum nan",
-    "train --weight-decay nan",
-    "train --gamma nan",
-    "train --val-split nan",
-    "train --seed 99999999999999999999999",
-    "sample --seed 99999999999999999999999",
-};
-
 struct Row {
-  std::string id;                  // "command what", unique; names the row in kPendingRows
+  std::string id;                  // "command what", unique
   std::vector<std::string> args;   // args[0] is the command
   int status = 1;                  // expected exit status
   std::vector<std::string> names;  // the message must contain one of these
@@ -518,8 +499,7 @@ TEST_CASE(
   }
   const auto rows = build_table(helps);
 
-  // Every command has a base run and rows; every id is unique; every pending
-  // mark names a row.
+  // Every command has a base run and rows; every id is unique.
   std::map<std::string, int> per_command;
   std::set<std::string> ids;
   for (const auto& row : rows) {
@@ -530,8 +510,6 @@ TEST_CASE(
     CHECK_MESSAGE(base_runs().count(cmd) == 1, "no base run for command " << cmd);
     CHECK_MESSAGE(per_command[cmd] >= 3, "command " << cmd << " has too few rows in the sweep");
   }
-  for (const auto& id : kPendingRows)
-    CHECK_MESSAGE(ids.count(id) == 1, "stale pending mark " << id);
 
   // The base runs themselves succeed, so each row's refusal is its input's.
   for (const auto& [cmd, args] : base_runs()) {
@@ -546,10 +524,6 @@ TEST_CASE(
   const auto before = snapshot(dir);
   int run = 0;
   for (const auto& row : rows) {
-    if (kPendingRows.count(row.id)) {
-      MESSAGE("pending (skipped until its fix is merged): " << row.id);
-      continue;
-    }
     ++run;
     const auto r = run_bounded(row.args, dir);
     INFO(row.id << ": " << joined(row.args) << "\nstatus " << r.status << ", stderr:\n" << r.err);
@@ -567,5 +541,5 @@ TEST_CASE(
     CHECK_MESSAGE(left.empty(), "left behind: " << (left.empty() ? "" : left.front()));
     for (const auto& p : left) fs::remove_all(fs::path(dir) / p);
   }
-  MESSAGE(run << " rows run, " << kPendingRows.size() << " pending");
+  MESSAGE(run << " rows run");
 }

@@ -347,3 +347,29 @@ TEST_CASE("[io] .npy images give the same planes from every dtype, byte order an
   for (int k = 0; k < 12; ++k)
     CHECK(back.data[k] == (k == 9 ? static_cast<double>(-0.1f) : static_cast<double>(k)));
 }
+
+TEST_CASE("[io] read_input_bytes reads text whole but stops soon after a NUL byte") {
+  const std::string dir = temp_dir();
+  // 3 MiB of text: read whole, byte for byte.
+  std::string text;
+  while (text.size() < (std::size_t(3) << 20)) text += "1 2 3\n";
+  convkit::test::write_file(dir + "/t.txt", text);
+  CHECK(read_input_bytes(dir + "/t.txt") == text);
+  // The same text with a NUL near its start: the read ends within the first
+  // blocks (64 KiB, then 1 MiB steps), not at the end of the file.
+  std::string binary = text;
+  binary[100] = '\0';
+  convkit::test::write_file(dir + "/b.bin", binary);
+  const std::string got = read_input_bytes(dir + "/b.bin");
+  CHECK(got.size() <= (std::size_t(1) << 16));
+  CHECK(got == binary.substr(0, got.size()));
+  // A .npy file past the first 64 KiB is read to its declared end (plus one
+  // byte to see trailing data), not to the end of the file.
+  const std::string header = npy_header({20000}, NpyType::f8);
+  const std::string npy =
+      header + std::string(160000, '\x01') + std::string(std::size_t(4) << 20, 'x');
+  convkit::test::write_file(dir + "/a.npy", npy);
+  CHECK(read_input_bytes(dir + "/a.npy").size() == header.size() + 160000 + 1);
+  // With no text wanted, only the first 64 KiB are read.
+  CHECK(read_input_bytes(dir + "/t.txt", {}, 0).size() == (std::size_t(1) << 16));
+}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +18,10 @@ namespace convkit::test {
 
 namespace fs = std::filesystem;
 
-RunResult run_convkit(const std::vector<std::string>& args, const std::string& input,
-                      const std::string& cwd) {
+namespace {
+
+RunResult run(const std::vector<std::string>& args, const std::string& input,
+              const std::string& cwd, const RunLimits* limits) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) throw std::runtime_error("pipe failed");
   // CONVKIT_TEST_WRAPPER="/usr/bin/valgrind --error-exitcode=99 ..." runs every
@@ -42,6 +45,11 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
       close(fd);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
+    if (limits && !std::getenv("CONVKIT_TEST_WRAPPER")) {
+      const rlimit mem{limits->memory_bytes, limits->memory_bytes};
+      if (setrlimit(RLIMIT_AS, &mem) != 0) _exit(127);
+      alarm(limits->seconds);  // kept across exec: SIGALRM ends a run that hangs
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -52,7 +60,10 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
   RunResult r;
   std::size_t written = 0;
   int in_fd = in_pipe[1];
-  if (input.empty()) {
+  const bool endless = limits && !limits->endless_input.empty();
+  std::string block;
+  while (endless && block.size() < 65536) block += limits->endless_input;
+  if (input.empty() && !endless) {
     close(in_fd);
     in_fd = -1;
   }
@@ -67,6 +78,13 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
       if (fds[i].fd == in_fd) {
+        if (endless) {  // more until the reader closes the pipe (EPIPE)
+          if (write(in_fd, block.data(), block.size()) < 0) {
+            close(in_fd);
+            in_fd = -1;
+          }
+          continue;
+        }
         ssize_t w = write(in_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         if (w < 0 || written == input.size()) {
@@ -93,6 +111,28 @@ RunResult run_convkit(const std::vector<std::string>& args, const std::string& i
   waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+}  // namespace
+
+RunResult run_convkit(const std::vector<std::string>& args, const std::string& input,
+                      const std::string& cwd) {
+  return run(args, input, cwd, nullptr);
+}
+
+RunResult run_convkit_limited(const std::vector<std::string>& args, const RunLimits& limits,
+                              const std::string& cwd) {
+  return run(args, "", cwd, &limits);
+}
+
+bool is_one_error_line(const RunResult& r) {
+  if (r.err.rfind("convkit: error: ", 0) != 0) return false;
+  if (r.err.find('\n') != r.err.size() - 1) return false;
+  for (std::size_t i = 0; i + 1 < r.err.size(); ++i) {
+    const auto c = static_cast<unsigned char>(r.err[i]);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
 }
 
 std::string source_path(const std::string& rel) {

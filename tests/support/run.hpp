@@ -16,6 +16,23 @@ struct RunResult {
 RunResult run_convkit(const std::vector<std::string>& args, const std::string& input = "",
                       const std::string& cwd = "");
 
+/// Bounds for a run that must stop early: address space (RLIMIT_AS) and
+/// seconds (SIGALRM, status 128+14), so a regression that reads without end
+/// fails the test instead of hanging it or eating the machine's memory.
+struct RunLimits {
+  unsigned long memory_bytes = 1UL << 30;
+  unsigned seconds = 120;
+  /// When not empty, stdin is a pipe that repeats this text without end.
+  std::string endless_input;
+};
+
+/// Run `convkit args...` under `limits` (not applied under CONVKIT_TEST_WRAPPER).
+RunResult run_convkit_limited(const std::vector<std::string>& args, const RunLimits& limits,
+                              const std::string& cwd = "");
+
+/// Exactly one line on stderr, "convkit: error: ...", every byte printable ASCII.
+bool is_one_error_line(const RunResult& r);
+
 /// Path of a file in the source tree, e.g. source_path("data/x.txt").
 std::string source_path(const std::string& rel);
 

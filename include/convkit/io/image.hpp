@@ -12,6 +12,7 @@
 // format, never zero-filled.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -90,6 +91,21 @@ struct ImageLimits {
 /// most 16 MiB + 64 bytes per declared pixel), so a pipe or device is never
 /// slurped.
 Image read_image(const std::string& path, const ImageLimits& limits = {});
+
+/// The most text read_input_bytes reads from a pipe or device (256 MiB).
+inline constexpr std::size_t kMaxStreamTextBytes = std::size_t(256) << 20;
+
+/// The bytes of an input whose format is not known yet ("-" = standard
+/// input), read in steps as read_image reads: an image or .npy (told by its
+/// magic bytes, or a .tga name) is read only as far as its header says it can
+/// need, and refused early when it declares more than `limits` allow.
+/// Anything else is text: at most max_text_bytes (at most kMaxStreamTextBytes
+/// from a pipe or device), the read ending after the first block (64 KiB, then
+/// 1 MiB) that holds a NUL byte, so binary data is refused by the caller after
+/// its first bytes.  max_text_bytes 0: no text is wanted, only the first 64 KiB
+/// are read.  So /dev/zero, or an endless pipe, is never read whole.
+std::string read_input_bytes(const std::string& path, const ImageLimits& limits = {},
+                             std::size_t max_text_bytes = std::size_t(1) << 31);
 
 /// Decode an image already in memory (e.g. standard input); `name` is used in
 /// messages.  TGA has no magic bytes: it is known by a plausible header, or by
