@@ -21,7 +21,6 @@
 #include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -129,11 +128,18 @@ std::vector<std::string> commands_from_help() {
 // The options of `convkit CMD --help` that take a number, with their type
 // (FLOAT, INT or UINT).
 std::vector<std::pair<std::string, std::string>> numeric_options(const std::string& help) {
-  static const std::regex option(R"(^\s+(?:-\w,)?(--[\w-]+) (FLOAT|INT|UINT)\b)");
+  // Read by words, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
+  // under the sanitizer build's -O2.
   std::vector<std::pair<std::string, std::string>> found;
   for (const auto& line : split_lines(help)) {
-    std::smatch m;
-    if (std::regex_search(line, m, option)) found.emplace_back(m[1], m[2]);
+    std::istringstream words(line);
+    std::string names, type;
+    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
+    const auto long_name = names.find("--");
+    if (long_name == std::string::npos) continue;
+    type = type.substr(0, type.find_first_of(":="));
+    if (type == "FLOAT" || type == "INT" || type == "UINT")
+      found.emplace_back(names.substr(long_name), type);
   }
   return found;
 }
