@@ -95,7 +95,7 @@ class Reader {
   std::vector<float> floats(const char* what) {
     const auto n = count(sizeof(float), what);
     std::vector<float> v(n);
-    std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
+    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));  // data() may be null
     pos_ += n * sizeof(float);
     return v;
   }
