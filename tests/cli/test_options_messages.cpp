@@ -18,6 +18,7 @@
 #include "cli/filtering_fixtures.hpp"
 #include "support/run.hpp"
 
+using convkit::test::numeric_options_in_help;
 using convkit::test::parse_pairs;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
@@ -64,19 +65,9 @@ namespace {
 // shown as INT, UINT or FLOAT (CLI11 prints the value's type after the name),
 // mapped to whether it takes whole numbers.
 std::map<std::string, bool> numeric_options_from_help(const std::string& command) {
-  const RunResult h = run_convkit({command, "--help"});
   std::map<std::string, bool> found;
-  std::istringstream in(h.out);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string names, type;
-    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
-    const auto long_name = names.find("--");
-    if (long_name == std::string::npos) continue;
-    const std::string base_type = type.substr(0, type.find_first_of(":="));
-    if (base_type == "INT" || base_type == "UINT" || base_type == "FLOAT")
-      found[names.substr(long_name)] = base_type != "FLOAT";
-  }
+  for (const auto& [name, type] : numeric_options_in_help(run_convkit({command, "--help"}).out))
+    found[name] = type != "FLOAT";
   return found;
 }
 

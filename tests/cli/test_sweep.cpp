@@ -29,6 +29,7 @@
 #include "convkit/io/npy.hpp"
 #include "support/run.hpp"
 
+using convkit::test::numeric_options_in_help;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::RunResult;
@@ -123,25 +124,6 @@ std::vector<std::string> commands_from_help() {
     if (words >> name) commands.push_back(name);
   }
   return commands;
-}
-
-// The options of `convkit CMD --help` that take a number, with their type
-// (FLOAT, INT or UINT).
-std::vector<std::pair<std::string, std::string>> numeric_options(const std::string& help) {
-  // Read by words, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
-  // under the sanitizer build's -O2.
-  std::vector<std::pair<std::string, std::string>> found;
-  for (const auto& line : split_lines(help)) {
-    std::istringstream words(line);
-    std::string names, type;
-    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
-    const auto long_name = names.find("--");
-    if (long_name == std::string::npos) continue;
-    type = type.substr(0, type.find_first_of(":="));
-    if (type == "FLOAT" || type == "INT" || type == "UINT")
-      found.emplace_back(names.substr(long_name), type);
-  }
-  return found;
 }
 
 std::string cut(const std::string& bytes) {
@@ -448,7 +430,7 @@ std::vector<Row> build_table(const std::map<std::string, std::string>& helps) {
   for (const auto& [cmd, help] : helps) {
     const auto base = base_runs().find(cmd);
     if (base == base_runs().end()) continue;  // reported as a command without a base run
-    for (const auto& [opt, type] : numeric_options(help)) {
+    for (const auto& [opt, type] : numeric_options_in_help(help)) {
       std::vector<std::string> bad = {"nan", "inf", "-inf", "1e999"};
       if (type != "FLOAT") bad.push_back("99999999999999999999999");
       for (const auto& v : bad)

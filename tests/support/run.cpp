@@ -173,4 +173,22 @@ void write_file(const std::string& path, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
+std::vector<std::pair<std::string, std::string>> numeric_options_in_help(const std::string& help) {
+  // Read by words, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
+  // under the sanitizer build's -O2.
+  std::vector<std::pair<std::string, std::string>> found;
+  std::istringstream in(help);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string names, type;
+    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
+    const auto long_name = names.find("--");
+    if (long_name == std::string::npos) continue;
+    type = type.substr(0, type.find_first_of(":="));
+    if (type == "FLOAT" || type == "INT" || type == "UINT")
+      found.emplace_back(names.substr(long_name), type);
+  }
+  return found;
+}
+
 }  // namespace convkit::test

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace convkit::test {
@@ -38,6 +39,10 @@ std::string source_path(const std::string& rel);
 
 /// A fresh empty directory for one test (removed at exit).
 std::string temp_dir();
+
+/// The options of a `convkit CMD --help` text that take a number: each long
+/// name with the type CLI11 prints after it (FLOAT, INT or UINT).
+std::vector<std::pair<std::string, std::string>> numeric_options_in_help(const std::string& help);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
