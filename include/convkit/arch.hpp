@@ -13,6 +13,8 @@
 //   layer   := CONVk[-F] | POOLk | MAXPOOLk | AVGPOOLk | FC-N | FLATTEN | GAP
 //            | RELU | BN | BATCHNORM | DROPOUT[p] | SOFTMAX     followed by options
 //   option  := "/s" N  (stride)  | "/p" N  (padding)
+//            | "/p" B ":" A  (CONV: B before, A after, both axes)
+//            | "/p" T ":" B ":" L ":" R  (CONV: top, bottom, left, right)
 //            | "/zero" | "/circular" | "/reflect" | "/symmetric" | "/replicate"  (conv border)
 //
 // Defaults, as in the seed: CONVk has stride 1 and padding floor(k/2) (CONV3

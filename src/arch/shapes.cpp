@@ -254,7 +254,7 @@ std::vector<LayerRF> receptive_fields(const Arch& arch) {
         break;  // element-wise: k = s = 1, p = 0
     }
     if (global)
-      out.push_back(LayerRF{true, 0, 0, 0});
+      out.push_back(LayerRF{true, 0, 0, 0, 0});
     else
       out.push_back(cur);
   }

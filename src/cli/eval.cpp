@@ -12,7 +12,7 @@ namespace convkit::cli {
 namespace {
 
 struct EvalOptions {
-  std::string model, data, split = "test";
+  std::string model, data, split = "test", tta = "none";
   int batch = 256, threads = 0;
   long long max_pixels = 0;
   bool json = false;
@@ -64,7 +64,7 @@ void run_eval(const EvalOptions& o) {
     std::fprintf(stderr, "convkit: note: %s has no images of %zu of the model's %zu classes: %s\n",
                  src.name.c_str(), absent.size(), ck.class_names.size(), list.c_str());
   }
-  const EvalResult r = evaluate_model(ck, d, o.batch);
+  const EvalResult r = evaluate_model(ck, d, o.batch, o.tta == "flip");
   const std::size_t k = r.confusion.size();
   std::vector<std::int64_t> total(k, 0);
   for (std::size_t t = 0; t < k; ++t)
@@ -129,6 +129,11 @@ void register_eval(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--batch", o->batch, "Images per forward pass")
       ->check(whole_range(1, 65536))
+      ->capture_default_str();
+  sub->add_option("--tta", o->tta,
+                  "Test-time augmentation: none, or flip (the mean of the class probabilities "
+                  "of each image and its mirror image)")
+      ->check(CLI::IsMember({"none", "flip"}))
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   add_threads_option(sub, o->threads);

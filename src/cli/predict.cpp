@@ -74,7 +74,7 @@ void run_predict(const PredictOptions& o) {
     std::vector<double> p;
     try {
       const std::vector<float> x = to_input(read_image(path), ck, path);
-      p = model.probabilities(x.data(), 1);
+      p = model.probabilities(x.data(), 1, o.tta == "flip");
     } catch (const Error& e) {
       std::fflush(stdout);
       std::fprintf(stderr, "convkit: error: %s\n", e.what());

@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -103,7 +105,7 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
     for (const char* flag :
          {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
           "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
-          "--augment", "--init", "--micro-batch"})
+          "--augment", "--init", "--micro-batch", "--nesterov", "--label-smoothing", "--ema"})
       if (sub->count(flag) > 0)
         throw UsageError(std::string(flag) +
                          " cannot change on --resume: the run continues "
@@ -113,16 +115,18 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
     const std::string data = o.data;
     cfg = config_from_checkpoint(resumed);
     if (sub->count("--epochs") > 0) {
-      // A cosine schedule is planned over the whole run: it reaches 0 at the
-      // last epoch.  Moving that end would change the learning rate of the
-      // epochs already done, so the result could match no uninterrupted run.
-      if (cfg.schedule == "cosine" && epochs != cfg.epochs)
-        throw UsageError(
-            "--epochs cannot change on --resume with the cosine schedule: it decays "
-            "to 0 at epoch " +
-            std::to_string(cfg.epochs) + " as planned when " + o.resume +
-            " was started (resume with --epochs " + std::to_string(cfg.epochs) +
-            ", or train anew with the new total)");
+      // Cosine, one-cycle and triangular schedules are planned over the
+      // whole run: they reach their end at the last epoch.  Moving that end
+      // would change the learning rate of the epochs already done, so the
+      // result could match no uninterrupted run.
+      if ((cfg.schedule == "cosine" || cfg.schedule == "onecycle" ||
+           cfg.schedule == "triangular") &&
+          epochs != cfg.epochs)
+        throw UsageError("--epochs cannot change on --resume with the " + cfg.schedule +
+                         " schedule: it " + (cfg.schedule == "cosine" ? "decays to 0" : "ends") +
+                         " at epoch " + std::to_string(cfg.epochs) + " as planned when " +
+                         o.resume + " was started (resume with --epochs " +
+                         std::to_string(cfg.epochs) + ", or train anew with the new total)");
       cfg.epochs = epochs;
     }
     if (!data.empty() && !same_data(data, cfg.data))
@@ -287,10 +291,25 @@ void register_train(CLI::App& app) {
                   "Weight decay (L2 for sgd/adam, decoupled for adamw; not on biases or BN)")
       ->check(finite_range(0, 1, "a number from 0 to 1"))
       ->capture_default_str();
+  sub->add_flag("--nesterov", o->cfg.nesterov,
+                "Nesterov momentum (with --optimizer sgd): the step looks ahead along the "
+                "momentum");
+  sub->add_option("--label-smoothing", o->cfg.label_smoothing,
+                  "Train towards (1-E) on the true class and E/classes on every class "
+                  "instead of one-hot targets")
+      ->check(finite_range(0, 1, "a number from 0 to less than 1", false, true))
+      ->capture_default_str();
+  sub->add_option("--ema", o->cfg.ema,
+                  "Keep an exponential moving average of the weights with this decay (e.g. "
+                  "0.999); validation, eval and predict use it (0: off)")
+      ->check(finite_range(0, 1, "a number from 0 to less than 1", false, true))
+      ->capture_default_str();
   sub->add_option("--schedule", o->cfg.schedule,
-                  "Learning-rate schedule: constant, step (x gamma every --step-epochs) or "
-                  "cosine (to 0 at the last epoch)")
-      ->check(CLI::IsMember({"constant", "step", "cosine"}))
+                  "Learning-rate schedule: constant, step (x gamma every --step-epochs), "
+                  "cosine (to 0 at the last epoch), onecycle (lr/25 up to lr in the first 30% "
+                  "and down to lr/250000, half cosines) or triangular (linear up to lr in the "
+                  "first fifth, linear down to 0)")
+      ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle", "triangular"}))
       ->capture_default_str();
   sub->add_option("--gamma", o->cfg.gamma, "Step schedule factor")
       ->check(finite_range(0, 1, "a number from 0 to 1"))

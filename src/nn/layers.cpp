@@ -637,8 +637,12 @@ void Softmax<T>::backward(const T*, const T* y, const T* dy, T* dx, int n) {
 }
 
 template <class T>
-double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T* dlogits) {
+double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T* dlogits,
+                             double smoothing) {
   if (n < 1 || k < 1) throw UsageError("cross-entropy needs at least one sample and one class");
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw UsageError("label smoothing must be in [0, 1), not " + std::to_string(smoothing));
+  const double on = 1.0 - smoothing, off = smoothing / k;
   double total = 0;
   for (int i = 0; i < n; ++i) {
     const int label = labels[i];
@@ -650,12 +654,20 @@ double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T
     double s = 0;
     for (int j = 0; j < k; ++j) s += std::exp(static_cast<double>(z[j]) - mx);
     const double lse = std::log(s);
-    total += lse - (static_cast<double>(z[label]) - mx);
+    if (smoothing > 0) {
+      // -sum_j t_j log p_j with t = (1 - e) onehot + e / k, sum_j t_j = 1.
+      double zs = 0;
+      for (int j = 0; j < k; ++j) zs += static_cast<double>(z[j]) - mx;
+      total += lse - on * (static_cast<double>(z[label]) - mx) - off * zs;
+    } else {
+      total += lse - (static_cast<double>(z[label]) - mx);
+    }
     if (dlogits) {
       T* d = dlogits + static_cast<std::ptrdiff_t>(i) * k;
       for (int j = 0; j < k; ++j) {
         const double p = std::exp(static_cast<double>(z[j]) - mx - lse);
-        d[j] = static_cast<T>((p - (j == label ? 1.0 : 0.0)) / n);
+        const double t = smoothing > 0 ? (j == label ? on : 0.0) + off : (j == label ? 1.0 : 0.0);
+        d[j] = static_cast<T>((p - t) / n);
       }
     }
   }
@@ -672,7 +684,7 @@ double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T
   template class BatchNorm<T>;        \
   template class Dropout<T>;          \
   template class Softmax<T>;          \
-  template double softmax_cross_entropy<T>(const T*, const int*, int, int, T*);
+  template double softmax_cross_entropy<T>(const T*, const int*, int, int, T*, double);
 
 CONVKIT_INSTANTIATE_LAYERS(float)
 CONVKIT_INSTANTIATE_LAYERS(double)

@@ -140,7 +140,7 @@ double Sequential<T>::loss(const int* labels) {
   const Dims d = top == 0 ? input_ : layers_[top - 1]->output_dims();
   const int k = static_cast<int>(d.size());
   dlogits_.resize(static_cast<std::size_t>(n_) * k);
-  return softmax_cross_entropy<T>(acts_[top].data(), labels, n_, k, dlogits_.data());
+  return softmax_cross_entropy<T>(acts_[top].data(), labels, n_, k, dlogits_.data(), smoothing_);
 }
 
 template <class T>

@@ -89,8 +89,14 @@ ScheduleKind parse_schedule(std::string_view name) {
   if (name == "constant") return ScheduleKind::constant;
   if (name == "step") return ScheduleKind::step;
   if (name == "cosine") return ScheduleKind::cosine;
+  if (name == "onecycle") return ScheduleKind::onecycle;
+  if (name == "triangular") return ScheduleKind::triangular;
   throw UsageError("unknown learning-rate schedule '" + std::string(name) +
-                   "' (choose constant, step or cosine)");
+                   "' (choose constant, step, cosine, onecycle or triangular)");
+}
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
 }
 
 double LrSchedule::at(std::int64_t s) const {
@@ -112,7 +118,31 @@ double LrSchedule::at(std::int64_t s) const {
     case ScheduleKind::cosine: {
       const double f = std::min(
           1.0, static_cast<double>(e) / static_cast<double>(std::max<std::int64_t>(1, span)));
-      lr = min_lr + (base - min_lr) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * f));
+      lr = min_lr + (base - min_lr) * 0.5 * (1.0 + std::cos(kPi * f));
+      break;
+    }
+    case ScheduleKind::onecycle: {
+      const std::int64_t n = std::max<std::int64_t>(1, span);
+      const std::int64_t up = std::max<std::int64_t>(1, (3 * n) / 10);
+      const double start = base / 25, end = start / 1e4;
+      if (e < up) {
+        const double f = static_cast<double>(e) / static_cast<double>(up);
+        lr = start + (base - start) * 0.5 * (1.0 - std::cos(kPi * f));
+      } else {
+        const double f = std::min(1.0, static_cast<double>(e - up) /
+                                           static_cast<double>(std::max<std::int64_t>(1, n - up)));
+        lr = end + (base - end) * 0.5 * (1.0 + std::cos(kPi * f));
+      }
+      break;
+    }
+    case ScheduleKind::triangular: {
+      const std::int64_t n = std::max<std::int64_t>(1, span);
+      const std::int64_t up = std::max<std::int64_t>(1, n / 5);
+      if (e < up)
+        lr = base * static_cast<double>(e + 1) / static_cast<double>(up);
+      else
+        lr = base * static_cast<double>(std::max<std::int64_t>(0, n - e)) /
+             static_cast<double>(std::max<std::int64_t>(1, n - up + 1));
       break;
     }
   }

@@ -110,6 +110,9 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
           {"optimizer", cfg.optimizer},
           {"momentum", fmt_double(cfg.momentum)},
           {"weight_decay", fmt_double(cfg.weight_decay)},
+          {"nesterov", cfg.nesterov ? "1" : "0"},
+          {"label_smoothing", fmt_double(cfg.label_smoothing)},
+          {"ema", fmt_double(cfg.ema)},
           {"schedule", cfg.schedule},
           {"gamma", fmt_double(cfg.gamma)},
           {"step_epochs", std::to_string(cfg.step_epochs)},
@@ -127,6 +130,54 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
 
 int argmax(const float* v, int k) {
   return static_cast<int>(std::max_element(v, v + k) - v);
+}
+int argmax(const double* v, int k) {
+  return static_cast<int>(std::max_element(v, v + k) - v);
+}
+
+bool ends_in_softmax(Model& m) {
+  return m.size() > 0 && m.layer(m.size() - 1).kind() == "softmax";
+}
+
+// The mirror image (left-right) of every image of an n x C x H x W batch.
+void mirror_batch(const float* x, std::size_t n, int c, int h, int w, float* out) {
+  const std::size_t rows = n * static_cast<std::size_t>(c) * static_cast<std::size_t>(h);
+  const std::size_t W = static_cast<std::size_t>(w);
+  for (std::size_t r = 0; r < rows; ++r) std::reverse_copy(x + r * W, x + (r + 1) * W, out + r * W);
+}
+
+// Class probabilities of n rows of k outputs: the rows themselves when the
+// network ends in SOFTMAX, else their softmax (stable).
+void to_probabilities(const float* out, std::size_t n, int k, bool softmax_last, double* p) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* z = out + i * static_cast<std::size_t>(k);
+    double* q = p + i * static_cast<std::size_t>(k);
+    if (softmax_last) {
+      for (int j = 0; j < k; ++j) q[j] = z[j];
+      continue;
+    }
+    const double mx = *std::max_element(z, z + k);
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += q[j] = std::exp(static_cast<double>(z[j]) - mx);
+    for (int j = 0; j < k; ++j) q[j] /= s;
+  }
+}
+
+// Probabilities of a batch already normalized (n x C x H x W in x), the mean
+// over the image and its mirror image when tta_flip; `mirror` is scratch.
+void batch_probabilities(Model& m, const float* x, std::size_t n, const nn::Dims& in, bool tta_flip,
+                         std::vector<float>& mirror, std::vector<double>& p) {
+  const int k = static_cast<int>(m.output_dims().size());
+  const bool sm = ends_in_softmax(m);
+  p.resize(n * static_cast<std::size_t>(k));
+  to_probabilities(m.forward(x, static_cast<int>(n), nn::Mode::eval), n, k, sm, p.data());
+  if (!tta_flip) return;
+  mirror.resize(n * static_cast<std::size_t>(in.size()));
+  mirror_batch(x, n, in.c, in.h, in.w, mirror.data());
+  std::vector<double> q(p.size());
+  to_probabilities(m.forward(mirror.data(), static_cast<int>(n), nn::Mode::eval), n, k, sm,
+                   q.data());
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = 0.5 * (p[i] + q[i]);
 }
 
 // Bytes of trivially copyable values, for the collectives.
@@ -156,8 +207,13 @@ std::pair<std::size_t, std::size_t> share(std::size_t count, int r, int p) {
 // any number of ranks.
 std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalization& norm, int batch,
                                    std::vector<std::vector<std::int64_t>>* confusion,
-                                   const dist::Group& group) {
+                                   const dist::Group& group, bool tta_flip = false) {
   const int k = static_cast<int>(m.output_dims().size());
+  // The loss reported is the plain cross-entropy, whatever smoothing trains.
+  const double smoothing = m.label_smoothing();
+  m.set_label_smoothing(0.0);
+  std::vector<float> mirror;
+  std::vector<double> probs;
   std::vector<float> x(static_cast<std::size_t>(batch) * d.image_size());
   std::vector<std::int32_t> y(static_cast<std::size_t>(batch));
   std::vector<std::size_t> idx(static_cast<std::size_t>(batch));
@@ -170,13 +226,23 @@ std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalizati
     const std::size_t n = std::min<std::size_t>(B, d.size() - start);
     for (std::size_t i = 0; i < n; ++i) idx[i] = start + i;
     make_batch(d, idx.data(), n, norm, {}, nullptr, x.data(), y.data());
-    const float* out = m.forward(x.data(), static_cast<int>(n), nn::Mode::eval);
-    const double loss = m.loss(y.data()) * static_cast<double>(n);
+    double loss = 0;
     std::int64_t correct = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const int p = argmax(out + i * k, k);
+    auto count = [&](int i, int p) {
       correct += p == y[i];
       if (confusion) ++(*confusion)[y[i]][p];
+    };
+    if (tta_flip) {
+      batch_probabilities(m, x.data(), n, m.input_dims(), true, mirror, probs);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double* q = probs.data() + i * static_cast<std::size_t>(k);
+        loss -= std::log(std::max(q[y[i]], std::numeric_limits<double>::min()));
+        count(static_cast<int>(i), argmax(q, k));
+      }
+    } else {
+      const float* out = m.forward(x.data(), static_cast<int>(n), nn::Mode::eval);
+      loss = m.loss(y.data()) * static_cast<double>(n);
+      for (std::size_t i = 0; i < n; ++i) count(static_cast<int>(i), argmax(out + i * k, k));
     }
     put(mine, &loss, 1);
     put(mine, &correct, 1);
@@ -194,6 +260,7 @@ std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalizati
     loss += get<double>(p);
     correct += static_cast<std::size_t>(get<std::int64_t>(p));
   }
+  m.set_label_smoothing(smoothing);
   if (d.size() == 0) return {0.0, 0.0};
   return {loss / static_cast<double>(d.size()),
           static_cast<double>(correct) / static_cast<double>(d.size())};
@@ -227,6 +294,11 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   cfg.optimizer = c.setting("optimizer", c.optimizer);
   cfg.momentum = to_double(c.setting("momentum", "0.9"), "momentum");
   cfg.weight_decay = to_double(c.setting("weight_decay", "0"), "weight_decay");
+  cfg.nesterov = c.setting("nesterov", "0") == "1";
+  cfg.label_smoothing = to_double(c.setting("label_smoothing", "0"), "label_smoothing");
+  cfg.ema = to_double(c.setting("ema", "0"), "ema");
+  if (!(cfg.label_smoothing >= 0 && cfg.label_smoothing < 1) || !(cfg.ema >= 0 && cfg.ema < 1))
+    throw Error("checkpoint settings label_smoothing and ema must be in [0, 1)");
   cfg.schedule = c.setting("schedule", "constant");
   cfg.gamma = to_double(c.setting("gamma", "0.1"), "gamma");
   cfg.step_epochs = to_int(c.setting("step_epochs", "10"), "step_epochs");
@@ -274,6 +346,14 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   ocfg.kind = nn::parse_optimizer(cfg.optimizer);
   ocfg.momentum = ocfg.kind == nn::OptimizerKind::sgd ? cfg.momentum : 0.0;
   ocfg.weight_decay = cfg.weight_decay;
+  if (cfg.nesterov && ocfg.kind != nn::OptimizerKind::sgd)
+    throw UsageError("--nesterov is a variant of SGD momentum: give it with --optimizer sgd");
+  if (cfg.nesterov && !(ocfg.momentum > 0)) throw UsageError("--nesterov needs --momentum above 0");
+  ocfg.nesterov = cfg.nesterov;
+  if (!(cfg.label_smoothing >= 0 && cfg.label_smoothing < 1))
+    throw UsageError("--label-smoothing must be from 0 to less than 1");
+  if (!(cfg.ema >= 0 && cfg.ema < 1)) throw UsageError("--ema must be from 0 to less than 1");
+  model.set_label_smoothing(cfg.label_smoothing);
   nn::Optimizer opt(ocfg, model.params().size());
   opt.set_decay_mask(model.decay_mask());
 
@@ -307,12 +387,25 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
     if (resume->optimizer != cfg.optimizer)
       throw Error("checkpoint optimizer " + resume->optimizer + " differs from " + cfg.optimizer);
     import_tensors(model, *resume, "checkpoint");
-    const NamedTensor* st = nullptr;
-    for (const auto& t : resume->optimizer_tensors)
-      if (t.name == "optimizer.state") st = &t;
-    if (!st || st->data.size() != opt.state().size())
-      throw Error("checkpoint optimizer state does not fit the model");
-    std::copy(st->data.begin(), st->data.end(), opt.state().begin());
+    auto optimizer_tensor = [&](const char* name, std::size_t size) {
+      for (const auto& t : resume->optimizer_tensors)
+        if (t.name == name && t.data.size() == size) return t.data.begin();
+      throw Error(std::string("checkpoint has no ") + name + " that fits the model");
+    };
+    auto st = optimizer_tensor("optimizer.state", opt.state().size());
+    std::copy(st, st + static_cast<std::ptrdiff_t>(opt.state().size()), opt.state().begin());
+    if (cfg.ema > 0) {
+      // The model tensors hold the average; the trained weights sit beside
+      // the optimizer state.
+      const auto p = model.params();
+      const auto b = model.buffers();
+      ema_params.assign(p.begin(), p.end());
+      ema_buffers.assign(b.begin(), b.end());
+      auto tp = optimizer_tensor("trained.params", p.size());
+      std::copy(tp, tp + static_cast<std::ptrdiff_t>(p.size()), p.begin());
+      auto tb = optimizer_tensor("trained.buffers", b.size());
+      std::copy(tb, tb + static_cast<std::ptrdiff_t>(b.size()), b.begin());
+    }
     for (const auto& [k, v] : resume->optimizer_scalars)
       if (k == "steps") opt.set_steps(static_cast<std::int64_t>(v));
     ck.epoch = resume->epoch;
@@ -340,6 +433,11 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
     ck.optimizer_tensors = {{"optimizer.state",
                              {static_cast<std::int64_t>(st.size())},
                              std::vector<float>(st.begin(), st.end())}};
+    if (cfg.ema > 0)
+      for (auto [name, w] : {std::pair{"trained.params", std::span<const float>(model.params())},
+                             std::pair{"trained.buffers", std::span<const float>(model.buffers())}})
+        ck.optimizer_tensors.push_back(
+            {name, {static_cast<std::int64_t>(w.size())}, std::vector<float>(w.begin(), w.end())});
     ck.optimizer_scalars = {{"steps", static_cast<double>(opt.steps())}};
     ck.rng_state = DataRng(mix(cfg.seed, static_cast<std::uint64_t>(ck.epoch), 0)).state();
   };
@@ -507,6 +605,7 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
       }
       lr = sched.at((e - 1) * per_epoch + b);
       opt.step(model.params(), model.grads(), lr);
+      update_ema();
       seen += n;
       if (hooks.progress && lead)
         hooks.progress->update(static_cast<std::size_t>(b + 1), loss_sum / seen,
@@ -523,7 +622,9 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
     m.train_loss = loss_sum / static_cast<double>(seen);
     m.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
     if (val.size() > 0) {
+      swap_ema();
       auto [vl, va] = evaluate(model, val, norm, std::max(B, 256), nullptr, group);
+      swap_ema();
       m.val_loss = vl;
       m.val_acc = va;
     } else {
@@ -552,7 +653,7 @@ void check_input_size(const Checkpoint& c, const Dataset& data) {
                 std::to_string(data.height) + "x" + std::to_string(data.channels));
 }
 
-EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
+EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch, bool tta_flip) {
   const FlushDenormalsScope flush;
   check_input_size(c, data);
   Model m = build_model(c.arch, c.in_channels, c.in_height, c.in_width, 0);
@@ -569,7 +670,7 @@ EvalResult evaluate_model(const Checkpoint& c, const Dataset& data, int batch) {
     r.class_names.push_back(std::to_string(r.class_names.size()));
   r.confusion.assign(k, std::vector<std::int64_t>(k, 0));
   Normalization norm{c.norm_mean, c.norm_std};
-  auto [l, a] = evaluate(m, data, norm, batch, &r.confusion, dist::local());
+  auto [l, a] = evaluate(m, data, norm, batch, &r.confusion, dist::local(), tta_flip);
   r.loss = l;
   r.accuracy = a;
   return r;

@@ -442,3 +442,49 @@ TEST_CASE("[data] augmentation is a shifted, maybe mirrored copy, drawn from the
   CHECK(flips > 5);
   CHECK(shifts > 20);
 }
+
+TEST_CASE("[data] crop and flip: every offset and mirror occurs, each one exactly that copy") {
+  // A 2-channel image of distinct values, so a batch image matches at most one
+  // (flip, dy, dx): out(c, y, x) = in(c, y + dy, (flip ? W-1-x : x) + dx), 0 outside,
+  // in normalized units (mean 10, sd 2 here).
+  Dataset d;
+  d.channels = 2;
+  d.height = 5;
+  d.width = 7;
+  d.class_names = {"a"};
+  d.labels = {0};
+  for (int i = 0; i < 70; ++i) d.images.push_back(static_cast<float>(i * 3 + 1));
+  Normalization norm{{10.f, 10.f}, {2.f, 2.f}};
+  const int pad = 2;
+  Augment aug{pad, true};
+  DataRng rng(3);
+  std::size_t idx = 0;
+  std::int32_t lab;
+  std::vector<int> seen(2 * 25, 0);
+  for (int trial = 0; trial < 1500; ++trial) {
+    std::vector<float> out(70);
+    make_batch(d, &idx, 1, norm, aug, &rng, out.data(), &lab);
+    int matches = 0;
+    for (int f = 0; f < 2; ++f)
+      for (int dy = -pad; dy <= pad; ++dy)
+        for (int dx = -pad; dx <= pad; ++dx) {
+          bool ok = true;
+          for (int c = 0; c < 2 && ok; ++c)
+            for (int y = 0; y < 5 && ok; ++y)
+              for (int x = 0; x < 7 && ok; ++x) {
+                const int sy = y + dy, sx = (f ? 6 - x : x) + dx;
+                const float want = (sy < 0 || sy > 4 || sx < 0 || sx > 6)
+                                       ? 0.f
+                                       : (d.images[c * 35 + sy * 7 + sx] - 10.f) * 0.5f;
+                ok = out[c * 35 + y * 7 + x] == want;
+              }
+          if (ok) {
+            ++matches;
+            ++seen[f * 25 + (dy + pad) * 5 + dx + pad];
+          }
+        }
+    CHECK(matches == 1);
+  }
+  // 1500 draws over 50 equally likely outcomes: 30 expected each.
+  for (int s : seen) CHECK(s >= 10);
+}

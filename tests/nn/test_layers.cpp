@@ -315,6 +315,46 @@ TEST_CASE("[nn] softmax cross-entropy is stable and its gradient is (p - onehot)
   CHECK_THROWS_AS(softmax_cross_entropy<double>(z.data(), bad.data(), 2, 2, nullptr), UsageError);
 }
 
+TEST_CASE("[nn] label smoothing: the loss against the smoothed target, its numerical gradient") {
+  Rng rng(5);
+  const int n = 3, k = 4;
+  std::vector<double> z = convkit::nn::test::random_vector(n * k, rng, -3.0, 3.0);
+  const std::vector<int> labels = {2, 0, 3};
+  const double e = 0.2;
+  // The loss by its definition: -1/n sum_i sum_j t_ij log softmax(z_i)_j.
+  auto reference = [&] {
+    double total = 0;
+    for (int i = 0; i < n; ++i) {
+      double s = 0;
+      for (int j = 0; j < k; ++j) s += std::exp(z[i * k + j]);
+      for (int j = 0; j < k; ++j) {
+        const double t = (j == labels[i] ? 1 - e : 0.0) + e / k;
+        total -= t * std::log(std::exp(z[i * k + j]) / s);
+      }
+    }
+    return total / n;
+  };
+  std::vector<double> d(z.size());
+  CHECK(softmax_cross_entropy<double>(z.data(), labels.data(), n, k, d.data(), e) ==
+        doctest::Approx(reference()).epsilon(1e-12));
+  // Smoothing changes the loss, and 0 is the plain cross-entropy.
+  CHECK(softmax_cross_entropy<double>(z.data(), labels.data(), n, k, nullptr) !=
+        doctest::Approx(reference()));
+  auto loss = [&] {
+    return softmax_cross_entropy<double>(z.data(), labels.data(), n, k, nullptr, e);
+  };
+  const auto r = convkit::nn::test::numeric_check(loss, z, d, {}, {});
+  CHECK(r.worst_input < 1e-7);
+  // The gradient of every row sums to 0 (softmax and the target both sum to 1).
+  for (int i = 0; i < n; ++i) {
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += d[i * k + j];
+    CHECK(std::abs(s) < 1e-15);
+  }
+  CHECK_THROWS_AS(softmax_cross_entropy<double>(z.data(), labels.data(), n, k, nullptr, 1.0),
+                  UsageError);
+}
+
 TEST_CASE("[nn] constructors reject impossible settings") {
   CHECK_THROWS_AS(Conv2d<float>(0, 3, 1, 1, Border::zero), UsageError);
   CHECK_THROWS_AS(Conv2d<float>(4, 3, 0, 1, Border::zero), UsageError);

@@ -282,7 +282,11 @@ TEST_CASE("[nn] optimizers: SGD, momentum, Nesterov, Adam, AdamW by hand") {
     p = {1.0f};
     Optimizer o({.kind = OptimizerKind::sgd, .momentum = 0.9, .nesterov = true}, 1);
     o.step(p, g, 0.1);
-    CHECK(p[0] == doctest::Approx(1.0 - 0.1 * (0.5 + 0.9 * 0.5)));
+    CHECK(p[0] ==
+          doctest::Approx(1.0 - 0.1 * (0.5 + 0.9 * 0.5)));  // Second step: v = 0.9 * 0.5 + 0.5 =
+                                                            // 0.95, d = g + mu v = 0.5 + 0.855.
+    o.step(p, g, 0.1);
+    CHECK(p[0] == doctest::Approx(1.0 - 0.1 * 0.95 - 0.1 * (0.5 + 0.9 * 0.95)));
   }
   {
     p = {1.0f};
@@ -331,6 +335,26 @@ TEST_CASE("[nn] learning-rate schedules: step, cosine, warm-up") {
   CHECK(wu.at(4) == doctest::Approx(0.1));
   CHECK(wu.at(5) == doctest::Approx(0.1));
   CHECK(wu.at(55) == doctest::Approx(0.05));
+}
+
+TEST_CASE("[nn] learning-rate schedules: one-cycle and triangular") {
+  const double pi = std::acos(-1.0);
+  // One-cycle over 100 steps: up for 30 from 0.1/25, then down to 0.1/250000.
+  LrSchedule oc{.kind = ScheduleKind::onecycle, .base = 0.1, .total = 100};
+  CHECK(oc.at(0) == doctest::Approx(0.004));
+  CHECK(oc.at(15) == doctest::Approx(0.004 + (0.1 - 0.004) * 0.5));
+  CHECK(oc.at(10) == doctest::Approx(0.004 + 0.096 * 0.5 * (1 - std::cos(pi / 3))));
+  CHECK(oc.at(30) == doctest::Approx(0.1));
+  CHECK(oc.at(65) == doctest::Approx((0.1 + 4e-7) / 2));
+  CHECK(oc.at(100) == doctest::Approx(4e-7));
+  for (std::int64_t s = 1; s < 100; ++s) CHECK((s <= 30) == (oc.at(s) > oc.at(s - 1)));
+  // Triangular over 10 steps: up over the first 2, down to 0.1/9 at the last.
+  LrSchedule tr{.kind = ScheduleKind::triangular, .base = 0.1, .total = 10};
+  const double want[10] = {0.05,    0.1,     0.8 / 9, 0.7 / 9, 0.6 / 9,
+                           0.5 / 9, 0.4 / 9, 0.3 / 9, 0.2 / 9, 0.1 / 9};
+  for (int s = 0; s < 10; ++s) CHECK(tr.at(s) == doctest::Approx(want[s]));
+  CHECK(parse_schedule("onecycle") == ScheduleKind::onecycle);
+  CHECK(parse_schedule("triangular") == ScheduleKind::triangular);
 }
 
 TEST_CASE("[nn] training steps are reproducible for a seed and thread count") {

@@ -301,8 +301,11 @@ class Softmax : public Layer<T> {
 ///   L = -1/n sum_i log softmax(z_i)[label_i],  computed as
 ///   log sum_j exp(z_ij - max_i) - (z_i,label - max_i)  (stable).
 /// When dlogits is not nullptr it receives (overwritten) dL/dz = (softmax - onehot) / n.
-/// Throws UsageError for a label outside [0, k).
+/// With label smoothing e > 0 the target is t = (1 - e) onehot + e / k:
+///   L = -1/n sum_i sum_j t_ij log softmax(z_i)_j,  dL/dz = (softmax - t) / n.
+/// Throws UsageError for a label outside [0, k) or e outside [0, 1).
 template <class T>
-double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T* dlogits);
+double softmax_cross_entropy(const T* logits, const int* labels, int n, int k, T* dlogits,
+                             double smoothing = 0.0);
 
 }  // namespace convkit::nn

@@ -65,6 +65,9 @@ class Sequential {
   /// Mean softmax cross-entropy of the logits of the last forward against
   /// labels (n of them); stores dL/dlogits for backward().
   double loss(const int* labels);
+  /// Label smoothing e of loss() (0: plain cross-entropy; see softmax_cross_entropy).
+  void set_label_smoothing(double e) { smoothing_ = e; }
+  double label_smoothing() const { return smoothing_; }
   /// Back-propagates the gradient stored by loss(): grads() += dL/dparams,
   /// and dL/dinput (input_grad()) unless want_input_grad is false (training
   /// needs no gradient of its images, and skips that last product).
@@ -101,6 +104,7 @@ class Sequential {
   std::vector<T> dlogits_;
   int n_ = 0;
   bool softmax_last_ = false;
+  double smoothing_ = 0.0;
 };
 
 /// The receptive field measured, not computed: builds the first `count`

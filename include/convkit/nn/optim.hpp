@@ -59,20 +59,27 @@ OptimizerKind parse_optimizer(std::string_view name);  ///< sgd, adam, adamw
 ///   constant: base
 ///   step:     base * gamma^floor(s / step_size)
 ///   cosine:   min_lr + (base - min_lr) (1 + cos(pi s / total)) / 2
+///   onecycle: (as fastai and PyTorch's OneCycleLR) a half cosine from base/25
+///             up to base over the first u = floor(0.3 total) steps, then a
+///             half cosine down to base/250000 at the last step
+///   triangular: linear up, base (s + 1) / u for s < u = floor(total / 5),
+///             then linear down, base (total - s) / (total - u + 1): one
+///             triangle over the run (fast-training recipes)
 /// then, when warmup > 0, for s < warmup the rate is scaled by (s + 1) / warmup
 /// (linear warm-up), and the schedule itself runs on s - warmup over
 /// total - warmup steps.
-enum class ScheduleKind { constant, step, cosine };
+enum class ScheduleKind { constant, step, cosine, onecycle, triangular };
 struct LrSchedule {
   ScheduleKind kind = ScheduleKind::constant;
   double base = 0.01;
   double gamma = 0.1;          ///< step
   std::int64_t step_size = 1;  ///< step
   double min_lr = 0.0;         ///< cosine
-  std::int64_t total = 1;      ///< cosine
+  std::int64_t total = 1;      ///< cosine, onecycle, triangular
   std::int64_t warmup = 0;
   double at(std::int64_t s) const;
 };
-ScheduleKind parse_schedule(std::string_view name);  ///< constant, step, cosine
+/// constant, step, cosine, onecycle, triangular
+ScheduleKind parse_schedule(std::string_view name);
 
 }  // namespace convkit::nn

@@ -33,7 +33,15 @@ struct TrainConfig {
   std::string optimizer = "adam";  ///< sgd, adam, adamw
   double momentum = 0.9;           ///< sgd only
   double weight_decay = 0.0;
-  std::string schedule = "cosine";  ///< constant, step, cosine
+  bool nesterov = false;         ///< sgd only, with momentum > 0
+  double label_smoothing = 0.0;  ///< in [0, 1)
+  /// Exponential moving average of the weights (0: off).  After every step
+  /// ema = d ema + (1 - d) w with d = min(ema, (1 + t) / (10 + t)) at step t;
+  /// validation, eval and predict use the averaged weights (and averaged
+  /// batchnorm statistics), which the checkpoint stores as its model, the
+  /// trained weights beside the optimizer state for --resume.
+  double ema = 0.0;
+  std::string schedule = "cosine";  ///< constant, step, cosine, onecycle, triangular
   double gamma = 0.1;               ///< step schedule: factor per step_epochs
   int step_epochs = 10;             ///< step schedule
   int warmup_epochs = 0;
@@ -103,7 +111,11 @@ struct EvalResult {
 };
 /// Throws convkit::Error when the data's images are not the model's input size.
 void check_input_size(const Checkpoint& model, const Dataset& data);
-EvalResult evaluate_model(const Checkpoint& model, const Dataset& data, int batch = 256);
+/// tta_flip: test-time augmentation, every image's class probabilities are the
+/// mean of those of the image and of its mirror image (left-right); the loss
+/// is then -log of the mean probability of the true class.
+EvalResult evaluate_model(const Checkpoint& model, const Dataset& data, int batch = 256,
+                          bool tta_flip = false);
 
 /// A saved model ready for inference (weights restored, eval mode).
 class LoadedModel {
