@@ -62,7 +62,13 @@ struct LayerSpec {
   int kernel = 0;    ///< conv / pool window size K (square)
   int filters = 0;   ///< conv: output channels F (0 = not given: geometry only); fc: units
   int stride = 1;    ///< conv default 1; pool default K
-  int pad = 0;       ///< conv default floor(K/2); pool default 0
+  int pad = 0;       ///< conv default floor(K/2); pool default 0 (every side)
+  /// CONV only: /pB:A (B before and A after, on both axes) or /pT:B:L:R sets
+  /// each side on its own; `sides` then overrides `pad`.
+  bool asymmetric = false;
+  Padding sides;
+  /// The padding of each side.
+  Padding padding() const { return asymmetric ? sides : Padding{pad, pad, pad, pad}; }
   Border border = Border::zero;  ///< conv padding mode
   double rate = 0.0;             ///< dropout probability, in [0, 1)
 };
@@ -119,7 +125,8 @@ struct ShapeReport {
 
 /// Propagate `input` through the network: output shape, parameters (with the
 /// seed-style formula), activations and MACs of every layer.
-///   CONV: W' = floor((W + 2P - K)/S) + 1 (seed 3(a)); K·K·C·F + F parameters;
+///   CONV: W' = floor((W + 2P - K)/S) + 1 (seed 3(a)), W + L + R for asymmetric
+///         padding (H + T + B); K·K·C·F + F parameters;
 ///         W'·H'·F·K·K·C MACs.
 ///   POOL/AVGPOOL: W' = floor((W + 2P - K)/S) + 1 (seed 3(b)); no parameters.
 ///   FLATTEN: 1×1×(W·H·C);  GAP: 1×1×C;  FC-N: 1×1×N with W·H·C·N + N parameters.
@@ -139,11 +146,14 @@ ShapeReport infer_shapes(const Arch& arch, Shape3 input);
 ///   start u_l = −Σ_{m<=l} p_m·j_{m−1}   (input index of the first unit's
 ///                                        left/top edge; negative = padding)
 /// Unit n of layer l sees input indices [u_l + n·j_l, u_l + n·j_l + r_l − 1].
+/// With asymmetric padding the start differs per axis: `start` counts the
+/// padding before the rows (top), `start_x` before the columns (left).
 /// From the first FLATTEN, GAP or FC on, every unit sees the whole input:
 /// those layers are marked `global` (rf, jump and start are then 0).
 struct LayerRF {
   bool global = false;
   std::int64_t rf = 1, jump = 1, start = 0;
+  std::int64_t start_x = 0;  ///< the columns' start (= start unless padding is asymmetric)
 };
 /// One entry per layer.  Throws UsageError if a value overflows 64 bits.
 std::vector<LayerRF> receptive_fields(const Arch& arch);

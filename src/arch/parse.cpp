@@ -371,6 +371,38 @@ class Parser {
     return l;
   }
 
+  // "p0:1" or "p1:0:1:0" at [start, stop) (after the '/'): asymmetric CONV padding.
+  void sides(LayerSpec& l, std::size_t start, std::size_t stop, const std::string& word) {
+    const std::size_t olen = stop - start;
+    const std::string shown = "'/" + std::string(text_.substr(start, olen)) + "'";
+    if (l.kind != LayerKind::conv)
+      fail(start, olen,
+           "asymmetric padding " + shown + " applies to CONV layers only (" + word + " takes /pN)");
+    std::vector<int> v;
+    for (std::size_t q = start + 1; q <= stop;) {
+      const std::size_t e = digits_end(q, stop);
+      if (e == q || (e != stop && text_[e] != ':'))
+        fail(start, olen,
+             "expected /pB:A (before:after) or /pT:B:L:R (top:bottom:left:right) with whole "
+             "numbers, got " +
+                 shown);
+      const std::int64_t n = number(q, e - q, kMaxKernel, "padding");
+      if (n >= l.kernel)
+        fail(start, olen,
+             "padding " + std::to_string(n) + " in " + shown +
+                 " must be smaller than the kernel size " + std::to_string(l.kernel) +
+                 " (a unit would see only padding)");
+      v.push_back(static_cast<int>(n));
+      q = e + 1;
+    }
+    if (v.size() != 2 && v.size() != 4)
+      fail(start, olen,
+           "expected /pB:A (before:after) or /pT:B:L:R (top:bottom:left:right), got " + shown);
+    l.asymmetric = true;
+    l.sides = v.size() == 2 ? Padding{v[0], v[1], v[0], v[1]} : Padding{v[0], v[1], v[2], v[3]};
+    l.pad = v[0];
+  }
+
   // "/s2/p0/circular" at [p, end).
   void options(LayerSpec& l, std::size_t p, std::size_t end, const std::string& word) {
     bool has_stride = false, has_pad = false, has_border = false;
@@ -388,8 +420,13 @@ class Parser {
         fail(p, stop - p,
              word + " takes no options ('/" + std::string(text_.substr(start, olen)) +
                  "'); options belong to CONV and pooling layers");
-      if ((opt[0] == 'S' || opt[0] == 'P') && olen >= 2 &&
-          std::isdigit(static_cast<unsigned char>(opt[1]))) {
+      if (opt[0] == 'P' && olen >= 2 && std::isdigit(static_cast<unsigned char>(opt[1])) &&
+          opt.find(':') != std::string::npos) {
+        if (has_pad) fail(p, stop - p, "the padding is given twice");
+        sides(l, start, stop, word);
+        has_pad = true;
+      } else if ((opt[0] == 'S' || opt[0] == 'P') && olen >= 2 &&
+                 std::isdigit(static_cast<unsigned char>(opt[1]))) {
         std::size_t e = digits_end(start + 1, stop);
         if (e != stop)
           fail(start, olen,

@@ -139,13 +139,18 @@ ShapeReport infer_shapes(const Arch& arch, Shape3 input) {
                          " values (after FLATTEN or FC)");
     };
     auto window = [&](std::int64_t n, const char* axis) -> std::int64_t {
-      std::int64_t span = n + 2 * static_cast<std::int64_t>(l.pad) - l.kernel;
+      const Padding pd = l.padding();
+      const bool across = axis[0] == 'w';
+      const std::int64_t before = across ? pd.left : pd.top, after = across ? pd.right : pd.bottom;
+      std::int64_t span = n + before + after - l.kernel;
+      const std::string padded =
+          l.asymmetric ? " + padding " + std::to_string(before) + " + " + std::to_string(after)
+                       : " + 2" + std::string(kTimes) + "padding " + std::to_string(l.pad);
       if (span < 0)
         throw UsageError(label(arch, i) + ": the " + window_name(l) +
                          (l.kind == LayerKind::conv ? " kernel" : " window") +
                          " does not fit its " + format_shape(cur, false) + " input (" + axis + " " +
-                         std::to_string(n) + " + 2" + kTimes + "padding " + std::to_string(l.pad) +
-                         " < " + std::to_string(l.kernel) +
+                         std::to_string(n) + padded + " < " + std::to_string(l.kernel) +
                          "): the output would be smaller than 1 pixel");
       return span / l.stride + 1;
     };
@@ -243,7 +248,8 @@ std::vector<LayerRF> receptive_fields(const Arch& arch) {
         if (!global) {
           // r_l = r_{l-1} + (k_l - 1) j_{l-1};  u_l = u_{l-1} - p_l j_{l-1};  j_l = j_{l-1} s_l
           cur.rf = ck.add(cur.rf, ck.mul(l.kernel - 1, cur.jump));
-          cur.start = ck.add(cur.start, -ck.mul(l.pad, cur.jump));
+          cur.start = ck.add(cur.start, -ck.mul(l.padding().top, cur.jump));
+          cur.start_x = ck.add(cur.start_x, -ck.mul(l.padding().left, cur.jump));
           cur.jump = ck.mul(cur.jump, l.stride);
         }
         break;

@@ -134,7 +134,10 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
         s += ", \"rf\": null, \"jump\": null, \"start\": null, \"global\": true";
       else
         s += ", \"rf\": " + std::to_string(r.rf.rf) + ", \"jump\": " + std::to_string(r.rf.jump) +
-             ", \"start\": " + std::to_string(r.rf.start) + ", \"global\": false";
+             ", \"start\": " + std::to_string(r.rf.start) +
+             (r.rf.start_x != r.rf.start ? ", \"start_x\": " + std::to_string(r.rf.start_x)
+                                         : std::string()) +
+             ", \"global\": false";
       if (o.empirical)
         s += r.measured > 0 ? ", \"measured\": " + std::to_string(r.measured)
                             : std::string(", \"measured\": null");
@@ -167,7 +170,9 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
     } else {
       row.push_back(std::to_string(rf.rf));
       row.push_back(std::to_string(rf.jump));
-      row.push_back(std::to_string(rf.start));
+      // Asymmetric padding: the rows' and the columns' start, "y,x".
+      row.push_back(std::to_string(rf.start) +
+                    (rf.start_x != rf.start ? "," + std::to_string(rf.start_x) : std::string()));
     }
     if (o.empirical) row.push_back(measured > 0 ? std::to_string(measured) : "");
     if (sized) row.push_back(size);
@@ -186,7 +191,8 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
   if (!csv) {
     const char* note =
         "rf: receptive field size (input pixels per side); jump: input pixels between "
-        "neighbouring units; start: input index of the first unit's field (negative = padding)";
+        "neighbouring units; start: input index of the first unit's field (negative = padding; "
+        "y,x when the padding differs between rows and columns)";
     out += fmt == ArchFormat::markdown ? std::string("\n") + note + ".\n"
                                        : std::string("\n") + note + "\n";
   }

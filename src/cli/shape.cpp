@@ -165,6 +165,8 @@ void register_shape(CLI::App& app) {
       "  GAP              global average pool;  ReLU, BN, DROPOUTp, SOFTMAX\n"
       "  options          /sN stride, /pN padding, /circular /reflect /symmetric\n"
       "                   /replicate /zero (padding mode), e.g. CONV3-64/s2/p0\n"
+      "                   CONV only: /pB:A (B before, A after, both axes) or\n"
+      "                   /pT:B:L:R (top, bottom, left, right), e.g. CONV2-3/circular/p1:0\n"
       "  (A B)x3          repeat a group\n"
       "\n"
       "Examples:\n"

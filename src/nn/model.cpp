@@ -23,7 +23,7 @@ std::unique_ptr<Layer<T>> make_layer(const LayerSpec& s, const BuildOptions& opt
       if (s.filters < 1)
         throw UsageError(where(s) + ": a convolution needs a filter count to be built, e.g. CONV" +
                          std::to_string(s.kernel) + "-16");
-      return std::make_unique<Conv2d<T>>(s.filters, s.kernel, s.stride, s.pad, s.border);
+      return std::make_unique<Conv2d<T>>(s.filters, s.kernel, s.stride, s.padding(), s.border);
     case LayerKind::maxpool:
       return std::make_unique<Pool2d<T>>(true, s.kernel, s.stride, s.pad);
     case LayerKind::avgpool:
@@ -238,7 +238,8 @@ bool probe_once(const Arch& arch, std::size_t count, int size, FieldSize& field)
     try {
       switch (s.kind) {
         case LayerKind::conv:
-          net.push_back(std::make_unique<Conv2d<double>>(1, s.kernel, s.stride, s.pad, s.border));
+          net.push_back(
+              std::make_unique<Conv2d<double>>(1, s.kernel, s.stride, s.padding(), s.border));
           break;
         case LayerKind::maxpool:
         case LayerKind::avgpool:

@@ -88,6 +88,41 @@ TEST_CASE("[arch] options, pooling variants, batchnorm, dropout, softmax") {
   CHECK(a.layers[11].border == Border::replicate);
 }
 
+TEST_CASE("[arch] asymmetric CONV padding: /pB:A on both axes, /pT:B:L:R per side") {
+  Arch a = parse_arch("CONV2-3/circular/p1:0 CONV3-2/p0:2:1:0/s2 CONV2-3/p1 POOL2");
+  REQUIRE(a.layers.size() == 4);
+  CHECK(a.layers[0].asymmetric);
+  const Padding p0 = a.layers[0].padding();
+  CHECK((p0.top == 1 && p0.bottom == 0 && p0.left == 1 && p0.right == 0));
+  CHECK(a.layers[0].border == Border::circular);
+  const Padding p1 = a.layers[1].padding();
+  CHECK((p1.top == 0 && p1.bottom == 2 && p1.left == 1 && p1.right == 0));
+  CHECK(a.layers[1].stride == 2);
+  CHECK_FALSE(a.layers[2].asymmetric);
+  const Padding p2 = a.layers[2].padding();
+  CHECK((p2.top == 1 && p2.bottom == 1 && p2.left == 1 && p2.right == 1));
+  const Padding p3 = a.layers[3].padding();
+  CHECK((p3.top == 0 && p3.bottom == 0));
+  auto error = [](const char* spec) {
+    try {
+      parse_arch(spec);
+    } catch (const ParseError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("POOL2/p0:1").find("asymmetric padding '/p0:1' applies to CONV layers only") !=
+        std::string::npos);
+  CHECK(error("CONV2-3/p0:2").find("padding 2 in '/p0:2' must be smaller than the kernel size 2") !=
+        std::string::npos);
+  CHECK(error("CONV3-3/p0:1:1").find("expected /pB:A (before:after) or /pT:B:L:R") !=
+        std::string::npos);
+  CHECK(error("CONV3-3/p0:").find("expected /pB:A") != std::string::npos);
+  CHECK(error("CONV3-3/p0:x").find("expected /pB:A") != std::string::npos);
+  CHECK(error("CONV3-3/p1/p0:1").find("the padding is given twice") != std::string::npos);
+  CHECK(error("CONV3-3/p0:1/p1").find("the padding is given twice") != std::string::npos);
+}
+
 TEST_CASE("[arch] repeats expand, nest, and keep each token's column") {
   Arch a = parse_arch("(CONV3-256 ReLU)x3 ((CONV3 POOL2)X2 BN) \xC3\x97 2 (FC-1)*1");
   // 6 + 2*(2*2+1) + 1

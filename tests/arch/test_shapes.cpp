@@ -110,6 +110,42 @@ TEST_CASE("[arch] output sizes match counting window positions on random stacks"
   }
 }
 
+TEST_CASE("[arch] asymmetric padding: sizes count window positions, starts follow each axis") {
+  // W' = floor((W + L + R - K) / S) + 1 per axis, checked against counting the
+  // positions of the window over [-before, W + after).
+  auto positions = [](std::int64_t n, int k, int s, int before, int after) {
+    std::int64_t c = 0;
+    for (std::int64_t at = -before; at + k <= n + after; at += s) ++c;
+    return c;
+  };
+  const Arch a = parse_arch("CONV2-3/circular/p1:0 CONV3-4/p0:2:1:0/s2 CONV4-2/p3:0:0:2");
+  const ShapeReport r = infer_shapes(a, Shape3{8, 9, 1});
+  CHECK(r.layers[0].output.w == positions(8, 2, 1, 1, 0));
+  CHECK(r.layers[0].output.h == positions(9, 2, 1, 1, 0));
+  CHECK(r.layers[0].output.w == 8);  // the exactly shift-invariant 3(f) layer keeps 8
+  const std::int64_t w1 = positions(8, 3, 2, 1, 0), h1 = positions(9, 3, 2, 0, 2);
+  CHECK(r.layers[1].output.w == w1);
+  CHECK(r.layers[1].output.h == h1);
+  CHECK(r.layers[2].output.w == positions(w1, 4, 1, 0, 2));
+  CHECK(r.layers[2].output.h == positions(h1, 4, 1, 3, 0));
+  // Starts: u = -sum(before * jump), rows by the top padding, columns by the left.
+  const std::vector<LayerRF> rf = receptive_fields(a);
+  CHECK(rf[0].start == -1);
+  CHECK(rf[0].start_x == -1);
+  CHECK(rf[1].start == -1);
+  CHECK(rf[1].start_x == -2);
+  CHECK(rf[2].start == -1 - 3 * 2);
+  CHECK(rf[2].start_x == -2);
+  CHECK(rf[2].rf == 1 + 1 + 2 + 3 * 2);
+  // The refusal names both paddings.
+  try {
+    infer_shapes(parse_arch("CONV3-1/p0:1"), Shape3{1, 1, 1});
+    FAIL("expected an error");
+  } catch (const UsageError& e) {
+    CHECK(std::string(e.what()).find("width 1 + padding 0 + 1 < 3") != std::string::npos);
+  }
+}
+
 TEST_CASE("[arch] global layers: every unit of FLATTEN, GAP, FC and after sees the whole input") {
   Arch a = parse_arch("CONV3 POOL2 GAP FC-3 SOFTMAX");
   auto rf = receptive_fields(a);

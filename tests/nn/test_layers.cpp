@@ -53,6 +53,34 @@ TEST_CASE("[nn] gradient check: Conv2d, zero and circular padding, strides, even
   }
 }
 
+TEST_CASE("[nn] gradient check: Conv2d with asymmetric padding, zero and circular") {
+  const Padding pads[] = {{1, 0, 1, 0}, {0, 1, 0, 1}, {0, 2, 1, 0}, {2, 0, 0, 1}};
+  for (const Padding& p : pads)
+    for (Border b : {Border::zero, Border::circular}) {
+      CAPTURE(p.top);
+      CAPTURE(p.bottom);
+      CAPTURE(p.left);
+      CAPTURE(p.right);
+      Conv2d<double> conv(2, 3, 1, p, b);
+      expect_gradients(conv, Dims{2, 5, 4}, 2, Mode::train, 300 + p.top + 4 * p.bottom);
+      CHECK(conv.output_dims().h == 5 + p.top + p.bottom - 2);
+      CHECK(conv.output_dims().w == 4 + p.left + p.right - 2);
+    }
+  // Forward by hand: 1x3 image [1 2 3], 1x2 kernel [1 10], circular, padding
+  // after only: outputs 1+20, 2+30, 3+10 (the wrapped column after the last).
+  Conv2d<double> c(1, 2, 1, Padding{0, 1, 0, 1}, Border::circular);
+  c.setup(Dims{1, 1, 3});
+  std::vector<double> prm = {1, 10, 0, 0, 0}, g(5);
+  c.bind(prm.data(), g.data(), nullptr);
+  const std::vector<double> x = {1, 2, 3};
+  std::vector<double> y(c.output_dims().size());
+  REQUIRE(y.size() == 3);
+  c.forward(x.data(), y.data(), 1, Mode::eval);
+  CHECK(y[0] == 21);
+  CHECK(y[1] == 32);
+  CHECK(y[2] == 13);
+}
+
 TEST_CASE("[nn] gradient check: Linear, ReLU, pooling, GAP, Flatten, Softmax") {
   {
     Linear<double> fc(4);
