@@ -238,4 +238,20 @@ struct TrainingHistory {
 Figure training_curves(const TrainingHistory& h, PlotSize size = {900, 400},
                        const std::string& title = "");
 
+// ---- convolution kernels ------------------------------------------------------
+
+/// The kernels of a convolution layer (weights F x C x K x K, row-major) as an
+/// image grid: one block per filter, in rows of ceil(sqrt(F)) blocks; a block
+/// is one colour tile when C == 3 (channels as R, G, B), else C grey tiles side
+/// by side.  Every weight is a square of `cell` pixels whose value is
+/// 128 + 127 w / m, rounded, with m the largest |w| of the layer (0 is mid grey,
+/// the strongest weights black or white).  Tiles are 2 pixels apart, blocks 6,
+/// on a white margin of 6.
+struct FilterGrid {
+  int columns = 0, rows = 0, cell = 0, block_width = 0, block_height = 0;
+  double scale = 0;  ///< m
+};
+FilterGrid filter_grid_layout(int filters, int channels, int kernel, const float* weights);
+Canvas filter_grid(const float* weights, int filters, int channels, int kernel);
+
 }  // namespace convkit::plot

@@ -1,12 +1,17 @@
 // convkit predict: the top classes of images under a trained model.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <numeric>
 
 #include "cli/command.hpp"
+#include "cli/outputs.hpp"
 #include "cli/validate.hpp"
+#include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/atomic.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/io/npy.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -16,6 +21,7 @@ namespace {
 struct PredictOptions {
   std::string model;
   std::vector<std::string> images;
+  std::string tta = "none", features, out;
   int top = 3, threads = 0;
   long long max_pixels = 0;
   bool json = false;
@@ -61,11 +67,93 @@ std::string json_str(const std::string& s) {
   return o + "\"";
 }
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// --features LAYER: a number as `shape` and `receptive-field` count layers
+// (1 = the first), or the layer's token in the architecture, any case.
+std::size_t find_layer(const std::string& want, const Checkpoint& ck) {
+  const Arch arch = parse_arch(ck.arch, "the checkpoint's architecture");
+  const std::size_t n = arch.layers.size();
+  if (!want.empty() &&
+      std::all_of(want.begin(), want.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    const std::size_t i = want.size() <= 6 ? std::stoul(want) : 0;
+    if (i < 1 || i > n)
+      throw UsageError("--features " + want + ": the model has layers 1 to " + std::to_string(n));
+    return i - 1;
+  }
+  std::vector<std::size_t> hits;
+  for (std::size_t i = 0; i < n; ++i)
+    if (lower(arch.layers[i].text) == lower(want)) hits.push_back(i);
+  if (hits.size() == 1) return hits[0];
+  std::string list;
+  for (std::size_t i = 0; i < n; ++i)
+    list += (i ? ", " : "") + std::to_string(i + 1) + " " + arch.layers[i].text;
+  throw UsageError("--features " + want + ": " +
+                   (hits.empty()
+                        ? std::string("no layer is named so")
+                        : "names " + std::to_string(hits.size()) + " layers, give its number") +
+                   " (layers: " + list + ")");
+}
+
+// --features: the layer's activations of every image, printed (one line an
+// image) or written as one float32 .npy (-o): N x C for a 1x1 output (GAP,
+// FC, FLATTEN), N x C x H x W otherwise.
+void run_features(const PredictOptions& o, const Checkpoint& ck, LoadedModel& model) {
+  const std::size_t layer = find_layer(o.features, ck);
+  const std::vector<int> d = model.layer_shape(layer);
+  std::vector<float> all;
+  for (const auto& path : o.images) {
+    std::vector<float> a;
+    try {
+      const std::vector<float> x = to_input(read_image(path), ck, path);
+      a = model.activations(x.data(), 1, layer);
+    } catch (const Error& e) {
+      // The array needs every image: one missing is a failure, with no file.
+      if (!o.out.empty()) throw;
+      std::fflush(stdout);
+      std::fprintf(stderr, "convkit: error: %s\n", e.what());
+      set_exit_status(1);
+      continue;
+    }
+    if (!o.out.empty()) {
+      all.insert(all.end(), a.begin(), a.end());
+      continue;
+    }
+    std::printf("%s:", path.c_str());
+    for (float v : a) std::printf(" %.9g", static_cast<double>(v));
+    std::printf("\n");
+  }
+  if (o.out.empty()) return;
+  std::vector<std::int64_t> shape = {static_cast<std::int64_t>(o.images.size()), d[0]};
+  if (d[1] != 1 || d[2] != 1) shape.insert(shape.end(), {d[1], d[2]});
+  std::string bytes = npy_header(shape, NpyType::f4);
+  bytes.append(reinterpret_cast<const char*>(all.data()), all.size() * sizeof(float));
+  write_file_atomic(o.out, bytes);
+  std::string dims;
+  for (std::size_t i = 0; i < shape.size(); ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
+  std::printf("wrote %s: layer %zu (%s), %s float32\n", o.out.c_str(), layer + 1,
+              parse_arch(ck.arch).layers[layer].text.c_str(), dims.c_str());
+}
+
 void run_predict(const PredictOptions& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
+  if (!o.out.empty() && o.features.empty())
+    throw UsageError("-o writes the activations of --features LAYER; give --features");
+  if (!o.features.empty() && (o.json || o.tta != "none"))
+    throw UsageError("--features prints activations: it takes neither --json nor --tta");
+  if (!o.out.empty()) {
+    const std::string& f = o.out;
+    if (f.size() < 5 || lower(f.substr(f.size() - 4)) != ".npy")
+      throw UsageError("-o " + f + ": the activations are written as .npy (use a .npy name)");
+    check_outputs({{"-o", o.out}});
+  }
   const Checkpoint ck = load_checkpoint(o.model);
   LoadedModel model(ck);
+  if (!o.features.empty()) return run_features(o, ck, model);
   const int k = model.classes();
   const int top = std::min(o.top, k);
   bool first = true;
@@ -113,13 +201,26 @@ void register_predict(CLI::App& app) {
   sub->add_option("-k,--top", o->top, "How many classes to show")
       ->check(whole_range(1, 100000))
       ->capture_default_str();
+  sub->add_option("--tta", o->tta,
+                  "Test-time augmentation: none, or flip (the mean of the class probabilities "
+                  "of each image and its mirror image)")
+      ->check(CLI::IsMember({"none", "flip"}))
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
+  sub->add_option("--features", o->features,
+                  "Instead of classes, the activations of this layer: its number as 'convkit "
+                  "shape' counts them (1 = first) or its name in the architecture (e.g. GAP)");
+  sub->add_option("-o,--output", o->out,
+                  "With --features: write them to this .npy (float32, images x C, or images x "
+                  "C x H x W for a map) instead of printing them");
   add_threads_option(sub, o->threads);
   add_max_pixels_option(sub, o->max_pixels);
   sub->footer(
       "Examples:\n"
       "  convkit predict -m fm.ckpt shoe.png shirt.png\n"
       "  convkit predict -m fm.ckpt -k 1 --json samples/*.png\n"
+      "  convkit predict -m edges.ckpt --features GAP x1.pgm x2.pgm x3.pgm\n"
+      "  convkit predict -m fm.ckpt --features 3 -o maps.npy shoe.png shirt.png\n"
       "\n"
       "Colour images are turned grey for a grey model (and grey ones repeated for a colour\n"
       "model); the size must match the model's input. One unreadable image does not stop\n"

@@ -26,7 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct TrainOptions {
-  std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot;
+  std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot, plot_filters;
+  std::string lr = "auto";
   TrainConfig cfg;
   int threads = 0;
   long long max_pixels = 0;
@@ -158,10 +159,27 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   if (cfg.data.empty()) throw UsageError("--data is required");
   if (!plot_path.empty() && !plot::is_png_path(plot_path))
     throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
+  const std::string& filters_path = o.plot_filters;
+  if (!filters_path.empty()) {
+    if (!plot::is_png_path(filters_path))
+      throw UsageError("--plot-filters " + filters_path +
+                       ": the kernels are drawn as PNG (use a .png name)");
+    const Arch a = parse_arch(cfg.arch);
+    if (std::none_of(a.layers.begin(), a.layers.end(),
+                     [](const LayerSpec& l) { return l.kind == LayerKind::conv; }))
+      throw UsageError(
+          "--plot-filters draws the first CONV layer's kernels, but the network has "
+          "no CONV layer");
+  }
   // Only rank 0 writes (its node's file system).
-  if (lead) check_outputs({{"-o", out}, {"--log", log_path}, {"--plot", plot_path}});
+  if (lead)
+    check_outputs({{"-o", out},
+                   {"--log", log_path},
+                   {"--plot", plot_path},
+                   {"--plot-filters", filters_path}});
   // With -o elsewhere, a log or plot over the resumed checkpoint would destroy it.
-  for (const auto& [flag, path] : {std::pair{"--log", log_path}, std::pair{"--plot", plot_path}})
+  for (const auto& [flag, path] : {std::pair{"--log", log_path}, std::pair{"--plot", plot_path},
+                                   std::pair{"--plot-filters", filters_path}})
     if (resume && !path.empty() && same_file(path, o.resume))
       throw UsageError(std::string(flag) + " " + path + " is the checkpoint being resumed (" +
                        o.resume + "); give it its own name");
@@ -240,6 +258,19 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
                                      : "; no epoch was finished, so no checkpoint was written"));
   }
   if (lead) std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
+  if (lead && !filters_path.empty()) {
+    // Parameter tensors come in layer order: the first conv weight is the first layer's.
+    for (const NamedTensor& t : final_ck.tensors)
+      if (t.name.ends_with(".conv.weight") && t.shape.size() == 4) {
+        plot::save_png(
+            plot::filter_grid(t.data.data(), static_cast<int>(t.shape[0]),
+                              static_cast<int>(t.shape[1]), static_cast<int>(t.shape[2])),
+            filters_path);
+        std::printf("drew the %lld kernels of %s in %s\n", static_cast<long long>(t.shape[0]),
+                    t.name.c_str(), filters_path.c_str());
+        break;
+      }
+  }
 }
 
 // Under mpirun or srun every rank runs train_ranks.  An error that every
@@ -346,6 +377,9 @@ void register_train(CLI::App& app) {
   sub->add_option(
       "--plot", o->plot,
       "PNG of loss and accuracy against epoch, train vs validation (after every epoch)");
+  sub->add_option("--plot-filters", o->plot_filters,
+                  "After training, draw the first CONV layer's kernels as an image grid in this "
+                  "PNG (grey: 0; white/black: the largest positive/negative weight)");
   sub->add_option("--micro-batch", o->cfg.micro_batch,
                   "Images per micro-group: each group's gradient on its own (batchnorm statistics "
                   "per group), summed in order, so mpirun -np N gives the same result for any N; "

@@ -334,9 +334,12 @@ void GlobalAvgPool<T>::forward(const T* x, T* y, int n, Mode) {
   const std::int64_t hw = static_cast<std::int64_t>(this->in_.h) * this->in_.w;
   const std::int64_t planes = static_cast<std::int64_t>(n) * this->in_.c;
   for (std::int64_t p = 0; p < planes; ++p) {
-    T acc = 0;
-    for (std::int64_t k = 0; k < hw; ++k) acc += x[p * hw + k];
-    y[p] = acc / static_cast<T>(hw);
+    // Summed in double: for float maps the sum is then exact in all but
+    // extreme cases, so it does not depend on the order of the values (a
+    // circularly shifted map gives the same mean, bit for bit).
+    double acc = 0;
+    for (std::int64_t k = 0; k < hw; ++k) acc += static_cast<double>(x[p * hw + k]);
+    y[p] = static_cast<T>(acc / static_cast<double>(hw));
   }
 }
 

@@ -685,9 +685,9 @@ struct LoadedModel::Impl {
     if (ck.norm_mean.size() != static_cast<std::size_t>(ck.in_channels) ||
         ck.norm_std.size() != ck.norm_mean.size())
       throw Error("checkpoint normalization does not match its input channels");
-    softmax_last = parse_arch(ck.arch).layers.back().kind == LayerKind::softmax;
   }
-  bool softmax_last = false;
+  /// Images in the data's units, normalized with the checkpoint's statistics.
+  std::vector<float> normalized(const float* images, int n) const;
 };
 
 LoadedModel::LoadedModel(const Checkpoint& c) : impl_(std::make_unique<Impl>(c)) {}
@@ -697,33 +697,48 @@ int LoadedModel::classes() const {
   return static_cast<int>(impl_->model.output_dims().size());
 }
 
-std::vector<double> LoadedModel::probabilities(const float* images, int n) {
-  const FlushDenormalsScope flush;
-  const auto& c = impl_->ck;
-  const std::size_t sz = static_cast<std::size_t>(c.in_channels) * c.in_height * c.in_width;
-  const std::size_t hw = static_cast<std::size_t>(c.in_height) * c.in_width;
+std::vector<float> LoadedModel::Impl::normalized(const float* images, int n) const {
+  const std::size_t sz = static_cast<std::size_t>(ck.in_channels) * ck.in_height * ck.in_width;
+  const std::size_t hw = static_cast<std::size_t>(ck.in_height) * ck.in_width;
   std::vector<float> x(images, images + sz * n);
   for (int i = 0; i < n; ++i)
-    for (int ch = 0; ch < c.in_channels; ++ch)
+    for (int ch = 0; ch < ck.in_channels; ++ch)
       for (std::size_t p = 0; p < hw; ++p) {
         float& v = x[i * sz + ch * hw + p];
-        v = (v - c.norm_mean[ch]) / c.norm_std[ch];
+        v = (v - ck.norm_mean[ch]) / ck.norm_std[ch];
       }
-  const float* out = impl_->model.forward(x.data(), n, nn::Mode::eval);
-  const int k = classes();
-  const bool softmax_last = impl_->softmax_last;
-  std::vector<double> p(static_cast<std::size_t>(n) * k);
-  for (int i = 0; i < n; ++i) {
-    const float* z = out + static_cast<std::size_t>(i) * k;
-    if (softmax_last) {
-      for (int j = 0; j < k; ++j) p[i * k + j] = z[j];
-      continue;
-    }
-    const double mx = *std::max_element(z, z + k);
-    double s = 0;
-    for (int j = 0; j < k; ++j) s += p[i * k + j] = std::exp(double(z[j]) - mx);
-    for (int j = 0; j < k; ++j) p[i * k + j] /= s;
-  }
+  return x;
+}
+
+std::size_t LoadedModel::layers() const {
+  return impl_->model.size();
+}
+
+std::vector<int> LoadedModel::layer_shape(std::size_t i) const {
+  const nn::Dims d = impl_->model.layer_output(i);
+  return {d.c, d.h, d.w};
+}
+
+std::vector<float> LoadedModel::activations(const float* images, int n, std::size_t i) {
+  const FlushDenormalsScope flush;
+  if (i >= layers())
+    throw UsageError("layer " + std::to_string(i) + " does not exist (the model has " +
+                     std::to_string(layers()) + ")");
+  const std::vector<float> x = impl_->normalized(images, n);
+  impl_->model.forward(x.data(), n, nn::Mode::eval);
+  const float* a = impl_->model.activation(i);
+  return std::vector<float>(a,
+                            a + static_cast<std::size_t>(n) *
+                                    static_cast<std::size_t>(impl_->model.layer_output(i).size()));
+}
+
+std::vector<double> LoadedModel::probabilities(const float* images, int n, bool tta_flip) {
+  const FlushDenormalsScope flush;
+  const std::vector<float> x = impl_->normalized(images, n);
+  std::vector<float> mirror;
+  std::vector<double> p;
+  batch_probabilities(impl_->model, x.data(), static_cast<std::size_t>(n),
+                      impl_->model.input_dims(), tta_flip, mirror, p);
   return p;
 }
 

@@ -206,6 +206,34 @@ TEST_CASE("[nn] seed 3(f): GAP features are invariant to every circular shift") 
   CHECK_FALSE(all_same);
 }
 
+TEST_CASE("[nn] seed 3(f) written with /p1:0: the architecture language gives the invariant net") {
+  // The same network from its text: CONV2-3/circular/p1:0 pads one wrapped row
+  // and column before (8x8 stays 8x8), the seed's /p1 pads one on each side.
+  auto features = [](const std::string& spec, const std::vector<float>& image) {
+    Sequential<float> net(parse_arch(spec), Dims{1, 8, 8});
+    Rng rng(2024);
+    for (float& p : net.params()) p = static_cast<float>(static_cast<int>(rng.next() % 7) - 3);
+    net.forward(image.data(), 1, Mode::eval);
+    const float* g = net.activation(4);
+    return std::vector<float>(g, g + 3);
+  };
+  const std::string exact = "CONV2-3/circular/p1:0 ReLU CONV2-3/circular/p1:0 ReLU GAP FC-3";
+  const std::string seed = "CONV2-3/circular ReLU CONV2-3/circular ReLU GAP FC-3";
+  Sequential<float> probe(parse_arch(exact), Dims{1, 8, 8});
+  CHECK(probe.layer_output(2) == Dims{3, 8, 8});
+  std::vector<float> x2(64, 0.0f);
+  for (int r = 0; r < 8; ++r) x2[r * 8 + 5] = 1.0f;  // a vertical edge
+  const auto g2 = features(exact, x2);
+  const auto s2 = features(seed, x2);
+  bool seed_exact = true;
+  for (int dy = 0; dy < 8; ++dy)
+    for (int dx = 0; dx < 8; ++dx) {
+      CHECK(features(exact, shifted(x2, 8, dy, dx)) == g2);
+      seed_exact = seed_exact && features(seed, shifted(x2, 8, dy, dx)) == s2;
+    }
+  CHECK_FALSE(seed_exact);
+}
+
 TEST_CASE("[nn] initialization: He and Xavier statistics, seeded") {
   Arch arch;
   arch.layers = {conv(3, 64), simple(LayerKind::flatten), fc(10)};

@@ -187,7 +187,8 @@ class Pool2d : public Layer<T> {
   std::vector<std::int32_t> argmax_;
 };
 
-/// Global average pooling: C x H x W -> C x 1 x 1, the mean of each channel.
+/// Global average pooling: C x H x W -> C x 1 x 1, the mean of each channel
+/// (summed in double, so that the order of the values hardly ever matters).
 template <class T>
 class GlobalAvgPool : public Layer<T> {
  public:

@@ -128,7 +128,15 @@ class LoadedModel {
   int classes() const;
   /// Class probabilities of n images in the data's units (N x C x H x W;
   /// normalized here with the checkpoint's statistics): n x classes().
-  std::vector<double> probabilities(const float* images, int n);
+  /// tta_flip: the mean of the probabilities of each image and its mirror image.
+  std::vector<double> probabilities(const float* images, int n, bool tta_flip = false);
+  /// Number of layers (as the architecture lists them).
+  std::size_t layers() const;
+  /// Per-image output shape of layer i (0-based): channels, height, width.
+  std::vector<int> layer_shape(std::size_t i) const;
+  /// The activations of layer i (0-based) for n images in the data's units,
+  /// as probabilities() takes them: n x (channels x height x width), in eval mode.
+  std::vector<float> activations(const float* images, int n, std::size_t i);
 
  private:
   struct Impl;
