@@ -1,5 +1,7 @@
 #include "convkit/train/progress.hpp"
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -38,6 +40,12 @@ std::string exact(double v) {
 
 }  // namespace
 
+double peak_memory_mib() {
+  struct rusage u {};
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
 void Progress::begin_epoch(int epoch, int epochs, std::size_t batches) {
   epoch_ = epoch;
   epochs_ = epochs;
@@ -66,8 +74,8 @@ void Progress::update(std::size_t done, double loss, double acc, std::size_t ima
     line.append("] ");
   }
   line += std::to_string(done) + "/" + std::to_string(batches_) + " loss " + fmt("%.4f", loss) +
-          " acc " + fmt("%.2f", 100 * acc) + "% " + fmt("%.0f", ips) + " img/s ETA " +
-          duration(eta);
+          " acc " + fmt("%.2f", 100 * acc) + "% " + fmt("%.0f", ips) + " img/s peak " +
+          fmt("%.0f", peak_memory_mib()) + " MiB ETA " + duration(eta);
   if (tty_) {
     std::fprintf(out_, "\r%s\033[K", line.c_str());
     drawn_ = true;
@@ -92,7 +100,8 @@ std::string epoch_summary(const EpochMetrics& m, int epochs, bool has_val) {
   if (has_val)
     s += "  val loss " + fmt("%.4f", m.val_loss) + " acc " + fmt("%.2f", 100 * m.val_acc) + "%";
   s += "  lr " + fmt("%.4g", m.lr) + "  " + fmt("%.1f", m.seconds) + " s  " +
-       fmt("%.0f", m.images_per_second) + " img/s";
+       fmt("%.0f", m.images_per_second) + " img/s  peak memory " + fmt("%.0f", peak_memory_mib()) +
+       " MiB";
   return s;
 }
 

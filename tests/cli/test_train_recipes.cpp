@@ -222,3 +222,21 @@ TEST_CASE(
   CHECK(bad.status == 2);
   CHECK(bad.err.find("--tta") != std::string::npos);
 }
+
+TEST_CASE("[cli] train reports its peak memory in every epoch's summary") {
+  const std::string dir = temp_dir();
+  auto r = run_convkit(train_args(dir + "/m.ckpt", 2));
+  REQUIRE(r.status == 0);
+  std::size_t at = 0;
+  int lines = 0;
+  while ((at = r.out.find("img/s  peak memory ", at)) != std::string::npos) {
+    at += 19;
+    const double mib = std::stod(r.out.substr(at));
+    // The binary and its libraries alone take a few MiB; 600 8x8 images little more.
+    CHECK(mib >= 1);
+    CHECK(mib < 4096);
+    CHECK(r.out.compare(r.out.find(' ', at), 5, " MiB\n") == 0);
+    ++lines;
+  }
+  CHECK(lines == 2);
+}

@@ -35,9 +35,13 @@ class Progress {
   bool drawn_ = false;
 };
 
+/// The peak resident memory of this process so far, in MiB (getrusage's
+/// ru_maxrss): shown in the progress line and the epoch summary.
+double peak_memory_mib();
+
 /// The one-line epoch summary, e.g.
 /// "epoch 2/5  train loss 0.4312 acc 84.51%  val loss 0.4020 acc 85.60%  lr 0.001  3.2 s  18700
-/// img/s"
+/// img/s  peak memory 212 MiB"
 std::string epoch_summary(const EpochMetrics& m, int epochs, bool has_val);
 
 /// Write the metrics history atomically: CSV, or JSON when the path ends in .json.
