@@ -95,6 +95,8 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   apply_max_pixels(o.max_pixels);
   TrainConfig cfg = o.cfg;
   cfg.augment = parse_augment(o.augment);
+  cfg.lr_auto = o.lr == "auto";
+  if (!cfg.lr_auto) cfg.lr = std::stod(o.lr);  // checked by the option's validator
   Checkpoint resumed;
   const Checkpoint* resume = nullptr;
   std::string out = o.out, log_path = o.log, plot_path = o.plot;
@@ -233,6 +235,13 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   // the slowest rank included), per epoch.
   CommStats comm;
   if (group.size() > 1) hooks.comm = &comm;
+  hooks.on_lr_found = [&](const LrFinding& f) {
+    std::printf(
+        "--lr auto: range test of %d steps, lr %g to %g: the smoothed loss fell fastest at lr "
+        "%.3g and was lowest at lr %.3g; training with lr %.3g\n",
+        f.steps, f.from, f.to, f.steepest, f.at_min, f.chosen);
+    std::fflush(stdout);
+  };
   hooks.on_epoch = [&](const EpochMetrics& m) {
     std::printf("%s\n", epoch_summary(m, cfg.epochs, has_val).c_str());
     if (group.size() > 1 && comm.steps > 0) {
@@ -309,8 +318,18 @@ void register_train(CLI::App& app) {
   sub->add_option("--batch", o->cfg.batch, "Mini-batch size")
       ->check(whole_range(1, 65536))
       ->capture_default_str();
-  sub->add_option("--lr", o->cfg.lr, "Learning rate")
-      ->check(positive_finite())
+  sub->add_option("--lr", o->lr,
+                  "Learning rate, or auto: a range test of 100 steps before the first epoch "
+                  "picks it (printed: half the smaller of the rate where the loss falls "
+                  "fastest and a tenth of the rate at its lowest)")
+      ->type_name("FLOAT")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "auto") return {};
+            std::string v = s;
+            return finite_range(0, HUGE_VAL, "a number greater than 0, or auto", true, false)(v);
+          },
+          "", "learning rate"))
       ->capture_default_str();
   sub->add_option("--optimizer", o->cfg.optimizer, "sgd, adam or adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))

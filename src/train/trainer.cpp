@@ -107,6 +107,7 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
   return {{"data", cfg.data},
           {"batch", std::to_string(cfg.batch)},
           {"lr", fmt_double(cfg.lr)},
+          {"lr_auto", cfg.lr_auto ? "1" : "0"},
           {"optimizer", cfg.optimizer},
           {"momentum", fmt_double(cfg.momentum)},
           {"weight_decay", fmt_double(cfg.weight_decay)},
@@ -266,6 +267,70 @@ std::pair<double, double> evaluate(Model& m, const Dataset& d, const Normalizati
           static_cast<double>(correct) / static_cast<double>(d.size())};
 }
 
+// The range test of TrainConfig::lr_auto (trainer.hpp).  Every rank runs
+// all of it on its own (same data, same arithmetic), so each finds the same
+// rate; the model's weights and buffers are restored afterwards.
+LrFinding find_learning_rate(Model& model, const nn::OptimizerConfig& ocfg,
+                             const std::vector<unsigned char>& decay_mask, const Dataset& tr,
+                             const Normalization& norm, int batch, std::uint64_t seed) {
+  LrFinding f;
+  constexpr int kSteps = 100;
+  constexpr double kBeta = 0.9;
+  constexpr int kSlope = 5;  // steps over which the slope is measured
+  const std::vector<float> params(model.params().begin(), model.params().end());
+  const std::vector<float> buffers(model.buffers().begin(), model.buffers().end());
+  nn::Optimizer opt(ocfg, params.size());
+  opt.set_decay_mask(decay_mask);
+  std::vector<std::size_t> order(tr.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  DataRng rng(mix(seed, 0, 4));
+  shuffle(order, rng);
+  model.reseed_dropout(mix(seed, 0, 5));
+  const std::size_t B = std::min<std::size_t>(static_cast<std::size_t>(batch), tr.size());
+  std::vector<float> x(B * tr.image_size());
+  std::vector<std::int32_t> y(B);
+  std::vector<std::size_t> idx(B);
+  double avg = 0, best = std::numeric_limits<double>::infinity();
+  std::vector<double> lrs, smoothed;
+  std::size_t next = 0;
+  for (int i = 0; i < kSteps; ++i) {
+    const double lr = f.from * std::pow(f.to / f.from, static_cast<double>(i) / (kSteps - 1));
+    for (std::size_t k = 0; k < B; ++k, next = (next + 1) % order.size()) idx[k] = order[next];
+    make_batch(tr, idx.data(), B, norm, {}, nullptr, x.data(), y.data());
+    model.zero_grad();
+    model.forward(x.data(), static_cast<int>(B), nn::Mode::train);
+    const double loss = model.loss(y.data());
+    f.steps = i + 1;
+    if (!std::isfinite(loss)) break;
+    avg = kBeta * avg + (1 - kBeta) * loss;
+    const double smooth = avg / (1 - std::pow(kBeta, i + 1));
+    if (smooth < best) {
+      best = smooth;
+      f.at_min = lr;
+    }
+    lrs.push_back(lr);
+    smoothed.push_back(smooth);
+    if (i >= 10 && smooth > 4 * best) break;
+    model.backward(false);
+    opt.step(model.params(), model.grads(), lr);
+  }
+  std::copy(params.begin(), params.end(), model.params().begin());
+  std::copy(buffers.begin(), buffers.end(), model.buffers().begin());
+  model.zero_grad();
+  if (!(f.at_min > 0)) f.at_min = f.from;
+  // The steepest fall of the smoothed loss over kSlope steps, after the
+  // first 10 (where the average still settles).
+  double fall = 0;
+  f.steepest = f.at_min;
+  for (std::size_t i = 10; i < smoothed.size(); ++i)
+    if (smoothed[i] - smoothed[i - kSlope] < fall) {
+      fall = smoothed[i] - smoothed[i - kSlope];
+      f.steepest = lrs[i - kSlope / 2];
+    }
+  f.chosen = std::clamp(std::min(f.steepest, f.at_min / 10) / 2, 1e-5, 1.0);
+  return f;
+}
+
 double to_double(const std::string& s, const std::string& key) {
   try {
     std::size_t pos = 0;
@@ -291,6 +356,8 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   cfg.data = c.setting("data");
   cfg.batch = to_int(c.setting("batch", "64"), "batch");
   cfg.lr = to_double(c.setting("lr", "0.001"), "lr");
+  // The rate the range test chose is in lr; a resumed run does not test again.
+  cfg.lr_auto = c.setting("lr_auto", "0") == "1";
   cfg.optimizer = c.setting("optimizer", c.optimizer);
   cfg.momentum = to_double(c.setting("momentum", "0.9"), "momentum");
   cfg.weight_decay = to_double(c.setting("weight_decay", "0"), "weight_decay");
@@ -321,16 +388,18 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   return cfg;
 }
 
-Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const Checkpoint* resume,
-                       const std::string& checkpoint_path, const std::string& log_path,
-                       const TrainHooks& hooks) {
+Checkpoint train_model(const TrainConfig& config, const DataSource& source,
+                       const Checkpoint* resume, const std::string& checkpoint_path,
+                       const std::string& log_path, const TrainHooks& hooks) {
+  TrainConfig cfg = config;         // lr_auto sets lr
   const FlushDenormalsScope flush;  // see parallel.hpp: the same in eval and predict
   const dist::Group& group = hooks.group ? *hooks.group : dist::local();
   const bool lead = group.rank() == 0;
   if (cfg.micro_batch < 0) throw UsageError("--micro-batch must not be negative");
   if (cfg.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (cfg.batch < 1) throw UsageError("--batch must be at least 1");
-  if (!(cfg.lr > 0) || !std::isfinite(cfg.lr)) throw UsageError("--lr must be positive");
+  if (!cfg.lr_auto && (!(cfg.lr > 0) || !std::isfinite(cfg.lr)))
+    throw UsageError("--lr must be positive");
   const Dataset& all = source.train;
   if (all.size() < 2) throw Error(source.name + ": the training part holds fewer than 2 images");
   Split split = split_validation(all, cfg.val_split, cfg.seed);
@@ -362,8 +431,9 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   // A last batch of one image would make batchnorm's variance meaningless: drop it.
   const std::size_t usable = rem == 1 ? tr.size() - 1 : tr.size();
   const std::int64_t per_epoch = static_cast<std::int64_t>((usable + B - 1) / B);
-  const nn::LrSchedule sched = make_schedule(cfg, per_epoch);
 
+  // The weights' moving average (cfg.ema > 0): parameters and buffers.
+  std::vector<float> ema_params, ema_buffers;
   Checkpoint ck;
   ck.arch = cfg.arch;
   ck.in_channels = all.channels;
@@ -424,10 +494,42 @@ Checkpoint train_model(const TrainConfig& cfg, const DataSource& source, const C
   group.broadcast(model.params());
   group.broadcast(model.buffers());
   group.broadcast(opt.state());
+  // A resumed run goes on with the rate its range test chose (stored as lr).
+  if (cfg.lr_auto && !resume) {
+    const LrFinding found =
+        find_learning_rate(model, ocfg, model.decay_mask(), tr, norm, B, cfg.seed);
+    cfg.lr = found.chosen;
+    ck.settings = settings_of(cfg);
+    if (lead && hooks.on_lr_found) hooks.on_lr_found(found);
+  }
+  const nn::LrSchedule sched = make_schedule(cfg, per_epoch);
+  if (cfg.ema > 0 && !resume) {
+    ema_params.assign(model.params().begin(), model.params().end());
+    ema_buffers.assign(model.buffers().begin(), model.buffers().end());
+  }
+  // Every rank updates the average the same way after the same step.
+  auto update_ema = [&] {
+    if (cfg.ema <= 0) return;
+    const double t = static_cast<double>(opt.steps());
+    const float d = static_cast<float>(std::min(cfg.ema, (1 + t) / (10 + t)));
+    auto blend = [d](std::vector<float>& avg, std::span<const float> w) {
+      for (std::size_t i = 0; i < avg.size(); ++i) avg[i] = d * avg[i] + (1 - d) * w[i];
+    };
+    blend(ema_params, model.params());
+    blend(ema_buffers, model.buffers());
+  };
+  // Swaps the model's weights with their average (twice: back again).
+  auto swap_ema = [&] {
+    if (cfg.ema <= 0) return;
+    std::swap_ranges(ema_params.begin(), ema_params.end(), model.params().begin());
+    std::swap_ranges(ema_buffers.begin(), ema_buffers.end(), model.buffers().begin());
+  };
 
   auto snapshot = [&] {
+    swap_ema();
     ck.tensors = export_tensors(model.param_tensors(), model.params());
     auto bufs = export_tensors(model.buffer_tensors(), model.buffers());
+    swap_ema();
     ck.tensors.insert(ck.tensors.end(), bufs.begin(), bufs.end());
     const auto st = opt.state();
     ck.optimizer_tensors = {{"optimizer.state",

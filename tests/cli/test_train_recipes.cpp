@@ -240,3 +240,42 @@ TEST_CASE("[cli] train reports its peak memory in every epoch's summary") {
   }
   CHECK(lines == 2);
 }
+
+TEST_CASE("[cli] train with no flags: --lr auto, and the seed's 3(f) network learns perfectly") {
+  const std::string dir = temp_dir();
+  for (const char* seed : {"1", "2", "3"}) {
+    CAPTURE(seed);
+    const std::string out = dir + "/s" + seed + ".ckpt";
+    auto r = run_convkit({"train", "--data", "synthetic-edges", "--arch", kNet, "-o", out, "--seed",
+                          seed, "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto at = r.out.find("; training with lr ");
+    REQUIRE(at != std::string::npos);
+    CHECK(r.out.find("\n--lr auto: range test of ") != std::string::npos);
+    const Checkpoint c = load_checkpoint(out);
+    CHECK(c.setting("lr_auto") == "1");
+    CHECK(std::stod(c.setting("lr")) ==
+          doctest::Approx(std::stod(r.out.substr(at + 19))).epsilon(0.002));
+    CHECK(c.epoch == 10);
+    CHECK(c.history.back().val_acc == 1.0);
+  }
+  // A resumed run keeps the rate found (no second test) and ends where an
+  // uninterrupted one does.
+  const std::vector<std::string> constant = {"--schedule", "constant"};
+  auto full = train_args(dir + "/full.ckpt", 3, constant);
+  auto part = train_args(dir + "/part.ckpt", 2, constant);
+  for (auto* a : {&full, &part}) {
+    auto lr = std::find(a->begin(), a->end(), "--lr");
+    a->erase(lr, lr + 2);
+  }
+  REQUIRE(run_convkit(full).status == 0);
+  REQUIRE(run_convkit(part).status == 0);
+  auto r = run_convkit({"train", "--resume", dir + "/part.ckpt", "--epochs", "3", "--quiet"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("range test") == std::string::npos);
+  check_same_run(load_checkpoint(dir + "/full.ckpt"), load_checkpoint(dir + "/part.ckpt"));
+  auto bad = run_convkit(train_args(dir + "/x.ckpt", 1, {"--lr", "fast"}));
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("--lr") != std::string::npos);
+  CHECK(bad.err.find("or auto") != std::string::npos);
+}

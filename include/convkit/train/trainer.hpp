@@ -30,6 +30,9 @@ struct TrainConfig {
   // seed's network reaches 88-89% test accuracy in 3 epochs with them.
   int batch = 32;
   double lr = 2e-3;
+  /// Choose lr by a learning-rate range test before the first epoch (see
+  /// find_learning_rate); the rate found is what the checkpoint stores.
+  bool lr_auto = false;
   std::string optimizer = "adam";  ///< sgd, adam, adamw
   double momentum = 0.9;           ///< sgd only
   double weight_decay = 0.0;
@@ -61,6 +64,25 @@ struct TrainConfig {
   int micro_batch = 16;
 };
 
+/// A learning-rate range test (as fastai's lr_find, after L. Smith, "Cyclical
+/// Learning Rates for Training Neural Networks", 2017): from the initial
+/// weights, `steps` mini-batches of the training part (a shuffle of its own,
+/// drawn from (seed, 0); no augmentation) with the rate growing geometrically
+/// from `from` to `to`; the loss is smoothed (exponential average, 0.9,
+/// bias-corrected) and the test stops early once it exceeds 4x its lowest
+/// value or is not finite.  Two classic readings of the curve: the rate at
+/// the lowest smoothed loss divided by 10, and the rate where the smoothed
+/// loss falls fastest (over 5 steps).  The rate chosen is half the smaller of
+/// the two, kept within [1e-5, 1] (README "Choosing the defaults": the
+/// factor was set on synthetic-edges and Fashion-MNIST).
+struct LrFinding {
+  int steps = 0;                ///< steps taken (up to 100)
+  double from = 1e-6, to = 10;  ///< the range tried
+  double at_min = 0;            ///< the rate at the lowest smoothed loss
+  double steepest = 0;          ///< the rate where it falls fastest
+  double chosen = 0;            ///< min(steepest, at_min / 10) / 2, within [1e-5, 1]
+};
+
 /// Time in the gradient exchange (the collective; waiting for the slowest
 /// rank included), steps, and bytes received by a rank.
 struct CommStats {
@@ -82,6 +104,8 @@ struct TrainHooks {
   const dist::Group* group = nullptr;
   /// When not null, the gradient exchange of every step is added here.
   CommStats* comm = nullptr;
+  /// Called (on rank 0) with the result of the range test of cfg.lr_auto.
+  std::function<void(const LrFinding&)> on_lr_found;
 };
 
 /// Thrown by train() when *hooks.stop became true: the current epoch is
