@@ -268,7 +268,7 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   }
   if (lead) std::printf("saved %s (epoch %d)\n", out.c_str(), final_ck.epoch);
   if (lead && !filters_path.empty()) {
-    // Parameter tensors come in layer order: the first conv weight is the first layer's.
+    // Parameter tensors come in layer order: the first conv weight is the first CONV layer's.
     for (const NamedTensor& t : final_ck.tensors)
       if (t.name.ends_with(".conv.weight") && t.shape.size() == 4) {
         plot::save_png(
