@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -200,6 +201,33 @@ TEST_CASE("[mpi] two, three and four ranks train bit-identical to one process") 
     CHECK(summaries == 3);
     CHECK(r.out.find("saved " + out) != std::string::npos);
     CHECK(r.out.find("saved " + out) == r.out.rfind("saved " + out));
+  }
+}
+
+TEST_CASE("[mpi] --lr auto, --ema, label smoothing and Nesterov: bit-identical for 1 to 3 ranks") {
+  if (skip_without_mpi()) return;
+  const std::string dir = temp_dir();
+  auto args = [&](const std::string& out, int threads) {
+    auto a = train_args(out, 2, threads);
+    const auto lr = std::find(a.begin(), a.end(), "--lr");
+    a.erase(lr, lr + 2);  // the range test of --lr auto runs on every rank
+    a.insert(a.end(),
+             {"--ema", "0.9", "--label-smoothing", "0.1", "--optimizer", "sgd", "--nesterov"});
+    return a;
+  };
+  const Ran one = run(command(0, args(dir + "/one.ckpt", 2)), dir);
+  REQUIRE(one.status == 0);
+  const Checkpoint ref = load_checkpoint(dir + "/one.ckpt");
+  CHECK(ref.setting("lr_auto") == "1");
+  for (const int ranks : {2, 3}) {
+    CAPTURE(ranks);
+    const std::string out = dir + "/np" + std::to_string(ranks) + ".ckpt";
+    const Ran r = run(command(ranks, args(out, 1)), dir);
+    REQUIRE(r.status == 0);
+    check_same_run(load_checkpoint(out), ref);
+    CHECK(load_checkpoint(out).settings == ref.settings);
+    // Rank 0 alone reports the rate found.
+    CHECK(r.out.find("--lr auto: range test") == r.out.rfind("--lr auto: range test"));
   }
 }
 
