@@ -34,7 +34,7 @@ for kind, head, item in (("images", 16, 784), ("labels", 8, 1)):
 PY
 
 args=(train --data "$work/data" --arch-file "$here/data/arch/fashion-93.arch" --epochs 1
-      --batch "$batch" --augment flip --val-split 0 --quiet)
+      --batch "$batch" --lr 0.002 --augment flip --val-split 0 --quiet)
 "$ck" "${args[@]}" --threads 2 -o "$work/one.ckpt" > "$work/one.txt"
 mpirun --oversubscribe --bind-to none -np 2 "$ck" "${args[@]}" --threads 1 -o "$work/two.ckpt" \
     > "$work/two.txt"
