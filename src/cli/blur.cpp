@@ -20,8 +20,7 @@ struct BlurCli {
   int size = 0;
   double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
-  std::string alpha = "premultiply";
-  bool linear = false;
+  ColourFlags colour;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -40,8 +39,8 @@ void run_blur(const BlurCli& o) {
     b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
   }
   b.border = parse_border(o.padding);
-  b.alpha = parse_alpha_mode(o.alpha);
-  b.linear = o.linear;
+  b.alpha = parse_alpha_mode(o.colour.alpha);
+  b.linear = o.colour.linear;
   resolve_blur(b);  // usage errors before any file is touched
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
@@ -89,14 +88,7 @@ void register_blur(CLI::App& app) {
                               "replicate, circular or zero") +
                       kPaddingAliases)
       ->default_val("reflect");
-  sub->add_option(
-         "--alpha", o.alpha,
-         "RGBA / grey+alpha: premultiply (default: colour filtered as colour*alpha, no halos "
-         "at transparent edges) or pass (each channel on its own, alpha unchanged)")
-      ->check(CLI::IsMember({"premultiply", "pass"}))
-      ->default_val("premultiply");
-  sub->add_flag("--linear", o.linear,
-                "Blur in linear light: sRGB decoded before, encoded after (float in between)");
+  add_colour_options(sub, o.colour, "Blur");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);

@@ -17,7 +17,7 @@ struct SharpenCli {
   PolicyFlags policy;
   SharpenOptions s;
   std::string padding = "reflect";
-  std::string alpha = "premultiply";
+  ColourFlags colour;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -26,7 +26,8 @@ void run_sharpen(SharpenCli& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
   o.s.border = parse_border(o.padding);
-  o.s.alpha = parse_alpha_mode(o.alpha);
+  o.s.alpha = parse_alpha_mode(o.colour.alpha);
+  o.s.linear = o.colour.linear;
   resolve_blur({BlurType::gaussian, o.s.size, o.s.sigma, o.s.border});  // usage errors first
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
@@ -65,14 +66,7 @@ void register_sharpen(CLI::App& app) {
                   "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
                   "circular or zero")
       ->default_val("reflect");
-  sub->add_option(
-         "--alpha", o.alpha,
-         "RGBA / grey+alpha: premultiply (default: colour filtered as colour*alpha, no halos "
-         "at transparent edges) or pass (each channel on its own, alpha unchanged)")
-      ->check(CLI::IsMember({"premultiply", "pass"}))
-      ->default_val("premultiply");
-  sub->add_flag("--linear", o.s.linear,
-                "Sharpen in linear light: sRGB decoded before, encoded after (float in between)");
+  add_colour_options(sub, o.colour, "Sharpen");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);

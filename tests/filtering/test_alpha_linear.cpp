@@ -25,13 +25,32 @@ double encode(double l) {
   return l <= 0.0031308 ? 12.92 * l : 1.055 * std::pow(l, 1 / 2.4) - 0.055;
 }
 
+// Plane c of an 8-bit-valued image decoded to linear light in [0, 1].
+cv::Mat decoded(const Image& img, int c = 0) {
+  cv::Mat lin = plane_mat(img, c);
+  lin.forEach<float>([](float& v, const int*) { v = static_cast<float>(decode(v / 255.0)); });
+  return lin;
+}
+
+// Linear light (odd-extended below 0) encoded back to 0..255 sRGB, in place.
+void encode_to_8bit_units(cv::Mat& m) {
+  m.forEach<float>([](float& v, const int*) {
+    v = static_cast<float>(255 * (v < 0 ? -encode(-v) : encode(v)));
+  });
+}
+
+// An 8-bit-valued random image of the given cv type.
+Image random_image(int rows, int cols, int type, int seed) {
+  cv::Mat m(rows, cols, type);
+  cv::theRNG().state = static_cast<std::uint64_t>(seed);
+  cv::randu(m, 0, 256);
+  return image_from_mat(m);
+}
+
 // A random 8-bit-valued image with `channels` channels (last = alpha when 2 or 4)
 // whose alpha has transparent, partial and opaque areas.
 Image random_rgba(int channels, int seed) {
-  cv::Mat m(29, 37, CV_8UC(channels));
-  cv::theRNG().state = static_cast<std::uint64_t>(seed);
-  cv::randu(m, 0, 256);
-  Image img = image_from_mat(m);
+  Image img = random_image(29, 37, CV_8UC(channels), seed);
   float* a = img.plane(channels - 1);
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x)
@@ -125,19 +144,14 @@ TEST_CASE("[filtering] where no pixel under the kernel is visible the colour is 
 }
 
 TEST_CASE("[filtering] blur in linear light equals decode -> cv::GaussianBlur -> encode") {
-  cv::Mat m(31, 43, CV_8UC3);
-  cv::theRNG().state = 45;
-  cv::randu(m, 0, 256);
-  const Image img = image_from_mat(m);
+  const Image img = random_image(31, 43, CV_8UC3, 45);
   BlurOptions o;
   o.sigma = 2.5;
   o.linear = true;
   const Image got = blur(img, o);
   for (int c = 0; c < 3; ++c) {
-    cv::Mat lin = plane_mat(img, c);
-    lin.forEach<float>([](float& v, const int*) { v = static_cast<float>(decode(v / 255.0)); });
-    cv::Mat b = blur_mat(lin, 2.5);
-    b.forEach<float>([](float& v, const int*) { v = static_cast<float>(255 * encode(v)); });
+    cv::Mat b = blur_mat(decoded(img, c), 2.5);
+    encode_to_8bit_units(b);
     CHECK(cv::norm(plane_mat(got, c), b, cv::NORM_INF) < 1e-3);
     // Linear light is not sRGB: averaging dark and bright pixels comes out brighter.
     CHECK(cv::mean(plane_mat(got, c))[0] >
@@ -158,8 +172,10 @@ TEST_CASE("[filtering] linear light with premultiplied alpha: decode, premultipl
   const std::vector<cv::Mat> want = premultiplied_blur(lin, 1.2);
   for (int c = 0; c < 4; ++c) {
     cv::Mat w = want[static_cast<std::size_t>(c)];
-    if (c < 3)
-      w.forEach<float>([](float& v, const int*) { v = static_cast<float>(255 * encode(v / 255)); });
+    if (c < 3) {
+      w /= 255;
+      encode_to_8bit_units(w);
+    }
     CHECK(cv::norm(plane_mat(got, c), w, cv::NORM_INF) < 2e-3);
   }
 }
@@ -229,20 +245,14 @@ TEST_CASE("[filtering] premultiplied sharpen equals c + amount*(c - blur(c*a)/bl
 }
 
 TEST_CASE("[filtering] sharpen in linear light equals the recipe on decoded values") {
-  cv::Mat m(25, 33, CV_8UC1);
-  cv::theRNG().state = 48;
-  cv::randu(m, 0, 256);
-  const Image img = image_from_mat(m);
+  const Image img = random_image(25, 33, CV_8UC1, 48);
   SharpenOptions o;
   o.sigma = 1.5;
   o.linear = true;
   const Image got = sharpen(img, o);
-  cv::Mat lin = plane_mat(img);
-  lin.forEach<float>([](float& v, const int*) { v = static_cast<float>(decode(v / 255.0)); });
+  const cv::Mat lin = decoded(img);
   const cv::Mat b = blur_mat(lin, 1.5);
   cv::Mat want = lin + (lin - b);
-  want.forEach<float>([](float& v, const int*) {
-    v = static_cast<float>(255 * (v < 0 ? -encode(-v) : encode(v)));
-  });
+  encode_to_8bit_units(want);
   CHECK(cv::norm(plane_mat(got), want, cv::NORM_INF) < 2e-3);
 }
