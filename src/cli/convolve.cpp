@@ -424,7 +424,8 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const void* map
     delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = T(1);
   }
   for (int c = 0; c < src.channels; ++c) {
-    const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
+    const bool alpha =
+        src.has_alpha() && c == src.channels - 1 && !o.filter_alpha && o.alpha != "premultiply";
     const T* in = mapped_plane ? static_cast<const T*>(mapped_plane) : src.plane_of<T>(c);
     conv2d<T>(make_view<const T>(in, src.height, src.width),
               make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
@@ -448,10 +449,8 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const Image& src = premultiply ? premultiplied : in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
   check_output_size(o, g);
-  ConvolveOptions oa = o;
-  oa.filter_alpha = o.filter_alpha || premultiply;
   Image dst = with_sample_type(src, [&](auto t) {
-    return convolve_image<decltype(t)>(oa, src, premultiply ? nullptr : in.plane, k, g);
+    return convolve_image<decltype(t)>(o, src, premultiply ? nullptr : in.plane, k, g);
   });
   if (premultiply) unpremultiply_alpha(dst);
   if (o.output != "-" && !is_image_path(o.output)) {
