@@ -60,6 +60,10 @@ GaussianEdgeMasks gaussian_edge_masks(const EdgeOptions& o) {
                        "511 or a --size");
     const std::vector<double> g = gaussian_taps(size, sigma);
     const std::vector<double> d2 = gaussian_second_derivative_taps(size, sigma);
+    for (double v : d2)
+      if (!std::isfinite(v))
+        throw UsageError("--sigma " + format_number(sigma) +
+                         " is too small for a Laplacian of Gaussian (1/sigma^2 overflows)");
     // mask[r][c] = col[r] * row[c]: d2/dx^2 runs along the row, d2/dy^2 down the column.
     return {SeparableMask{g, d2}, SeparableMask{d2, g}, false};
   }
@@ -81,7 +85,9 @@ double edge_gain(const EdgeOptions& o) {
   }
   const GaussianEdgeMasks m = gaussian_edge_masks(o);
   // The 2D kernel first (+/-) second, both centred, summed over its positive
-  // weights without storing it (up to 4095 x 4095 taps).
+  // and over its negative weights without storing it (up to 4095 x 4095
+  // taps).  A truncated LoG does not sum exactly to 0, and one of a single
+  // tap has no positive weight, so the gain is the larger of the two sums.
   auto tap = [](const std::vector<double>& v, int i, int r) {
     const int k = i + (static_cast<int>(v.size()) - 1) / 2 - r;
     return k >= 0 && k < static_cast<int>(v.size()) ? v[static_cast<std::size_t>(k)] : 0.0;
@@ -91,14 +97,14 @@ double edge_gain(const EdgeOptions& o) {
                                   1) /
                                  2);
   const double sign = m.subtract ? -1.0 : 1.0;
-  double gain = 0;
+  double positive = 0, negative = 0;
   for (int i = 0; i <= 2 * r; ++i)
     for (int j = 0; j <= 2 * r; ++j) {
       const double v = tap(m.first.col, i, r) * tap(m.first.row, j, r) +
                        sign * tap(m.second.col, i, r) * tap(m.second.row, j, r);
-      if (v > 0) gain += v;
+      (v > 0 ? positive : negative) += std::fabs(v);
     }
-  return gain;
+  return std::max(positive, negative);
 }
 
 }  // namespace convkit

@@ -164,8 +164,10 @@ struct GaussianEdgeMasks {
 };
 GaussianEdgeMasks gaussian_edge_masks(const EdgeOptions& o);
 
-/// edge_gain for any operator: for log and dog the sum of the positive
-/// weights of the 2D kernel their two masks make.
+/// edge_gain for any operator: for log and dog the larger of the sums of the
+/// positive and of the negative weights of the 2D kernel their two masks make
+/// (the largest |response| for input in [0, 1]; a truncated LoG does not sum
+/// exactly to 0).
 double edge_gain(const EdgeOptions& o);
 
 /// Edge response of each colour channel; alpha passes through.

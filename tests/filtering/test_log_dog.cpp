@@ -137,13 +137,17 @@ TEST_CASE("[filtering] dog equals cv::GaussianBlur(sigma) - cv::GaussianBlur(sig
 }
 
 TEST_CASE("[filtering] log and dog gains bound the response of any input in [0, 1]") {
-  for (EdgeOperator op : {EdgeOperator::log, EdgeOperator::dog}) {
+  // sigma 0.1: a LoG of one tap, -2/sigma^2, with no positive weight at all.
+  for (auto [op, sigma] : {std::pair{EdgeOperator::log, 1.3}, std::pair{EdgeOperator::dog, 1.3},
+                           std::pair{EdgeOperator::log, 0.1}}) {
+    CAPTURE(sigma);
     EdgeOptions o;
     o.op = op;
-    o.sigma = 1.3;
+    o.sigma = sigma;
     const double gain = edge_gain(o);
-    // The input that reaches the gain: 1 where the kernel is positive, 0 elsewhere.
-    // Its centre response is the gain; no random input goes past it.
+    // The inputs that reach the extremes: 1 where the kernel is positive (or
+    // negative), 0 elsewhere.  Their centre responses are the largest and the
+    // smallest any input in [0, 1] gives; the gain is the larger magnitude.
     const GaussianEdgeMasks m = gaussian_edge_masks(o);
     const int k = static_cast<int>(std::max(m.first.col.size(), m.second.col.size()));
     cv::Mat impulse = cv::Mat::zeros(k, k, CV_64F);
@@ -155,10 +159,14 @@ TEST_CASE("[filtering] log and dog gains bound the response of any input in [0, 
     imp.data64.assign(impulse.ptr<double>(0), impulse.ptr<double>(0) + k * k);
     o.border = Border::zero;
     const Image resp = edge(imp, o);  // the kernel itself (symmetric)
-    Image best = imp;
-    for (std::size_t i = 0; i < best.data64.size(); ++i) best.data64[i] = resp.data64[i] > 0;
-    CHECK(edge(best, o).data64[static_cast<std::size_t>(k / 2 * k + k / 2)] ==
-          doctest::Approx(gain).epsilon(1e-9));
+    Image up = imp, down = imp;
+    for (std::size_t i = 0; i < imp.data64.size(); ++i) {
+      up.data64[i] = resp.data64[i] > 0;
+      down.data64[i] = resp.data64[i] < 0;
+    }
+    const auto centre = static_cast<std::size_t>(k / 2 * k + k / 2);
+    const double highest = edge(up, o).data64[centre], lowest = edge(down, o).data64[centre];
+    CHECK(gain == doctest::Approx(std::max(highest, -lowest)).epsilon(1e-9));
     CHECK(gain > 0);
   }
 }
@@ -177,6 +185,8 @@ TEST_CASE("[filtering] log and dog refuse bad sigma, sigma2 and size, naming the
   CHECK_THROWS_WITH_AS(edge(img, o), doctest::Contains("--size"), UsageError);
   o.size = 0;
   o.sigma = 550;  // 4401 taps
+  CHECK_THROWS_WITH_AS(edge(img, o), doctest::Contains("--sigma"), UsageError);
+  o.sigma = 1e-200;  // 1/sigma^2 overflows
   CHECK_THROWS_WITH_AS(edge(img, o), doctest::Contains("--sigma"), UsageError);
   o.op = EdgeOperator::sobel;
   o.sigma = 1;
