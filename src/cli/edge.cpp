@@ -105,7 +105,8 @@ void run_edge(const EdgeCli& o) {
         w.policy = ValuePolicy::normalize;
       } else if (signed_result) {
         // [-gain*max, gain*max] -> [0, max], zero at mid-grey: nothing clips.
-        affine_colour(out, 1.0 / (2.0 * gain), max / 2.0);
+        // (gain 0: an all-zero kernel, e.g. dog of two one-tap Gaussians; out is 0.)
+        affine_colour(out, gain > 0 ? 1.0 / (2.0 * gain) : 0.0, max / 2.0);
         w.policy = ValuePolicy::clip;
       } else {  // direction: [0, 360) degrees -> [0, max)
         affine_colour(out, max / 360.0, 0.0);
