@@ -129,6 +129,10 @@ std::string_view to_string(EdgeOperator op) {
       return "scharr";
     case EdgeOperator::laplacian:
       return "laplacian";
+    case EdgeOperator::log:
+      return "log";
+    case EdgeOperator::dog:
+      return "dog";
   }
   return "?";
 }
@@ -152,11 +156,11 @@ std::string_view to_string(BlurType t) {
 }
 
 EdgeOperator parse_edge_operator(std::string_view name) {
-  for (auto op :
-       {EdgeOperator::sobel, EdgeOperator::prewitt, EdgeOperator::scharr, EdgeOperator::laplacian})
+  for (auto op : {EdgeOperator::sobel, EdgeOperator::prewitt, EdgeOperator::scharr,
+                  EdgeOperator::laplacian, EdgeOperator::log, EdgeOperator::dog})
     if (name == to_string(op)) return op;
   throw UsageError("unknown edge operator '" + std::string(name) +
-                   "' (choose sobel, prewitt, scharr or laplacian)");
+                   "' (choose sobel, prewitt, scharr, laplacian, log or dog)");
 }
 
 EdgeDirection parse_edge_direction(std::string_view name) {
@@ -187,7 +191,9 @@ SeparableMask derivative_mask(EdgeOperator op, bool along_x, int ksize) {
       smooth = {3, 10, 3};
       break;
     case EdgeOperator::laplacian:
-      throw UsageError("the Laplacian has no x/y derivative masks");
+    case EdgeOperator::log:
+    case EdgeOperator::dog:
+      throw UsageError("the Laplacian and the Gaussian operators have no x/y derivative masks");
   }
   std::vector<double> diff = {-1, 0, 1};
   return along_x ? SeparableMask{smooth, diff} : SeparableMask{diff, smooth};
@@ -214,6 +220,9 @@ double edge_gain(EdgeOperator op, int ksize) {
       return 16;
     case EdgeOperator::laplacian:
       return 4;
+    case EdgeOperator::log:
+    case EdgeOperator::dog:
+      throw UsageError("the gain of log and dog depends on sigma: use edge_gain(EdgeOptions)");
   }
   return 1;
 }
@@ -284,6 +293,23 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
   return {o.size, o.sigma == 0 ? gaussian_sigma_for_size(o.size) : o.sigma};
 }
 
+namespace {
+
+// Blur the colour planes of `in` into `out` (shaped like it), and the alpha
+// plane too when with_alpha (else alpha is copied).
+void blur_colour(const Image& in, const SeparableMask& mask, Border border, bool with_alpha,
+                 Image& out) {
+  with_sample_type(in, [&](auto t) {
+    using T = decltype(t);
+    same_shape<T>(in, in.bit_depth, out);
+    const int planes = with_alpha ? in.channels : colour_channels(in);
+    for (int c = 0; c < planes; ++c)
+      separable_filter(in.plane_of<T>(c), in.height, in.width, mask, border, out.plane_of<T>(c));
+  });
+}
+
+}  // namespace
+
 Image blur(const Image& in, const BlurOptions& o) {
   Image out;
   blur(in, o, out);
@@ -307,12 +333,17 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
     ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
     mask.col = gaussian_taps(ry.size, ry.sigma);
   }
-  with_sample_type(in, [&](auto t) {
-    using T = decltype(t);
-    same_shape<T>(in, in.bit_depth, out);
-    for (int c = 0; c < colour_channels(in); ++c)
-      separable_filter(in.plane_of<T>(c), in.height, in.width, mask, o.border, out.plane_of<T>(c));
-  });
+  const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
+  if (!premultiply && !o.linear) {  // each colour channel on its own, alpha unchanged
+    blur_colour(in, mask, o.border, false, out);
+    return;
+  }
+  Image work = in;  // float intermediate: linear light and/or premultiplied colour
+  if (o.linear) srgb_to_linear(work);
+  if (premultiply) premultiply_alpha(work);
+  blur_colour(work, mask, o.border, premultiply, out);
+  if (premultiply) unpremultiply_alpha(out);
+  if (o.linear) linear_to_srgb(out);
 }
 
 namespace {
@@ -324,11 +355,25 @@ void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
   const int h = in.height, w = in.width;
   const std::size_t n = static_cast<std::size_t>(h) * w;
   std::vector<T> gy;
+  const bool gaussian = o.op == EdgeOperator::log || o.op == EdgeOperator::dog;
+  const GaussianEdgeMasks gm = gaussian ? gaussian_edge_masks(o) : GaussianEdgeMasks{};
   for (int c = 0; c < colour_channels(in); ++c) {
     T* dst = out.plane_of<T>(c);
     const T* src = in.plane_of<T>(c);
     if (o.op == EdgeOperator::laplacian) {
       filter_plane(src, h, w, laplacian_mask(), 3, 3, o.border, dst);
+      continue;
+    }
+    if (gaussian) {  // two separable passes, added (log) or subtracted (dog)
+      if (gy.size() != n) gy.resize(n);
+      separable_filter(src, h, w, gm.first, o.border, dst);
+      separable_filter(src, h, w, gm.second, o.border, gy.data());
+      const T sign = gm.subtract ? T(-1) : T(1);
+      parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+                   [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                     for (std::ptrdiff_t i = lo; i < hi; ++i)
+                       dst[i] += sign * gy[static_cast<std::size_t>(i)];
+                   });
       continue;
     }
     if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
@@ -378,6 +423,9 @@ void edge(const Image& in, const EdgeOptions& o, Image& out) {
     return;
   }
   if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
+  if (o.op == EdgeOperator::log || o.op == EdgeOperator::dog || o.sigma != 0 || o.sigma2 != 0 ||
+      o.size != 0)
+    gaussian_edge_masks(o);
   with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
 }
 

@@ -13,12 +13,14 @@
 //
 // Images are planar float, or double for float64 images (convkit/io/image.hpp),
 // filtered in their own precision; every colour channel is filtered on its
-// own; an alpha channel passes through unchanged.
+// own; an alpha channel passes through unchanged, except in blur (below and
+// convkit/colour.hpp), which by default filters RGBA premultiplied by alpha.
 #pragma once
 
 #include <string_view>
 #include <vector>
 
+#include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/io/image.hpp"
 
@@ -46,7 +48,7 @@ struct SeparableMask {
   std::vector<double> col, row;
 };
 
-enum class EdgeOperator { sobel, prewitt, scharr, laplacian };
+enum class EdgeOperator { sobel, prewitt, scharr, laplacian, log, dog };
 enum class EdgeDirection { x, y, magnitude, direction };
 
 std::string_view to_string(EdgeOperator op);
@@ -70,7 +72,20 @@ std::vector<double> laplacian_mask();
 /// input values in [0, 1]: the sum of the mask's positive weights
 /// (sobel 4, prewitt 3, scharr 16, laplacian 4; sobel ksize 5: 48, 7: 640).
 /// Used to show signed derivatives in an integer file without clipping.
+/// (log and dog depend on sigma and size: use the EdgeOptions overload.)
 double edge_gain(EdgeOperator op, int ksize = 3);
+
+/// scipy.ndimage's second derivative of a Gaussian, the order-2 kernel of
+/// gaussian_filter: (x^2/sigma^4 - 1/sigma^2) * g(x), with g the Gaussian
+/// taps of gaussian_taps(size, sigma) (normalised to sum 1 before the
+/// derivative factor, as scipy does).  size odd >= 1, sigma > 0.
+std::vector<double> gaussian_second_derivative_taps(int size, double sigma);
+
+/// The Laplacian-of-Gaussian size from sigma: 2*floor(4*sigma + 0.5) + 1, the
+/// kernel of scipy.ndimage.gaussian_laplace with its default truncate = 4.
+/// (Longer than blur's 3 sigma: the x^2 factor makes the tails heavier, and a
+/// 3-sigma kernel would answer about 0.05/sigma^2 per unit on a flat image.)
+int log_size_for_sigma(double sigma);
 
 // ---- planes ---------------------------------------------------------------
 
@@ -102,6 +117,12 @@ struct BlurOptions {
   /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
   /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
   double sigma_y = 0;
+  /// RGBA / grey+alpha: premultiplied (alpha blurred too, no halos) or each
+  /// channel on its own with alpha unchanged (see convkit/colour.hpp).
+  AlphaMode alpha = AlphaMode::premultiply;
+  /// Blur in linear light: colour converted from sRGB before and back after
+  /// (float intermediate; alpha is not converted).
+  bool linear = false;
 };
 
 /// The resolved size and sigma (sigma 0 for box).  Throws UsageError on an
@@ -112,17 +133,42 @@ struct ResolvedBlur {
 };
 ResolvedBlur resolve_blur(const BlurOptions& o);
 
-/// Blur each colour channel; alpha passes through.  Same size as the input.
+/// Blur each colour channel (with alpha premultiplied, or alpha passing
+/// through, as o.alpha says; in linear light when o.linear).  Same size as the input.
 Image blur(const Image& in, const BlurOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void blur(const Image& in, const BlurOptions& o, Image& out);
 
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
-  EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian
+  EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian, log, dog
   Border border = Border::reflect;
   int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
+  /// log and dog only (0: not given).  sigma: the Gaussian's (default 1);
+  /// sigma2: dog's wider Gaussian (default 1.6 * sigma, must exceed sigma);
+  /// size: odd kernel size (log default log_size_for_sigma; dog: each
+  /// Gaussian 2*ceil(3*sigma)+1 as blur's, or both `size`).
+  double sigma = 0, sigma2 = 0;
+  int size = 0;
 };
+
+/// The two separable masks whose filtered planes make log or dog:
+///   log  first + second = g''(x) g(y) + g(x) g''(y)  (scipy's gaussian_laplace)
+///   dog  first - second = G(sigma) - G(sigma2)        (blur(sigma) - blur(sigma2),
+///        as skimage.filters.difference_of_gaussians)
+/// UsageError naming --sigma, --sigma2 or --size for bad values, or for
+/// sigma/sigma2/size given to another operator.
+struct GaussianEdgeMasks {
+  SeparableMask first, second;
+  bool subtract = false;  ///< dog: first - second; log: first + second
+};
+GaussianEdgeMasks gaussian_edge_masks(const EdgeOptions& o);
+
+/// edge_gain for any operator: for log and dog the larger of the sums of the
+/// positive and of the negative weights of the 2D kernel their two masks make
+/// (the largest |response| for input in [0, 1]; a truncated LoG does not sum
+/// exactly to 0).
+double edge_gain(const EdgeOptions& o);
 
 /// Edge response of each colour channel; alpha passes through.
 ///   x, y       the signed derivative (OpenCV Sobel/Scharr with dx or dy = 1)
@@ -130,6 +176,8 @@ struct EdgeOptions {
 ///   direction  atan2(gy, gx) in degrees, in [0, 360) (as cv::phase in degrees);
 ///              0 where both derivatives are 0
 ///   laplacian  the 4-neighbour Laplacian (direction ignored)
+///   log, dog   Laplacian of Gaussian, difference of Gaussians (see
+///              gaussian_edge_masks; direction ignored)
 /// The result is float data: bit_depth 32, or 64 (double samples) for a float64 image.
 Image edge(const Image& in, const EdgeOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.

@@ -8,8 +8,17 @@
 // (UnsharpMaskImage), so `convert in -unsharp 0xS+A+T` maps to sigma S,
 // amount A, threshold T.  The blur is convkit's Gaussian (size
 // 2*ceil(3*sigma)+1 unless given, reflect border by default).
+//
+// Alpha (AlphaMode::premultiply, the default): the blur is premultiplied
+// (blur(c*a) / blur(a), convkit/colour.hpp), so the colour of transparent
+// pixels does not leak into d as a halo; alpha itself passes through.  Where
+// the blurred alpha is 0 (the pixel and all its neighbours transparent) d is
+// 0.  AlphaMode::pass blurs each channel on its own.  linear: the colour is
+// converted from sRGB to linear light first and back after, so d and the
+// threshold are in linear units.
 #pragma once
 
+#include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/io/image.hpp"
 
@@ -21,9 +30,11 @@ struct SharpenOptions {
   double threshold = 0;  ///< fraction of the range, 0..1
   int size = 0;          ///< odd blur size; 0: 2*ceil(3*sigma)+1
   Border border = Border::reflect;
+  AlphaMode alpha = AlphaMode::premultiply;
+  bool linear = false;  ///< sharpen in linear light (sRGB converted before, back after)
 };
 
-/// Sharpen every colour channel (alpha passes through).  The result is float
+/// Sharpen every colour channel (alpha passes through; see above).  The result is float
 /// data with the input's bit depth recorded; values may leave the format's
 /// range (the CLI clamps integer output).  Throws UsageError naming the
 /// option for a bad sigma, amount, threshold or size.

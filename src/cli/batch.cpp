@@ -575,6 +575,16 @@ void add_policy_options(CLI::App* sub, PolicyFlags& p) {
   sub->add_flag("--clip", p.clip, "Integer output: clamp values to the format's range");
 }
 
+void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb) {
+  sub->add_option("--alpha", c.alpha,
+                  "RGBA / grey+alpha: premultiply (default: colour filtered as colour*alpha, no "
+                  "halos at transparent edges) or pass (each channel on its own, alpha unchanged)")
+      ->check(CLI::IsMember({"premultiply", "pass"}))
+      ->default_val("premultiply");
+  sub->add_flag("--linear", c.linear,
+                verb + " in linear light: sRGB decoded before, encoded after (float in between)");
+}
+
 bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts) {
   int n = int(p.abs) + int(p.normalize) + int(p.clip) + int(p.offset_given);
   if (n > 1) throw UsageError("choose one of --abs, --normalize, --offset V and --clip");

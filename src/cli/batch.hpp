@@ -102,6 +102,14 @@ void add_policy_options(CLI::App* sub, PolicyFlags& p);
 /// True when the user gave one of the flags; fills opts.  UsageError when several.
 bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts);
 
+/// --alpha premultiply|pass and --linear, as blur and sharpen take them
+/// (`verb`: "Blur", "Sharpen", the start of --linear's help).
+struct ColourFlags {
+  std::string alpha = "premultiply";
+  bool linear = false;
+};
+void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb);
+
 /// The format of standard output for input `in`: --format, else NPY for float
 /// input (.npy float32/float64) and PNG for 8/16-bit images.
 std::string stdout_format(const BatchOptions& o, const Image& in);

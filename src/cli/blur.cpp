@@ -20,6 +20,7 @@ struct BlurCli {
   int size = 0;
   double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
+  ColourFlags colour;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -38,6 +39,8 @@ void run_blur(const BlurCli& o) {
     b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
   }
   b.border = parse_border(o.padding);
+  b.alpha = parse_alpha_mode(o.colour.alpha);
+  b.linear = o.colour.linear;
   resolve_blur(b);  // usage errors before any file is touched
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
@@ -85,6 +88,7 @@ void register_blur(CLI::App& app) {
                               "replicate, circular or zero") +
                       kPaddingAliases)
       ->default_val("reflect");
+  add_colour_options(sub, o.colour, "Blur");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -93,12 +97,20 @@ void register_blur(CLI::App& app) {
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
       "float64 .npy input is filtered and written in float64; float32 in float32.\n"
       "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
-      "Alpha passes through unblurred.\n\n"
+      "Alpha: by default RGBA is blurred premultiplied (colour*alpha and alpha blurred, the\n"
+      "colour divided by the blurred alpha after; colour 0 where it is 0), so transparent\n"
+      "pixels leave no dark or bright halo. --alpha pass blurs each channel on its own and\n"
+      "keeps alpha unchanged (convkit before premultiplying). --linear blurs linear light:\n"
+      "the exact sRGB curve (IEC 61966-2-1) decoded before and encoded after, in float, so\n"
+      "8-bit images do not band; alpha is not converted; float data is taken as 0..1.\n\n"
       "Examples:\n"
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
       "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
+      "  convkit blur logo-rgba.png --sigma 3 -o soft.png       # premultiplied: no halo\n"
+      "  convkit blur logo-rgba.png --sigma 3 --alpha pass -o old.png\n"
+      "  convkit blur photo.png --sigma 4 --linear -o soft.png  # in linear light\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"

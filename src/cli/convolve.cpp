@@ -24,6 +24,7 @@
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
 #include "cli/validate.hpp"
+#include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filters.hpp"
@@ -51,6 +52,7 @@ struct ConvolveOptions {
   bool abs = false, normalize = false, clip = false;
   std::optional<double> offset;
   bool filter_alpha = false;
+  std::string alpha = "pass";  ///< premultiply: colour*alpha and alpha filtered, divided after
   int bit_depth = 0;
   std::string format;
   int threads = 0;
@@ -422,7 +424,8 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const void* map
     delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = T(1);
   }
   for (int c = 0; c < src.channels; ++c) {
-    const bool alpha = src.has_alpha() && c == src.channels - 1 && !o.filter_alpha;
+    const bool alpha =
+        src.has_alpha() && c == src.channels - 1 && !o.filter_alpha && o.alpha != "premultiply";
     const T* in = mapped_plane ? static_cast<const T*>(mapped_plane) : src.plane_of<T>(c);
     conv2d<T>(make_view<const T>(in, src.height, src.width),
               make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
@@ -437,11 +440,19 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
         "an image result needs -o OUT (e.g. -o out.png, out.npy, or -o - for standard "
         "output)");
   const ConvSpec spec = make_spec(o, false);
-  const Image& src = in.image;
+  const bool premultiply = o.alpha == "premultiply" && in.image.has_alpha();
+  Image premultiplied;
+  if (premultiply) {
+    premultiplied = in.image;
+    premultiply_alpha(premultiplied);
+  }
+  const Image& src = premultiply ? premultiplied : in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
   check_output_size(o, g);
-  const Image dst = with_sample_type(
-      src, [&](auto t) { return convolve_image<decltype(t)>(o, src, in.plane, k, g); });
+  Image dst = with_sample_type(src, [&](auto t) {
+    return convolve_image<decltype(t)>(o, src, premultiply ? nullptr : in.plane, k, g);
+  });
+  if (premultiply) unpremultiply_alpha(dst);
   if (o.output != "-" && !is_image_path(o.output)) {
     if (dst.channels != 1)
       throw UsageError(o.output + ": a " + std::to_string(dst.channels) +
@@ -484,6 +495,8 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
   // Every flag acts or is refused.
   if (o.filter_alpha && in.kind != Kind::image)
     throw UsageError("--filter-alpha applies to images only");
+  if (o.alpha != "pass" && in.kind != Kind::image)
+    throw UsageError("--alpha applies to images only");
   if (o.bit_depth != 0 &&
       (in.kind == Kind::signal ||
        !(is_image_path(o.output) || (o.output == "-" && in.kind == Kind::image))))
@@ -605,6 +618,13 @@ void register_convolve(CLI::App& app) {
   off->excludes(clip);
   sub->add_flag("--filter-alpha", opts->filter_alpha,
                 "Filter the alpha channel too (by default it passes through)");
+  sub->add_option(
+         "--alpha", opts->alpha,
+         "pass (default: colour channels filtered on their own) or premultiply (colour*alpha "
+         "and alpha filtered, colour divided by the filtered alpha after, 0 where it is <= "
+         "0; for averaging kernels)")
+      ->check(CLI::IsMember({"pass", "premultiply"}))
+      ->default_val("pass");
   sub->add_option("--bit-depth", opts->bit_depth,
                   "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
                   "(.npy float32/float64); default: the input's")

@@ -22,7 +22,9 @@ struct EdgeCli {
   std::string direction;
   std::string padding = "reflect";
   int ksize = 3;
-  double low = -1, high = -1;  ///< canny only; -1: not given
+  double low = -1, high = -1;    ///< canny only; -1: not given
+  double sigma = 0, sigma2 = 0;  ///< log and dog only; 0: not given
+  int size = 0;
   bool grey = false;
   int threads = 0;
   long long max_pixels = 0;
@@ -45,6 +47,8 @@ void run_canny(const EdgeCli& o) {
     throw UsageError("--operator canny needs --low T1 and --high T2 (e.g. --low 50 --high 150)");
   if (!o.direction.empty()) throw UsageError("--direction does not apply to --operator canny");
   if (o.ksize != 3) throw UsageError("--ksize applies to --operator sobel only");
+  if (o.sigma != 0 || o.sigma2 != 0 || o.size != 0)
+    throw UsageError("--sigma, --sigma2 and --size apply to --operator log or dog");
   if (o.padding != "reflect")
     throw UsageError("--padding does not apply to --operator canny (it replicates the border)");
   const CannyOptions c{o.low, o.high};
@@ -63,17 +67,23 @@ void run_edge(const EdgeCli& o) {
   if (o.low >= 0 || o.high >= 0) throw UsageError("--low and --high apply to --operator canny");
   EdgeOptions e;
   e.op = parse_edge_operator(o.op);
-  if (e.op == EdgeOperator::laplacian && !o.direction.empty())
-    throw UsageError("--direction does not apply to --operator laplacian");
+  const bool second_order =
+      e.op == EdgeOperator::laplacian || e.op == EdgeOperator::log || e.op == EdgeOperator::dog;
+  if (second_order && !o.direction.empty())
+    throw UsageError("--direction does not apply to --operator " + o.op);
+  e.sigma = o.sigma;
+  e.sigma2 = o.sigma2;
+  e.size = o.size;
   e.direction = parse_edge_direction(o.direction.empty() ? "magnitude" : o.direction);
   e.border = parse_border(o.padding);
   e.ksize = o.ksize;
   if (e.ksize != 3) derivative_mask(e.op, true, e.ksize);  // a bad --ksize before any file
+  const double gain = edge_gain(e);                        // and bad --sigma, --sigma2, --size
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);  // usage errors before any file is touched
-  const bool signed_result = e.op == EdgeOperator::laplacian || e.direction == EdgeDirection::x ||
-                             e.direction == EdgeDirection::y;
+  const bool signed_result =
+      second_order || e.direction == EdgeDirection::x || e.direction == EdgeDirection::y;
   run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
@@ -91,11 +101,12 @@ void run_edge(const EdgeCli& o) {
     // keeps bit_depth 64, its sample type; it is written as 8-bit like float32.)
     if (!out.is_double()) out.bit_depth = max > 0 ? in.bit_depth : 8;
     if (!user_policy) {
-      if (max == 0 || e.direction == EdgeDirection::magnitude) {
+      if (max == 0 || (!second_order && e.direction == EdgeDirection::magnitude)) {
         w.policy = ValuePolicy::normalize;
       } else if (signed_result) {
         // [-gain*max, gain*max] -> [0, max], zero at mid-grey: nothing clips.
-        affine_colour(out, 1.0 / (2.0 * edge_gain(e.op, e.ksize)), max / 2.0);
+        // (gain 0: an all-zero kernel, e.g. dog of two one-tap Gaussians; out is 0.)
+        affine_colour(out, gain > 0 ? 1.0 / (2.0 * gain) : 0.0, max / 2.0);
         w.policy = ValuePolicy::clip;
       } else {  // direction: [0, 360) degrees -> [0, max)
         affine_colour(out, max / 360.0, 0.0);
@@ -109,11 +120,13 @@ void run_edge(const EdgeCli& o) {
 void register_edge(CLI::App& app) {
   static EdgeCli o;
   CLI::App* sub = app.add_subcommand(
-      "edge", "Edges of images: Sobel, Prewitt, Scharr gradients or the Laplacian");
+      "edge",
+      "Edges of images: Sobel, Prewitt, Scharr gradients, the Laplacian, LoG, DoG or Canny");
   add_batch_options(sub, o.batch);
   sub->add_option("--operator", o.op,
-                  "sobel, prewitt, scharr, laplacian (4-neighbour) or canny (8-bit 0/255 edges)")
-      ->check(CLI::IsMember({"sobel", "prewitt", "scharr", "laplacian", "canny"}))
+                  "sobel, prewitt, scharr, laplacian (4-neighbour), log (Laplacian of Gaussian), "
+                  "dog (difference of Gaussians) or canny (8-bit 0/255 edges)")
+      ->check(CLI::IsMember({"sobel", "prewitt", "scharr", "laplacian", "log", "dog", "canny"}))
       ->default_val("sobel");
   sub->add_option("--direction", o.direction,
                   "x, y (signed derivatives), magnitude (default) or direction (degrees)")
@@ -131,6 +144,15 @@ void register_edge(CLI::App& app) {
       ->check(finite_range(0, std::numeric_limits<double>::max(), "a number of at least 0"));
   sub->add_option("--high", o.high, "Canny: upper hysteresis threshold on |gx| + |gy|")
       ->check(finite_range(0, std::numeric_limits<double>::max(), "a number of at least 0"));
+  sub->add_option("--sigma", o.sigma, "log, dog: the Gaussian's sigma in pixels (default 1)")
+      ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
+  sub->add_option("--sigma2", o.sigma2,
+                  "dog: the wider Gaussian's sigma, larger than --sigma (default 1.6*sigma)")
+      ->check(finite_range(0, 600, "a number greater than 0 and at most 600", true));
+  sub->add_option("--size", o.size,
+                  "log, dog: odd kernel size (log default 2*floor(4*sigma+0.5)+1, scipy's; "
+                  "dog: each Gaussian 2*ceil(3*sigma)+1, as blur)")
+      ->check(whole_range(1, 4095));
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
@@ -144,9 +166,10 @@ void register_edge(CLI::App& app) {
       "writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Integer output (PNG, ...) never clips\n"
       "silently; without a policy flag:\n"
-      "  x, y, laplacian  v / (2*gain) + max/2: zero is mid-grey (128 in 8 bits), the full\n"
-      "                   range fits (gain: sobel 4, prewitt 3, scharr 16, laplacian 4;\n"
-      "                   sobel --ksize 5: 48, --ksize 7: 640)\n"
+      "  x, y, laplacian, v / (2*gain) + max/2: zero is mid-grey (128 in 8 bits), the full\n"
+      "  log, dog         range fits (gain: sobel 4, prewitt 3, scharr 16, laplacian 4;\n"
+      "                   sobel --ksize 5: 48, --ksize 7: 640; log, dog: the larger sum of\n"
+      "                   the kernel's positive or negative weights)\n"
       "  magnitude        normalized: the image's [min, max] onto [0, max]\n"
       "  direction        degrees * max/360\n"
       "  float input      normalized\n"
@@ -156,6 +179,12 @@ void register_edge(CLI::App& app) {
       "T2 and those above T1 connected to them); colour input is converted to grey (BT.601)\n"
       "first. Output: one 8-bit channel, 255 on edges, 0 elsewhere; on 8-bit grey images it\n"
       "equals cv::Canny(img, T1, T2). --padding does not apply to it.\n\n"
+      "--operator log --sigma S is scipy.ndimage.gaussian_laplace: the sum of the second\n"
+      "derivatives of the Gaussian along x and y (two separable passes), negative on a bright\n"
+      "spot; the default size is scipy's (truncate 4): with --padding symmetric it equals\n"
+      "gaussian_laplace(img, S), whose default mode 'reflect' is convkit's symmetric.\n"
+      "--operator dog --sigma S --sigma2 S2 is blur(S) - blur(S2) (skimage's\n"
+      "difference_of_gaussians; positive on a bright spot), each blur as `convkit blur`.\n\n"
       "Examples:\n"
       "  convkit edge photo.png -o edges.png                   # Sobel magnitude\n"
       "  convkit edge photo.png --grey --operator scharr -o edges.png\n"
@@ -165,6 +194,10 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --ksize 5 --direction x -o gx.npy   # cv2.Sobel(img, cv2.CV_32F, "
       "1, 0, ksize=5)\n"
       "  convkit edge *.png --operator laplacian --outdir out/ -j 2\n"
+      "  convkit edge photo.png --operator log --sigma 2 -o log.npy   # signed floats\n"
+      "  convkit edge photo.png --operator log --sigma 2 --padding symmetric -o log.npy\n"
+      "                                   # = scipy.ndimage.gaussian_laplace(img, 2)\n"
+      "  convkit edge photo.png --operator dog --sigma 1 --sigma2 2 --normalize -o dog.png\n"
       "  convkit edge photo.png --operator canny --low 50 --high 150 -o edges.png   # cv2.Canny\n"
       "  convkit edge x.npy -o - | convkit edge - -o xx.npy    # exact floats through a pipe" +
       std::string(kBatchFooter));

@@ -17,6 +17,7 @@ struct SharpenCli {
   PolicyFlags policy;
   SharpenOptions s;
   std::string padding = "reflect";
+  ColourFlags colour;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -25,6 +26,8 @@ void run_sharpen(SharpenCli& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
   o.s.border = parse_border(o.padding);
+  o.s.alpha = parse_alpha_mode(o.colour.alpha);
+  o.s.linear = o.colour.linear;
   resolve_blur({BlurType::gaussian, o.s.size, o.s.sigma, o.s.border});  // usage errors first
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
@@ -63,6 +66,7 @@ void register_sharpen(CLI::App& app) {
                   "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
                   "circular or zero")
       ->default_val("reflect");
+  add_colour_options(sub, o.colour, "Sharpen");
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -70,12 +74,17 @@ void register_sharpen(CLI::App& app) {
       "d = in - blur(in); out = in + amount*d where 2*|d| >= threshold*range, else in\n"
       "(ImageMagick's UnsharpMask rule; range: 255 for 8-bit, 65535 for 16-bit, 1 for float\n"
       "data). Integer images are clamped to their range; float (.npy) output keeps the\n"
-      "values. Alpha passes through. `convert in.png -unsharp 0x2+1+0.05 out.png` is\n"
+      "values. Alpha passes through; the blur of RGBA is premultiplied by alpha (no halo\n"
+      "from transparent pixels; d = 0 where no neighbour is visible), --alpha pass blurs\n"
+      "each channel on its own. --linear sharpens linear light (exact sRGB curve, float in\n"
+      "between; the threshold is then in linear units). `convert in.png -unsharp 0x2+1+0.05 "
+      "out.png` is\n"
       "--sigma 2 --amount 1 --threshold 0.05 (ImageMagick picks its own kernel width for\n"
       "radius 0, so results differ slightly at the kernel tails).\n\n"
       "Examples:\n"
       "  convkit sharpen photo.png -o sharp.png                     # sigma 1, amount 1\n"
       "  convkit sharpen photo.png --sigma 2 --amount 1 --threshold 0.05 -o sharp.png\n"
+      "  convkit sharpen icon-rgba.png --linear -o sharp.png       # premultiplied, linear\n"
       "  convkit sharpen *.jpg --sigma 1.5 --amount 0.8 --outdir out/ -j 2" +
       std::string(kBatchFooter));
   sub->callback([] { run_sharpen(o); });
