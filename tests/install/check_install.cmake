@@ -32,7 +32,7 @@ file(RENAME "${staged}" "${prefix}")
 
 # The pieces a user needs are in place.
 foreach(f bin/convkit include/convkit/filtering.hpp include/convkit/io/image.hpp
-          include/convkit/arch.hpp share/man/man1/convkit-blur.1)
+          include/convkit/arch.hpp share/man/man1/convkit.1 share/man/man1/convkit-blur.1)
   if(NOT EXISTS "${prefix}/${f}")
     message(FATAL_ERROR "not installed: ${f}")
   endif()
