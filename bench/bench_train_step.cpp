@@ -19,6 +19,7 @@
 #include "convkit/engine_nn.hpp"
 #include "convkit/nn/model.hpp"
 #include "convkit/parallel.hpp"
+#include "engine/gemm_kernel.hpp"
 
 namespace {
 

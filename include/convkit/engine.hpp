@@ -31,21 +31,25 @@
 
 namespace convkit {
 
+// clang-format off
 /// How samples outside the input are made up.  One enum for every operation.
 ///   zero       ... 0 0 | a b c d | 0 0 ...
 ///   circular   ... c d | a b c d | a b ...   (the input tiles the plane: a torus)
-///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV BORDER_REFLECT_101,
-///   PyTorch "reflect") symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV
-///   BORDER_REFLECT, numpy "symmetric") replicate  ... a a | a b c d | d d ...   (OpenCV
-///   BORDER_REPLICATE)
+///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV
+///                                             BORDER_REFLECT_101, PyTorch "reflect")
+///   symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV
+///                                             BORDER_REFLECT, numpy "symmetric")
+///   replicate  ... a a | a b c d | d d ...   (OpenCV BORDER_REPLICATE)
 enum class Border { zero, circular, reflect, symmetric, replicate };
 
 /// How the output size is chosen.
 ///   pad    explicit padding amounts (ConvSpec::pad); size floor((N+P0+P1-K)/S)+1
 ///   full   every position where kernel and input overlap: pads K-1 on both sides
-///   same   the centre of `full`, as scipy.signal: pads ceil((K-1)/2) before, floor((K-1)/2) after
+///   same   the centre of `full`, as scipy.signal: pads ceil((K-1)/2) before,
+///          floor((K-1)/2) after
 ///   valid  only positions where the kernel lies wholly inside the input: no padding
 enum class SizeMode { pad, full, same, valid };
+// clang-format on
 
 struct Padding {
   int top = 0, bottom = 0, left = 0, right = 0;

@@ -32,22 +32,12 @@ namespace convkit {
 
 /// C = alpha * op(A) * op(B) + beta * C, row-major; op = transpose when ta/tb.
 /// A is M x K (after op), B is K x N, C is M x N; lda/ldb/ldc are row strides.
-/// Single-threaded (BLAS threading is switched off once, on first use).
+/// Single-threaded (BLAS threading is switched off once, on first use).  The
+/// float version runs the widest of convkit's AVX-512, AVX2+FMA or the CBLAS
+/// kernels this CPU has (bit-identical results).
 template <class T>
 void gemm(bool ta, bool tb, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
           T beta, T* C, int ldc);
-
-/// The kernels behind gemm<float>: the CBLAS, or convkit's own AVX2+FMA
-/// (6x16 tiles) or AVX-512 (12x32 tiles) kernels, which give bit-identical
-/// results.  By default the widest one this CPU runs.
-enum class GemmKernel { blas, avx2, avx512 };
-/// True when this CPU (and build) can run kernel k.
-bool gemm_kernel_available(GemmKernel k);
-/// The kernel gemm<float> uses now.
-GemmKernel gemm_kernel();
-/// Pin the kernel (tests, benches); ignored when the CPU cannot run it.
-/// Passing automatic=true goes back to the best available.
-void force_gemm_kernel(GemmKernel k, bool automatic = false);
 
 /// The shape of a batched multi-channel convolution.
 struct ConvBatchShape {

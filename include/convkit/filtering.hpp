@@ -2,9 +2,10 @@
 //
 // As in libvips, every filter here is a mask plus a call to the engine
 // (convkit/engine.hpp): blur builds a Gaussian or box mask, edge picks the
-// Sobel / Prewitt / Scharr / Laplacian mask.  Separable masks run as two 1D
-// passes (a row pass 1xK, then a column pass Kx1), each an engine call.
-// There is no convolution loop in this file's implementation.
+// Sobel / Prewitt / Scharr / Laplacian mask.  A separable mask goes to the
+// engine as one call: its outer product with Schedule::separable, which the
+// engine factors again and runs as a row pass (1xK) fused with a column pass
+// (Kx1).  There is no convolution loop in this file's implementation.
 //
 // Sign convention (OpenCV's): the x derivative is positive where intensity
 // grows to the right, the y derivative positive where it grows downward
@@ -90,7 +91,9 @@ int log_size_for_sigma(double sigma);
 // ---- planes ---------------------------------------------------------------
 
 /// Correlate one h x w plane with col (x) row through the engine, output the
-/// same size, samples outside the plane made up by `border`.  Two 1D passes.
+/// same size, samples outside the plane made up by `border`.  One engine call
+/// (the separable schedule: a row pass and a column pass); a 1D mask is one
+/// pass.
 /// The float and double overloads compute in the samples' own precision.
 void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
                       float* out);

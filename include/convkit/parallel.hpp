@@ -24,8 +24,8 @@ void parallel_for(std::ptrdiff_t begin, std::ptrdiff_t end, std::ptrdiff_t grain
 /// Flush denormal floats to zero (x86: the MXCSR FTZ and DAZ bits) on the
 /// calling thread and in every parallel_for chunk while on.  Training turns
 /// it on: Adam's second moments of near-silent weights decay below 1e-38,
-/// and every operation on such a value takes the CPU's slow microcode path
-/// (an epoch took 50% longer by its third).  Values that small are zeros to
+/// and every operation on such a value takes the CPU's slow microcode path,
+/// so epochs grow slower as training goes on.  Values that small are zeros to
 /// a network.  Elsewhere (filtering) denormals keep their exact values.
 void set_flush_denormals(bool on);
 bool flush_denormals();

@@ -137,38 +137,6 @@ std::string render_table(const TextTable& t, ArchFormat fmt) {
   return out;
 }
 
-std::string json_quote(std::string_view s) {
-  std::string r = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        r += "\\\"";
-        break;
-      case '\\':
-        r += "\\\\";
-        break;
-      case '\n':
-        r += "\\n";
-        break;
-      case '\t':
-        r += "\\t";
-        break;
-      case '\r':
-        r += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          r += buf;
-        } else {
-          r += static_cast<char>(c);
-        }
-    }
-  }
-  return r + "\"";
-}
-
 std::string group_digits(std::int64_t v) {
   const std::string d = std::to_string(v);
   const std::size_t sign = d[0] == '-' ? 1 : 0;

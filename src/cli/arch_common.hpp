@@ -39,9 +39,6 @@ struct TextTable {
 /// table: aligned columns (UTF-8 aware); csv: RFC 4180; markdown: a pipe table.
 std::string render_table(const TextTable& t, ArchFormat fmt);
 
-/// A JSON string literal.
-std::string json_quote(std::string_view s);
-
 /// 1234567 -> "1,234,567".
 std::string group_digits(std::int64_t v);
 

@@ -24,6 +24,7 @@
 #include "cli/validate.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit::cli {
 
@@ -130,81 +131,6 @@ std::vector<std::string> read_list(const std::string& file, bool null_separated)
                        " inputs; split it into several runs");
     out.push_back(std::move(entry));
   }
-  return out;
-}
-
-// Length of the valid UTF-8 sequence at s[i], 0 when the bytes are not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t j = 1; j < len; ++j) {
-    const auto b = static_cast<unsigned char>(s[i + j]);
-    if (b < (j == 1 ? lo : 0x80) || b > (j == 1 ? hi : 0xBF)) return 0;
-  }
-  return len;
-}
-
-// `s` as a JSON string: quotes, backslashes and control characters escaped,
-// valid UTF-8 kept, and each byte of invalid UTF-8 written as the lone
-// surrogate \udcXX (XX = the byte), as Python's "surrogateescape" decodes
-// file names, so os.fsencode(json.loads(line)["input"]) is the exact path.
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  auto escape = [&](unsigned v) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\u%04x", v);
-    out += buf;
-  };
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7F)
-            escape(c);
-          else
-            out += static_cast<char>(c);
-      }
-      ++i;
-    } else if (std::size_t len = utf8_length(s, i)) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      escape(0xDC00u | c);
-      ++i;
-    }
-  }
-  out += '"';
   return out;
 }
 
@@ -341,7 +267,7 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
   sub->add_option("--shard", o.shard,
                   "Process only part K of N of the inputs (1-based, round-robin: inputs "
                   "K, K+N, K+2N, ...); 'auto' takes K and N from a Slurm job array "
-                  "(SLURM_ARRAY_TASK_ID, _MIN, _COUNT)");
+                  "(SLURM_ARRAY_TASK_ID, _MIN, _STEP, _COUNT)");
   sub->add_option("--files-from", o.files_from,
                   "Read inputs from FILE, one path a line ('-' = standard input); after any "
                   "INPUTs given on the command line");

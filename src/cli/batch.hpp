@@ -17,7 +17,8 @@
 //   --shard K/N     process only every N-th input starting at the K-th
 //                   (1-based, round-robin over the list as given), so N
 //                   machines or jobs with K = 1..N cover every file exactly once
-//   --shard auto    K/N from Slurm's job-array variables (SLURM_ARRAY_TASK_ID, _MIN, _COUNT)
+//   --shard auto    K/N from Slurm's job-array variables (SLURM_ARRAY_TASK_ID, _MIN,
+//                   _STEP, _COUNT)
 //   --files-from F  read more inputs from F, one path a line ("-" = stdin);
 //   -0, --null      ... NUL-separated instead (find -print0)
 //   --relative-to D with --outdir: DIR/<path below D>, mirroring the tree

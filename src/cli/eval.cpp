@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "cli/validate.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -22,21 +23,6 @@ std::string fmt(const char* f, double v) {
   char b[40];
   std::snprintf(b, sizeof b, f, v);
   return b;
-}
-
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-      continue;
-    }
-    o += c;
-  }
-  return o + "\"";
 }
 
 void run_eval(const EvalOptions& o) {
@@ -75,13 +61,13 @@ void run_eval(const EvalOptions& o) {
   const std::string split = src.single_part ? "all" : o.split;
   if (o.json) {
     std::printf("{\n  \"model\": %s,\n  \"data\": %s,\n  \"split\": %s,\n  \"images\": %zu,\n",
-                json_str(o.model).c_str(), json_str(src.name).c_str(), json_str(split).c_str(),
-                r.count);
+                json_string(o.model).c_str(), json_string(src.name).c_str(),
+                json_string(split).c_str(), r.count);
     std::printf("  \"accuracy\": %.17g,\n  \"loss\": %.17g,\n  \"classes\": [\n", r.accuracy,
                 r.loss);
     for (std::size_t t = 0; t < k; ++t)
       std::printf("    {\"name\": %s, \"images\": %lld, \"accuracy\": %s}%s\n",
-                  json_str(r.class_names[t]).c_str(), static_cast<long long>(total[t]),
+                  json_string(r.class_names[t]).c_str(), static_cast<long long>(total[t]),
                   total[t] ? fmt("%.17g", class_acc(t)).c_str() : "null", t + 1 < k ? "," : "");
     std::printf("  ],\n  \"confusion\": [\n");
     for (std::size_t t = 0; t < k; ++t) {

@@ -4,6 +4,7 @@
 
 #include "cli/command.hpp"
 #include "convkit/filters.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit::cli {
 
@@ -13,24 +14,6 @@ struct FiltersCli {
   std::string format = "table";
   std::vector<std::string> names;
 };
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    unsigned char u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
 
 std::string size_of(int rows, int cols) {
   return std::to_string(rows) + "x" + std::to_string(cols);

@@ -12,6 +12,7 @@
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
@@ -55,16 +56,6 @@ std::vector<float> to_input(const Image& img, const Checkpoint& ck, const std::s
       x[c * hw + p] = v * scale;
     }
   return x;
-}
-
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    o += c;
-  }
-  return o + "\"";
 }
 
 std::string lower(std::string s) {
@@ -176,10 +167,10 @@ void run_predict(const PredictOptions& o) {
       return c < static_cast<int>(ck.class_names.size()) ? ck.class_names[c] : std::to_string(c);
     };
     if (o.json) {
-      std::printf("%s  {\"file\": %s, \"top\": [", first ? "" : ",\n", json_str(path).c_str());
+      std::printf("%s  {\"file\": %s, \"top\": [", first ? "" : ",\n", json_string(path).c_str());
       for (int i = 0; i < top; ++i)
         std::printf("%s{\"class\": %s, \"index\": %d, \"probability\": %.9g}", i ? ", " : "",
-                    json_str(name(order[i])).c_str(), order[i], p[order[i]]);
+                    json_string(name(order[i])).c_str(), order[i], p[order[i]]);
       std::printf("]}");
     } else {
       std::printf("%s:", path.c_str());

@@ -9,6 +9,7 @@
 #include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/text.hpp"
 #include "convkit/nn/model.hpp"
 
 namespace convkit::cli {
@@ -129,7 +130,7 @@ void run_receptive_field(const ReceptiveFieldOptions& o) {
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const RFRow& r = rows[i];
       s += i ? ",\n    " : "\n    ";
-      s += "{\"spec\": " + json_quote(r.spec);
+      s += "{\"spec\": " + json_string(r.spec);
       if (r.rf.global)
         s += ", \"rf\": null, \"jump\": null, \"start\": null, \"global\": true";
       else

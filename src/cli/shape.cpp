@@ -8,6 +8,7 @@
 #include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/io/text.hpp"
 
 namespace convkit::cli {
 
@@ -44,10 +45,10 @@ void print_json(const Arch& arch, const ShapeReport& rep, const ShapeOptions& o)
   for (std::size_t i = 0; i < rep.layers.size(); ++i) {
     const LayerShape& l = rep.layers[i];
     s += i ? ",\n    " : "\n    ";
-    s += "{\"spec\": " + json_quote(arch.layers[i].text) +
-         ", \"kind\": " + json_quote(to_string(arch.layers[i].kind)) +
+    s += "{\"spec\": " + json_string(arch.layers[i].text) +
+         ", \"kind\": " + json_string(to_string(arch.layers[i].kind)) +
          ", \"output\": " + json_shape(l.output) + ", \"flat\": " + (l.flat ? "true" : "false") +
-         ", \"params\": " + std::to_string(l.params) + ", \"formula\": " + json_quote(l.formula) +
+         ", \"params\": " + std::to_string(l.params) + ", \"formula\": " + json_string(l.formula) +
          ", \"activations\": " + std::to_string(l.activations) +
          ", \"macs\": " + std::to_string(l.macs) + "}";
   }
@@ -55,7 +56,7 @@ void print_json(const Arch& arch, const ShapeReport& rep, const ShapeOptions& o)
   s += "  \"total_params\": " + std::to_string(rep.total_params) + ",\n";
   s += "  \"total_macs\": " + std::to_string(rep.total_macs) + ",\n";
   s += "  \"total_flops\": " + std::to_string(checked_mul(rep.total_macs, 2, "FLOP count")) + ",\n";
-  s += "  \"flops_convention\": " + json_quote(kFlopsConvention) + ",\n";
+  s += "  \"flops_convention\": " + json_string(kFlopsConvention) + ",\n";
   s += "  \"total_activations\": " + std::to_string(rep.total_activations) + ",\n";
   s += "  \"bytes_per_value\": 4,\n";
   s += "  \"batch\": " + std::to_string(o.batch) + ",\n";

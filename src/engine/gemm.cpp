@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "convkit/engine_nn.hpp"
+#include "engine/gemm_kernel.hpp"
 
 namespace convkit {
 

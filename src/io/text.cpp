@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "convkit/error.hpp"
@@ -80,6 +81,39 @@ std::string quote_for_message(std::string_view text, std::size_t max) {
   }
   if (i < text.size()) out += "... (" + std::to_string(text.size() - i) + " more bytes)";
   return out;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  auto escape = [&](unsigned v) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04x", v);
+    out += buf;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c >= 0x80 ? utf8_length(s, i) : 1;
+    if (n > 1) {
+      out.append(s.substr(i, n));
+    } else if (c >= 0x80) {
+      escape(0xDC00u | c);
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      escape(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+    i += n == 0 ? 1 : n;
+  }
+  return out + '"';
 }
 
 bool looks_binary(std::string_view bytes) {

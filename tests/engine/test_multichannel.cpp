@@ -9,6 +9,7 @@
 #include "convkit/engine_nn.hpp"
 #include "convkit/nn/random.hpp"
 #include "convkit/parallel.hpp"
+#include "engine/gemm_kernel.hpp"
 
 using namespace convkit;
 

@@ -143,3 +143,34 @@ TEST_CASE("[text] format_matrix_as writes CSV rows and float32 values") {
   m.data[3] = 3.5;
   CHECK(format_matrix_as(m, {' ', true}) == "1 -0.5\n0.1 3.5\n");
 }
+
+TEST_CASE("[text] json_string escapes every control byte and keeps exactly the valid UTF-8") {
+  // Each single byte against the JSON grammar (RFC 8259 section 7).
+  for (int b = 0; b < 256; ++b) {
+    CAPTURE(b);
+    char want[16];
+    if (b == '"' || b == '\\')
+      std::snprintf(want, sizeof want, "\"\\%c\"", b);
+    else if (b == '\n' || b == '\r' || b == '\t')
+      std::snprintf(want, sizeof want, "\"\\%c\"", b == '\n' ? 'n' : b == '\r' ? 'r' : 't');
+    else if (b < 0x20 || b == 0x7F)
+      std::snprintf(want, sizeof want, "\"\\u%04x\"", b);
+    else if (b >= 0x80)  // a lone byte >= 0x80 is never UTF-8
+      std::snprintf(want, sizeof want, "\"\\udc%02x\"", b);
+    else
+      std::snprintf(want, sizeof want, "\"%c\"", b);
+    const char in[1] = {static_cast<char>(b)};
+    CHECK(json_string(std::string_view(in, 1)) == want);
+  }
+  CHECK(json_string(std::string_view("a\0b", 3)) == "\"a\\u0000b\"");
+  // Valid UTF-8 of 2, 3 and 4 bytes passes through whole.
+  CHECK(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  // Overlong forms, surrogates, code points past U+10FFFF and cut sequences
+  // are not: each of their bytes becomes \udcXX.
+  CHECK(json_string("\xc0\x80") == "\"\\udcc0\\udc80\"");
+  CHECK(json_string("\xed\xa0\x80") == "\"\\udced\\udca0\\udc80\"");
+  CHECK(json_string("\xf4\x90\x80\x80") == "\"\\udcf4\\udc90\\udc80\\udc80\"");
+  CHECK(json_string("\xe2\x82") == "\"\\udce2\\udc82\"");
+  CHECK(json_string("\xe2\x82z") == "\"\\udce2\\udc82z\"");
+}

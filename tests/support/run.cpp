@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -173,22 +175,81 @@ void write_file(const std::string& path, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
-std::vector<std::pair<std::string, std::string>> numeric_options_in_help(const std::string& help) {
-  // Read by words, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
-  // under the sanitizer build's -O2.
-  std::vector<std::pair<std::string, std::string>> found;
+namespace {
+
+// "-o", "--max-pixels": a name as CLI11 prints it in a help text.
+bool is_option_name(const std::string& n) {
+  const std::size_t dashes = n.rfind("--", 0) == 0 ? 2 : n.rfind('-', 0) == 0 ? 1 : 0;
+  if (dashes == 0 || n.size() == dashes || (dashes == 1 && n.size() != 2)) return false;
+  for (std::size_t i = dashes; i < n.size(); ++i)
+    if (!std::isalnum(static_cast<unsigned char>(n[i])) && !(n[i] == '-' && i > dashes))
+      return false;
+  return true;
+}
+
+// One option line of CLI11's help ("  -o,--output TEXT  ..."): its names and
+// the word after them (the value type, e.g. FLOAT, or the description).
+struct HelpOption {
+  std::vector<std::string> names;
+  std::string type;
+};
+
+// Read by words, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized
+// under the sanitizer build's -O2.
+std::vector<HelpOption> help_options(const std::string& help) {
+  std::vector<HelpOption> found;
   std::istringstream in(help);
   for (std::string line; std::getline(in, line);) {
+    if (line.rfind("  -", 0) != 0) continue;  // options are indented by two spaces
     std::istringstream words(line);
     std::string names, type;
-    if (!(words >> names >> type) || names.empty() || names[0] != '-') continue;
-    const auto long_name = names.find("--");
-    if (long_name == std::string::npos) continue;
-    type = type.substr(0, type.find_first_of(":="));
-    if (type == "FLOAT" || type == "INT" || type == "UINT")
-      found.emplace_back(names.substr(long_name), type);
+    words >> names >> type;
+    HelpOption o;
+    std::istringstream parts(names);
+    for (std::string n; std::getline(parts, n, ',');) o.names.push_back(n);
+    if (std::all_of(o.names.begin(), o.names.end(), is_option_name)) {
+      o.type = type.substr(0, type.find_first_of(":="));
+      found.push_back(std::move(o));
+    }
   }
   return found;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> numeric_options_in_help(const std::string& help) {
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const HelpOption& o : help_options(help))
+    for (const std::string& n : o.names)
+      if (n.rfind("--", 0) == 0 && (o.type == "FLOAT" || o.type == "INT" || o.type == "UINT")) {
+        found.emplace_back(n, o.type);
+        break;
+      }
+  return found;
+}
+
+std::vector<std::string> option_names_in_help(const std::string& help) {
+  std::vector<std::string> names;
+  for (const HelpOption& o : help_options(help))
+    names.insert(names.end(), o.names.begin(), o.names.end());
+  return names;
+}
+
+std::vector<std::string> commands_in_help(const std::string& help) {
+  std::vector<std::string> commands;
+  std::istringstream in(help);
+  bool listing = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line == "Subcommands:") {
+      listing = true;
+    } else if (listing) {
+      std::istringstream words(line);
+      std::string name;
+      if (line.rfind("  ", 0) != 0 || !(words >> name)) break;
+      commands.push_back(name);
+    }
+  }
+  return commands;
 }
 
 }  // namespace convkit::test

@@ -43,6 +43,10 @@ std::string temp_dir();
 /// The options of a `convkit CMD --help` text that take a number: each long
 /// name with the type CLI11 prints after it (FLOAT, INT or UINT).
 std::vector<std::pair<std::string, std::string>> numeric_options_in_help(const std::string& help);
+/// Every name of every option in a `convkit ... --help` text ("-o", "--output", ...).
+std::vector<std::string> option_names_in_help(const std::string& help);
+/// The commands `convkit --help` lists under "Subcommands:".
+std::vector<std::string> commands_in_help(const std::string& help);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);

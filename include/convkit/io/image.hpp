@@ -117,12 +117,17 @@ Image decode_image(std::string_view bytes, const std::string& name, const ImageL
 /// BMP, PGM/PPM, NPY magic, or a plausible TGA header).
 bool looks_like_image(std::string_view bytes);
 
+// clang-format off
 /// What to do with values that do not fit an integer format.
-///   none       refuse to write if any value is outside [0, max] or not finite (the error names the
-///   policy flags) clip       clamp to [0, max] abs        |v|, then clamp normalize  map [min,
-///   max] of the data linearly to [0, max] (per image, all colour channels together) offset     v +
-///   offset, then clamp (e.g. 128 shows signed derivatives as grey)
+///   none       refuse to write if any value is outside [0, max] or not finite
+///              (the error names the policy flags)
+///   clip       clamp to [0, max]
+///   abs        |v|, then clamp
+///   normalize  map [min, max] of the data linearly to [0, max] (per image, all
+///              colour channels together)
+///   offset     v + offset, then clamp (e.g. 128 shows signed derivatives as grey)
 enum class ValuePolicy { none, clip, abs, normalize, offset };
+// clang-format on
 
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;

@@ -19,6 +19,13 @@ std::string format_number_f32(float v);
 /// cut after `max` bytes with "..." (never raw binary, never cut at a NUL).
 std::string quote_for_message(std::string_view text, std::size_t max = 64);
 
+/// `s` as a JSON string literal, quotes included: quotes, backslashes and
+/// control characters (and DEL) escaped, valid UTF-8 kept, and each byte of
+/// invalid UTF-8 written as the lone surrogate \udcXX (XX = the byte), as
+/// Python's "surrogateescape" decodes file names, so that
+/// os.fsencode(json.loads(...)) gives back the exact bytes.
+std::string json_string(std::string_view s);
+
 /// True when the first bytes of `bytes` hold a NUL or other control bytes
 /// that no text matrix or signal contains.
 bool looks_binary(std::string_view bytes);

@@ -1,5 +1,6 @@
-// convkit/nn/batchnorm_math.hpp — the arithmetic of batch normalization,
-// shared by the BatchNorm layers (nn/) and `convkit normalize`.
+// convkit/nn/batchnorm_math.hpp — the arithmetic of batch normalization, as
+// `convkit normalize` runs it.  The BatchNorm layer (nn/layers.hpp) computes
+// the same two-pass statistics with its own loops.
 //
 // Data is viewed as `groups` features, each with `count` samples; sample k of
 // feature j sits at x[j * feature_stride + (k / inner) * outer_stride + k % inner].
