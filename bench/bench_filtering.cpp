@@ -1,21 +1,26 @@
-// bench_filtering: convkit blur / edge against OpenCV in the same process, on
-// the same 3840x2160 RGB data, the same border (reflect = BORDER_REFLECT_101)
-// and the same thread count.  Prints one row per case with the ratio
-// convkit / OpenCV (below 1: convkit faster).
+// bench_filtering: convkit blur / edge / filter2D against OpenCV in the same
+// process, on the same 3840x2160 data, the same border (reflect =
+// BORDER_REFLECT_101) and the same thread count.  Prints one row per case
+// with the ratio convkit / OpenCV (below 1: convkit faster).
 //
 // float rows: OpenCV runs on CV_32FC3, convkit on the planar float image.
-// 8-bit rows: OpenCV runs on CV_8UC3 (its fixed-point path); convkit's time
-// includes converting the 8-bit pixels to float, and for the blurs the
-// rounding back to 8 bits (OpenCV's Sobel of 8-bit data gives int16, convkit's
-// float: no conversion back is timed for it).
+// 8-bit and 16-bit rows (grey and RGB): both sides run on the same
+// interleaved cv::Mat buffers, convkit through its native integer path
+// (convkit/pixels.hpp: bands of rows converted to float on the fly, rounded
+// back).  Outputs: the input's depth for the blurs and filter2D; Sobel of
+// 8-bit data gives int16 (CV_16S), of 16-bit data float (CV_32F).
+// filter2D uses a fixed random 3x3 / 5x5 kernel (not separable).
 //
-// Both sides write into an output buffer allocated by the warm-up run and
-// reused (OpenCV: the same cv::Mat dst; convkit: the same Image).
+// Both sides write into an output allocated by the warm-up run and reused.
+// Times are the fastest of --runs runs (after one warm-up): on a shared,
+// loaded machine the least disturbed run.
 //
-// Usage: bench_filtering [--reps N] [--width W --height H]
+// Usage: bench_filtering [--runs N] [--width W --height H] [--only TEXT]
+//   --only TEXT   only the rows whose case or data contains TEXT (e.g. 8-bit)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -29,134 +34,201 @@
 #include "timing.hpp"
 
 using namespace convkit;
-using convkit::bench::median_ms;
+using convkit::bench::min_ms;
 
 namespace {
 
-Image planar_from(const cv::Mat& m) {  // CV_32FC3 / CV_8UC3 -> planar float
+Image planar_from(const cv::Mat& m) {  // CV_32FC3 -> planar float
   Image img;
   img.width = m.cols;
   img.height = m.rows;
   img.channels = m.channels();
-  img.bit_depth = m.depth() == CV_8U ? 8 : 32;
+  img.bit_depth = 32;
   img.data.resize(m.total() * m.channels());
   const std::size_t n = m.total();
   for (int y = 0; y < m.rows; ++y)
     for (int x = 0; x < m.cols; ++x)
-      for (int c = 0; c < img.channels; ++c) {
-        float v = m.depth() == CV_8U ? m.ptr<uchar>(y)[x * img.channels + c]
-                                     : m.ptr<float>(y)[x * img.channels + c];
-        img.data[c * n + std::size_t(y) * m.cols + x] = v;
-      }
+      for (int c = 0; c < img.channels; ++c)
+        img.data[c * n + std::size_t(y) * m.cols + x] = m.ptr<float>(y)[x * img.channels + c];
   return img;
 }
 
-// What the CLI does around the filter for 8-bit data: u8 -> float, and the
-// rounding back to u8.
-void u8_to_float(const std::vector<unsigned char>& in, std::vector<float>& out) {
-  const unsigned char* __restrict s = in.data();
-  float* __restrict d = out.data();
-  const std::size_t n = in.size();
-  for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
+template <class T>
+Pixels<const T> pixels(const cv::Mat& m) {
+  return {m.ptr<T>(), m.rows, m.cols, m.channels(), static_cast<std::ptrdiff_t>(m.step1())};
 }
-void float_to_u8(const std::vector<float>& in, std::vector<unsigned char>& out) {
-  out.resize(in.size());
-  const float* __restrict s = in.data();
-  unsigned char* __restrict d = out.data();
-  const std::size_t n = in.size();
-  for (std::size_t i = 0; i < n; ++i)
-    d[i] =
-        static_cast<unsigned char>(static_cast<int>(std::min(std::max(s[i], 0.f), 255.f) + 0.5f));
+template <class T>
+Pixels<T> pixels(cv::Mat& m) {
+  return {m.ptr<T>(), m.rows, m.cols, m.channels(), static_cast<std::ptrdiff_t>(m.step1())};
+}
+
+// Run f(In{}, Out{}) for the sample types of an 8-bit or 16-bit source;
+// `edge_out`: the output is int16 (8-bit) or float (16-bit) as cv::Sobel's.
+template <class F>
+void with_types(const cv::Mat& s, bool edge_out, F&& f) {
+  if (s.depth() == CV_8U) {
+    if (edge_out)
+      f(std::uint8_t{}, std::int16_t{});
+    else
+      f(std::uint8_t{}, std::uint8_t{});
+  } else {
+    if (edge_out)
+      f(std::uint16_t{}, float{});
+    else
+      f(std::uint16_t{}, std::uint16_t{});
+  }
+}
+
+int out_depth(const cv::Mat& s, bool edge_out) {
+  if (!edge_out) return s.depth();
+  return s.depth() == CV_8U ? CV_16S : CV_32F;
+}
+
+std::vector<double> random_mask(int k) {
+  cv::RNG rng(k);
+  std::vector<double> m(static_cast<std::size_t>(k) * k);
+  double sum = 0;
+  for (auto& v : m) sum += v = rng.uniform(0.0, 1.0);
+  for (auto& v : m) v /= sum;
+  return m;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int reps = 5, w = 3840, h = 2160;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--reps") reps = std::atoi(argv[i + 1]);
+    if (a == "--reps" || a == "--runs") reps = std::atoi(argv[i + 1]);
     if (a == "--width") w = std::atoi(argv[i + 1]);
     if (a == "--height") h = std::atoi(argv[i + 1]);
+    if (a == "--only") only = argv[i + 1];
   }
   cv::Mat u8(h, w, CV_8UC3), f32;
   cv::theRNG().state = 1;
   cv::randu(u8, 0, 256);
   u8.convertTo(f32, CV_32F, 1.0 / 255);
-  Image imf = planar_from(f32), im8 = planar_from(u8);
-  std::vector<unsigned char> planar8(im8.data.size());
-  for (std::size_t i = 0; i < planar8.size(); ++i) planar8[i] = (unsigned char)im8.data[i];
+  Image imf = planar_from(f32);
+  cv::Mat u16, grey8, grey16;
+  u8.convertTo(u16, CV_16U, 257);
+  cv::randu(u16, 0, 65536);
+  cv::extractChannel(u8, grey8, 0);
+  cv::extractChannel(u16, grey16, 0);
 
-  std::printf(
-      "bench_filtering: %dx%d RGB, median of %d runs, border reflect (BORDER_REFLECT_101)\n", w, h,
-      reps);
-  std::printf("%-26s %-6s %8s %10s %10s %8s\n", "case", "data", "threads", "convkit_ms",
+  std::printf("bench_filtering: %dx%d, fastest of %d runs, border reflect (BORDER_REFLECT_101)\n",
+              w, h, reps);
+  std::printf("%-26s %-10s %8s %10s %10s %8s\n", "case", "data", "threads", "convkit_ms",
               "opencv_ms", "ratio");
   struct Case {
     std::string name;
     std::function<void(const cv::Mat&, cv::Mat&)> cv_fn;
-    std::function<void(const Image&, Image&)> ck_fn;
-    bool back_to_u8;  ///< 8-bit rows: OpenCV's output is 8-bit too (blur) or int16 (Sobel)
+    std::function<void(const Image&, Image&)> float_fn;  ///< empty: no float row
+    /// convkit on integer pixels, into dst already shaped as OpenCV's output
+    std::function<void(const cv::Mat&, cv::Mat&)> int_fn;
+    bool edge_out;  ///< Sobel: int16 / float output
+  };
+  const BlurOptions g2{BlurType::gaussian, 13, 2.0, Border::reflect};
+  const BlurOptions g5{BlurType::gaussian, 31, 5.0, Border::reflect};
+  const BlurOptions box5{BlurType::box, 5, 0, Border::reflect};
+  const EdgeOptions sobel_x{EdgeOperator::sobel, EdgeDirection::x, Border::reflect};
+  auto int_blur = [](const BlurOptions& o) {
+    return [o](const cv::Mat& s, cv::Mat& d) {
+      with_types(s, false, [&](auto in, auto) {
+        using T = decltype(in);
+        blur(pixels<T>(s), o, pixels<T>(d));
+      });
+    };
+  };
+  auto filter2d_case = [](int k) {
+    const std::vector<double> m = random_mask(k);
+    cv::Mat km(k, k, CV_64F);
+    for (int i = 0; i < k * k; ++i) km.at<double>(i / k, i % k) = m[static_cast<std::size_t>(i)];
+    return Case{"filter2D " + std::to_string(k) + "x" + std::to_string(k),
+                [km](const cv::Mat& s, cv::Mat& d) {
+                  cv::filter2D(s, d, -1, km, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+                },
+                {},
+                [m, k](const cv::Mat& s, cv::Mat& d) {
+                  with_types(s, false, [&](auto in, auto) {
+                    using T = decltype(in);
+                    filter_plane(pixels<T>(s), m, k, k, Border::reflect, pixels<T>(d));
+                  });
+                },
+                false};
   };
   std::vector<Case> cases = {
       {"GaussianBlur sigma 2 (13)",
        [](const cv::Mat& s, cv::Mat& d) {
          cv::GaussianBlur(s, d, cv::Size(13, 13), 2, 2, cv::BORDER_REFLECT_101);
        },
-       [](const Image& s, Image& d) {
-         blur(s, {BlurType::gaussian, 13, 2.0, Border::reflect}, d);
-       },
-       true},
+       [g2](const Image& s, Image& d) { blur(s, g2, d); }, int_blur(g2), false},
       {"GaussianBlur sigma 5 (31)",
        [](const cv::Mat& s, cv::Mat& d) {
          cv::GaussianBlur(s, d, cv::Size(31, 31), 5, 5, cv::BORDER_REFLECT_101);
        },
-       [](const Image& s, Image& d) {
-         blur(s, {BlurType::gaussian, 31, 5.0, Border::reflect}, d);
+       [g5](const Image& s, Image& d) { blur(s, g5, d); }, int_blur(g5), false},
+      {"blur 5x5",
+       [](const cv::Mat& s, cv::Mat& d) {
+         cv::blur(s, d, cv::Size(5, 5), cv::Point(-1, -1), cv::BORDER_REFLECT_101);
        },
-       true},
+       {},
+       int_blur(box5),
+       false},
       {"Sobel dx",
        [](const cv::Mat& s, cv::Mat& d) {
-         cv::Sobel(s, d, s.depth() == CV_8U ? CV_16S : CV_32F, 1, 0, 3, 1, 0,
+         cv::Sobel(s, d, s.depth() == CV_32F ? CV_32F : out_depth(s, true), 1, 0, 3, 1, 0,
                    cv::BORDER_REFLECT_101);
        },
-       [](const Image& s, Image& d) {
-         edge(s, {EdgeOperator::sobel, EdgeDirection::x, Border::reflect}, d);
+       [sobel_x](const Image& s, Image& d) { edge(s, sobel_x, d); },
+       [sobel_x](const cv::Mat& s, cv::Mat& d) {
+         with_types(s, true, [&](auto in, auto out) {
+           using In = decltype(in);
+           using Out = decltype(out);
+           edge(pixels<In>(s), sobel_x, pixels<Out>(d));
+         });
        },
-       false},
+       true},
+      filter2d_case(3),
+      filter2d_case(5),
   };
+  struct Data {
+    const char* name;
+    const cv::Mat* mat;
+  };
+  const Data data[] = {{"float RGB", &f32},
+                       {"8-bit grey", &grey8},
+                       {"8-bit RGB", &u8},
+                       {"16-bit grey", &grey16},
+                       {"16-bit RGB", &u16}};
   for (int threads : {1, 2}) {
     cv::setNumThreads(threads);
     set_thread_count(threads);
     for (const auto& c : cases) {
-      for (bool eight : {false, true}) {
+      for (const Data& dt : data) {
+        const bool is_float = dt.mat->depth() == CV_32F;
+        if (is_float && !c.float_fn) continue;
+        if (!only.empty() && (c.name + " " + dt.name).find(only) == std::string::npos) continue;
+        const cv::Mat& src = *dt.mat;
         cv::Mat dst;
-        const cv::Mat& src = eight ? u8 : f32;
-        double tcv = median_ms(reps, [&] { c.cv_fn(src, dst); });
+        double tcv = min_ms(reps, [&] { c.cv_fn(src, dst); });
         double tck;
-        if (eight) {
-          std::vector<unsigned char> back(planar8.size());
-          Image in = im8, out;
-          tck = median_ms(reps, [&] {
-            auto tc = std::chrono::steady_clock::now();
-            u8_to_float(planar8, in.data);
-            auto t0 = std::chrono::steady_clock::now();
-            c.ck_fn(in, out);
-            auto t1 = std::chrono::steady_clock::now();
-            if (c.back_to_u8) float_to_u8(out.data, back);
-            auto t2 = std::chrono::steady_clock::now();
-            if (std::getenv("BENCH_DEBUG"))
-              std::fprintf(stderr, "to float %.1f ms, filter %.1f ms, to u8 %.1f ms\n",
-                           std::chrono::duration<double, std::milli>(t0 - tc).count(),
-                           std::chrono::duration<double, std::milli>(t1 - t0).count(),
-                           std::chrono::duration<double, std::milli>(t2 - t1).count());
-          });
-        } else {
+        if (is_float) {
           Image out;
-          tck = median_ms(reps, [&] { c.ck_fn(imf, out); });
+          tck = min_ms(reps, [&] { c.float_fn(imf, out); });
+        } else {
+          cv::Mat mine(src.size(), CV_MAKETYPE(out_depth(src, c.edge_out), src.channels()));
+          tck = min_ms(reps, [&] { c.int_fn(src, mine); });
+          // Same function, different rounding rules: report the largest difference.
+          cv::Mat diff;
+          cv::absdiff(mine, dst, diff);
+          double mx = 0;
+          cv::minMaxLoc(diff.reshape(1), nullptr, &mx);
+          if (mx > 1)
+            std::fprintf(stderr, "%s %s: differs from OpenCV by %g\n", c.name.c_str(), dt.name, mx);
         }
-        std::printf("%-26s %-6s %8d %10.1f %10.1f %8.2f\n", c.name.c_str(),
-                    eight ? "8-bit" : "float", threads, tck, tcv, tck / tcv);
+        std::printf("%-26s %-10s %8d %10.1f %10.1f %8.2f\n", c.name.c_str(), dt.name, threads, tck,
+                    tcv, tck / tcv);
         std::fflush(stdout);
       }
     }

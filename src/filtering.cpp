@@ -229,31 +229,44 @@ double edge_gain(EdgeOperator op, int ksize) {
 
 namespace {
 
-template <class T>
-void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, Border border,
-                         T* out) {
+// The engine calls of a separable filter, through pass(taps, kh, kw,
+// schedule): one 1D pass when the mask is already 1D, else the outer product
+// through the engine's separable schedule (a row pass 1 x kr then a column
+// pass kc x 1, fused so each row is filtered horizontally once and the
+// intermediate stays in cache).  T: the precision of the taps.
+template <class T, class Pass>
+void separable_passes(const SeparableMask& mask, Pass&& pass) {
   const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
   if (kc == 1 || kr == 1) {  // already 1D: one pass
     std::vector<double> m(kc == 1 ? mask.row : mask.col);
     for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
-    engine_pass<T>(in, h, w, taps_as<T>(m), kc, kr, border, out);
+    pass(taps_as<T>(m), kc, kr, Schedule::automatic);
     return;
   }
-  // The outer product through the engine's separable schedule: a row pass
-  // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
-  // horizontally once and the intermediate stays in cache.
   std::vector<T> outer(static_cast<std::size_t>(kc) * kr);
   for (int i = 0; i < kc; ++i)
     for (int j = 0; j < kr; ++j)
       outer[static_cast<std::size_t>(i) * kr + j] = static_cast<T>(mask.col[i] * mask.row[j]);
-  engine_pass<T>(in, h, w, outer, kc, kr, border, out, Schedule::separable);
+  pass(outer, kc, kr, Schedule::separable);
+}
+
+template <class T>
+void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, Border border,
+                         T* out) {
+  separable_passes<T>(mask, [&](const std::vector<T>& m, int kh, int kw, Schedule s) {
+    engine_pass<T>(in, h, w, m, kh, kw, border, out, s);
+  });
+}
+
+void check_mask_shape(const std::vector<double>& mask, int kh, int kw) {
+  if (static_cast<std::size_t>(kh) * kw != mask.size())
+    throw UsageError("mask size does not match its shape");
 }
 
 template <class T>
 void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
                      Border border, T* out) {
-  if (static_cast<std::size_t>(kh) * kw != mask.size())
-    throw UsageError("mask size does not match its shape");
+  check_mask_shape(mask, kh, kw);
   engine_pass<T>(in, h, w, taps_as<T>(mask), kh, kw, border, out);
 }
 
@@ -310,6 +323,19 @@ void blur_colour(const Image& in, const SeparableMask& mask, Border border, bool
 
 }  // namespace
 
+SeparableMask blur_mask(const BlurOptions& o) {
+  ResolvedBlur r = resolve_blur(o);
+  std::vector<double> taps =
+      o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
+  SeparableMask mask{taps, taps};
+  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
+    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
+    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
+    mask.col = gaussian_taps(ry.size, ry.sigma);
+  }
+  return mask;
+}
+
 Image blur(const Image& in, const BlurOptions& o) {
   Image out;
   blur(in, o, out);
@@ -324,15 +350,7 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
     out = std::move(tmp);
     return;
   }
-  ResolvedBlur r = resolve_blur(o);
-  std::vector<double> taps =
-      o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
-  SeparableMask mask{taps, taps};
-  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
-    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
-    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
-    mask.col = gaussian_taps(ry.size, ry.sigma);
-  }
+  const SeparableMask mask = blur_mask(o);
   const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
   if (!premultiply && !o.linear) {  // each colour channel on its own, alpha unchanged
     blur_colour(in, mask, o.border, false, out);
@@ -347,6 +365,27 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
 }
 
 namespace {
+
+// gx[i] <- sqrt(gx^2 + gy^2) (magnitude) or atan2(gy, gx) in degrees, [0, 360).
+template <class T>
+void combine_gradients(T* gx, const T* gy, std::size_t n, bool magnitude) {
+  parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+               [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                 for (std::ptrdiff_t i = lo; i < hi; ++i) {
+                   const T x = gx[i];
+                   const T y = gy[i];
+                   if (magnitude) {
+                     gx[i] = std::sqrt(x * x + y * y);
+                   } else {
+                     double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
+                     double deg = a * (180.0 / std::numbers::pi);
+                     if (deg < 0) deg += 360.0;
+                     if (deg >= 360.0) deg -= 360.0;
+                     gx[i] = static_cast<T>(deg);
+                   }
+                 }
+               });
+}
 
 // edge() for samples of type T; the result has the same sample type.
 template <class T>
@@ -386,23 +425,7 @@ void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
     T* gx = dst;
     separable_filter(src, h, w, derivative_mask(o.op, true, o.ksize), o.border, gx);
     separable_filter(src, h, w, derivative_mask(o.op, false, o.ksize), o.border, gy.data());
-    const bool magnitude = o.direction == EdgeDirection::magnitude;
-    parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
-                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-                   for (std::ptrdiff_t i = lo; i < hi; ++i) {
-                     const T x = gx[i];
-                     const T y = gy[static_cast<std::size_t>(i)];
-                     if (magnitude) {
-                       dst[i] = std::sqrt(x * x + y * y);
-                     } else {
-                       double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
-                       double deg = a * (180.0 / std::numbers::pi);
-                       if (deg < 0) deg += 360.0;
-                       if (deg >= 360.0) deg -= 360.0;
-                       dst[i] = static_cast<T>(deg);
-                     }
-                   }
-                 });
+    combine_gradients(gx, gy.data(), n, o.direction == EdgeDirection::magnitude);
   }
 }
 
@@ -428,6 +451,72 @@ void edge(const Image& in, const EdgeOptions& o, Image& out) {
     gaussian_edge_masks(o);
   with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
 }
+
+// ---- integer pixels --------------------------------------------------------
+
+template <class In, class Out>
+void separable_filter(Pixels<const In> in, const SeparableMask& mask, Border border,
+                      Pixels<Out> out) {
+  separable_passes<float>(mask, [&](const std::vector<float>& m, int kh, int kw, Schedule s) {
+    conv2d_pixels(in, View<const float>{m.data(), kh, kw, kw}, border, out, s);
+  });
+}
+
+template <class In, class Out>
+void filter_plane(Pixels<const In> in, const std::vector<double>& mask, int kh, int kw,
+                  Border border, Pixels<Out> out) {
+  check_mask_shape(mask, kh, kw);
+  const std::vector<float> m = taps_as<float>(mask);
+  conv2d_pixels(in, View<const float>{m.data(), kh, kw, kw}, border, out);
+}
+
+template <class T>
+void blur(Pixels<const T> in, const BlurOptions& o, Pixels<T> out) {
+  if (o.linear) throw UsageError("blur of integer pixels: linear light needs float planes");
+  separable_filter(in, blur_mask(o), o.border, out);
+}
+
+template <class In, class Out>
+void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out) {
+  if (o.op == EdgeOperator::laplacian)
+    return filter_plane(in, laplacian_mask(), 3, 3, o.border, out);
+  if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y)
+    return separable_filter(in, derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize),
+                            o.border, out);
+  if constexpr (!std::is_same_v<Out, float>) {
+    throw UsageError("edge " + std::string(to_string(o.direction)) +
+                     " of integer pixels needs float output");
+  } else {
+    const SeparableMask mx = derivative_mask(o.op, true, o.ksize),
+                        my = derivative_mask(o.op, false, o.ksize);
+    const std::size_t row = static_cast<std::size_t>(in.cols) * in.channels;
+    std::vector<float> gy(row * static_cast<std::size_t>(in.rows));
+    separable_filter(in, mx, o.border, out);
+    separable_filter(
+        in, my, o.border,
+        Pixels<float>{gy.data(), in.rows, in.cols, in.channels, static_cast<std::ptrdiff_t>(row)});
+    for (int y = 0; y < in.rows; ++y)
+      combine_gradients(out.data + y * out.stride, gy.data() + y * row, row,
+                        o.direction == EdgeDirection::magnitude);
+  }
+}
+
+#define CONVKIT_INSTANTIATE(In, Out)                                                          \
+  template void separable_filter<In, Out>(Pixels<const In>, const SeparableMask&, Border,     \
+                                          Pixels<Out>);                                       \
+  template void filter_plane<In, Out>(Pixels<const In>, const std::vector<double>&, int, int, \
+                                      Border, Pixels<Out>);                                   \
+  template void edge<In, Out>(Pixels<const In>, const EdgeOptions&, Pixels<Out>);
+CONVKIT_INSTANTIATE(std::uint8_t, std::uint8_t)
+CONVKIT_INSTANTIATE(std::uint8_t, std::int16_t)
+CONVKIT_INSTANTIATE(std::uint8_t, float)
+CONVKIT_INSTANTIATE(std::uint16_t, std::uint16_t)
+CONVKIT_INSTANTIATE(std::uint16_t, float)
+#undef CONVKIT_INSTANTIATE
+template void blur<std::uint8_t>(Pixels<const std::uint8_t>, const BlurOptions&,
+                                 Pixels<std::uint8_t>);
+template void blur<std::uint16_t>(Pixels<const std::uint16_t>, const BlurOptions&,
+                                  Pixels<std::uint16_t>);
 
 Image to_grey(const Image& in) {
   check_image(in);

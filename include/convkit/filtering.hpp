@@ -24,6 +24,7 @@
 #include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/pixels.hpp"
 
 namespace convkit {
 
@@ -185,6 +186,36 @@ double edge_gain(const EdgeOptions& o);
 Image edge(const Image& in, const EdgeOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void edge(const Image& in, const EdgeOptions& o, Image& out);
+
+// ---- integer pixels ---------------------------------------------------------
+//
+// The filters above on 8- and 16-bit interleaved pixels (convkit/pixels.hpp),
+// converted to float a band of rows at a time, never a whole plane.  Every
+// channel is filtered (an alpha channel too: split it off first).  The float
+// result of each sample is bit-identical to the float path above on the
+// image's float planes; an integer output is that value rounded half up and
+// clamped to the output type, as write_image() rounds it.  Instantiated for
+// In -> Out: uint8 -> uint8, int16, float; uint16 -> uint16, float.
+
+/// The mask blur() applies (UsageError as resolve_blur).
+SeparableMask blur_mask(const BlurOptions& o);
+
+template <class In, class Out>
+void separable_filter(Pixels<const In> in, const SeparableMask& mask, Border border,
+                      Pixels<Out> out);
+template <class In, class Out>
+void filter_plane(Pixels<const In> in, const std::vector<double>& mask, int kh, int kw,
+                  Border border, Pixels<Out> out);
+/// blur() of 8-bit (T = std::uint8_t) or 16-bit (std::uint16_t) pixels.
+/// Every channel is blurred on its own (o.alpha does not apply: Pixels know
+/// no alpha); o.linear is refused (UsageError: linear light needs float).
+template <class T>
+void blur(Pixels<const T> in, const BlurOptions& o, Pixels<T> out);
+/// edge() of integer pixels: x, y and laplacian into any Out (uint8 -> int16
+/// is exact for every operator but sobel --ksize 7, whose values can pass
+/// 32767 and saturate); magnitude and direction need float output.
+template <class In, class Out>
+void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out);
 
 /// Convert an RGB(A) image to grey (ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B,
 /// as OpenCV's cvtColor), keeping alpha; grey images are returned unchanged.
