@@ -1,4 +1,5 @@
 // convkit blur — box and Gaussian blur of images, many at a time.
+#include <cstdint>
 #include <string>
 
 #include "cli/batch.hpp"
@@ -25,6 +26,19 @@ struct BlurCli {
   long long max_pixels = 0;
 };
 
+// blur() of an integer image without float planes: colour channels blurred
+// by the native integer path, alpha passed through.
+IntegerImage blur_integer(const IntegerImage& in, const BlurOptions& b) {
+  IntegerImage out = in;
+  const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(in.width) * in.channels;
+  blur(Pixels<const std::uint16_t>{in.samples.data(), in.height, in.width, in.channels, stride}, b,
+       Pixels<std::uint16_t>{out.samples.data(), in.height, in.width, in.channels, stride});
+  if (in.channels == 2 || in.channels == 4)  // alpha: the input's
+    for (std::size_t i = in.channels - 1; i < in.samples.size(); i += in.channels)
+      out.samples[i] = in.samples[i];
+  return out;
+}
+
 void run_blur(const BlurCli& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
@@ -49,9 +63,20 @@ void run_blur(const BlurCli& o) {
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
-    Image in = read_image(item.input, limits);
-    Image out = blur(in, b);
+    IntegerImage ints;
+    Image in = read_image(item.input, limits, ints);
     ImageWriteOptions w = user;
+    if (in.width == 0) {  // an 8- or 16-bit file, as decoded
+      if (item.output == "-") w.format = stdout_format(o.batch, Image{});
+      if (!user_policy && writes_unchanged(ints, item.output, w)) {
+        // Filtered as integers (the same values as through float planes,
+        // see convkit/pixels.hpp), written as they are.
+        write_image(blur_integer(ints, b), item.output, w);
+        return;
+      }
+      in = to_image(ints);
+    }
+    Image out = blur(in, b);
     if (item.output == "-") w.format = stdout_format(o.batch, in);
     // A blur (non-negative weights summing to 1) stays inside the input's
     // range; only float rounding can step past it, so clamping is safe.

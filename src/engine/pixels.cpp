@@ -197,10 +197,7 @@ int strip_pixels(int w, int c, std::ptrdiff_t rows, std::ptrdiff_t floats) {
   return static_cast<int>((w + strips - 1) / strips);
 }
 
-#ifndef CONVKIT_STRIP_FLOATS
-#define CONVKIT_STRIP_FLOATS (96 * 1024)
-#endif
-constexpr std::ptrdiff_t kStripFloats = CONVKIT_STRIP_FLOATS;  // 384 KiB of float rows per thread
+constexpr std::ptrdiff_t kStripFloats = 96 * 1024;  // 384 KiB of float rows per thread
 
 // Rows per parallel chunk: enough that refilling the KH-1 rows above a chunk
 // costs little.

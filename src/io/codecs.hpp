@@ -14,11 +14,7 @@
 namespace convkit::detail {
 
 /// Interleaved integer samples: sample (y, x, c) is samples[(y * width + x) * channels + c].
-struct Pixels {
-  int width = 0, height = 0, channels = 0;
-  int depth = 8;  ///< 8 or 16
-  std::vector<std::uint16_t> samples;
-};
+using Pixels = IntegerImage;
 
 /// Throws Error naming the file when width x height is not positive or exceeds the limits.
 /// Call before allocating pixel memory.

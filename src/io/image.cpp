@@ -97,7 +97,7 @@ Format detect(std::string_view b, const std::string& name, const std::string& pa
   throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
 }
 
-Image from_pixels(const detail::Pixels& px) {
+Image from_pixels(const IntegerImage& px) {
   Image img;
   img.width = px.width;
   img.height = px.height;
@@ -415,14 +415,56 @@ void fill_declared(Format fmt, Source& in, const ImageLimits& limits, const std:
 
 }  // namespace
 
-Image read_image(const std::string& path, const ImageLimits& limits) {
+namespace {
+
+// Decode the bytes: an integer format into `ints` (the Image returned is
+// empty), NPY into the Image returned.
+Image decode_either(std::string_view bytes, const std::string& name, const ImageLimits& limits,
+                    const std::string& path_hint, IntegerImage& ints) {
+  if (bytes.empty()) throw Error(name + ": file is empty");
+  const Format f = detect(bytes, name, path_hint);
+  switch (f) {
+    case Format::png:
+      ints = detail::decode_png(bytes, name, limits);
+      return {};
+    case Format::jpeg:
+      ints = detail::decode_jpeg(bytes, name, limits);
+      return {};
+    case Format::bmp:
+      ints = detail::decode_bmp_tga(bytes, name, limits, false);
+      return {};
+    case Format::tga:
+      ints = detail::decode_bmp_tga(bytes, name, limits, true);
+      return {};
+    case Format::pnm:
+      ints = detail::decode_pnm(bytes, name, limits);
+      return {};
+    case Format::npy: {
+      return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
+    }
+    case Format::unknown:
+      break;
+  }
+  throw Error(name + ": unknown image format");
+}
+
+}  // namespace
+
+Image read_image(const std::string& path, const ImageLimits& limits, IntegerImage& ints) {
   const std::string name = path == "-" ? "<stdin>" : path;
   Opened file = open_input(path, name);
   Source in{file.f, name};
   in.fill(std::size_t(1) << 16);
   if (in.buf.empty()) throw Error(name + ": file is empty");
   fill_declared(detect(in.buf, name, path), in, limits, name);
-  return decode_image(in.buf, name, limits, path);
+  return decode_either(in.buf, name, limits, path, ints);
+}
+
+Image read_image(const std::string& path, const ImageLimits& limits) {
+  IntegerImage ints;
+  Image img = read_image(path, limits, ints);
+  if (img.width > 0) return img;
+  return from_pixels(ints);
 }
 
 std::string read_input_bytes(const std::string& path, const ImageLimits& limits,
@@ -462,26 +504,14 @@ std::string read_input_bytes(const std::string& path, const ImageLimits& limits,
 
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
                    const std::string& path_hint) {
-  if (bytes.empty()) throw Error(name + ": file is empty");
-  const Format f = detect(bytes, name, path_hint);
-  switch (f) {
-    case Format::png:
-      return from_pixels(detail::decode_png(bytes, name, limits));
-    case Format::jpeg:
-      return from_pixels(detail::decode_jpeg(bytes, name, limits));
-    case Format::bmp:
-      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, false));
-    case Format::tga:
-      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, true));
-    case Format::pnm:
-      return from_pixels(detail::decode_pnm(bytes, name, limits));
-    case Format::npy: {
-      return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
-    }
-    case Format::unknown:
-      break;
-  }
-  throw Error(name + ": unknown image format");
+  IntegerImage ints;
+  Image img = decode_either(bytes, name, limits, path_hint, ints);
+  if (img.width > 0) return img;
+  return from_pixels(ints);
+}
+
+Image to_image(const IntegerImage& img) {
+  return from_pixels(img);
 }
 
 std::string output_format(const std::string& path, const ImageWriteOptions& opts,
@@ -631,6 +661,35 @@ void write_image_as(const Image& img, const std::string& path, const ImageWriteO
 }
 
 }  // namespace
+
+bool writes_unchanged(const IntegerImage& img, const std::string& path,
+                      const ImageWriteOptions& opts) {
+  if (opts.bit_depth != 0 && opts.bit_depth != img.depth) return false;
+  if (img.depth != 8 && img.depth != 16) return false;
+  Image probe;  // output_format asks only whether the image is float
+  probe.bit_depth = img.depth;
+  const std::string ext = output_format(path, opts, probe);
+  const Format f = format_from_extension(ext);
+  if (f == Format::png) return img.channels >= 1 && img.channels <= 4;
+  if (f != Format::pnm) return false;
+  if (ext == "pgm") return img.channels == 1;
+  if (ext == "ppm") return img.channels == 3;
+  return img.channels == 1 || img.channels == 3;
+}
+
+void write_image(const IntegerImage& img, const std::string& path, const ImageWriteOptions& opts) {
+  const std::string name = path == "-" ? "<stdout>" : path;
+  if (img.samples.size() != static_cast<std::size_t>(img.width) * img.height * img.channels ||
+      !writes_unchanged(img, path, opts))
+    throw Error(name + ": cannot write this integer image as it is");
+  const bool png = format_from_extension(output_format(path, opts, Image{})) == Format::png;
+  write_file_atomic(path, [&](std::FILE* out) {
+    if (png)
+      detail::encode_png(out, img, opts.png_compression, name);
+    else
+      detail::encode_pnm(out, img, img.channels == 3 ? '6' : '5', name);
+  });
+}
 
 void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
   const std::string name = path == "-" ? "<stdout>" : path;
