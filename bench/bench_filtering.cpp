@@ -13,7 +13,9 @@
 //
 // Both sides write into an output allocated by the warm-up run and reused.
 // Times are the fastest of --runs runs (after one warm-up): on a shared,
-// loaded machine the least disturbed run.
+// loaded machine the least disturbed run.  The cpu columns are the smallest
+// process CPU time of a run (all threads), which waiting for a core on a
+// loaded machine does not inflate; with 1 thread it is the work done.
 //
 // Usage: bench_filtering [--runs N] [--width W --height H] [--only TEXT]
 //   --only TEXT   only the rows whose case or data contains TEXT (e.g. 8-bit)
@@ -118,8 +120,8 @@ int main(int argc, char** argv) {
 
   std::printf("bench_filtering: %dx%d, fastest of %d runs, border reflect (BORDER_REFLECT_101)\n",
               w, h, reps);
-  std::printf("%-26s %-10s %8s %10s %10s %8s\n", "case", "data", "threads", "convkit_ms",
-              "opencv_ms", "ratio");
+  std::printf("%-26s %-11s %7s %10s %10s %6s %8s %8s %6s\n", "case", "data", "threads",
+              "convkit_ms", "opencv_ms", "ratio", "ck_cpu", "cv_cpu", "ratio");
   struct Case {
     std::string name;
     std::function<void(const cv::Mat&, cv::Mat&)> cv_fn;
@@ -211,14 +213,18 @@ int main(int argc, char** argv) {
         if (!only.empty() && (c.name + " " + dt.name).find(only) == std::string::npos) continue;
         const cv::Mat& src = *dt.mat;
         cv::Mat dst;
-        double tcv = min_ms(reps, [&] { c.cv_fn(src, dst); });
+        double ccv = 0, cck = 0;
+        double tcv = min_ms(
+            reps, [&] { c.cv_fn(src, dst); }, &ccv);
         double tck;
         if (is_float) {
           Image out;
-          tck = min_ms(reps, [&] { c.float_fn(imf, out); });
+          tck = min_ms(
+              reps, [&] { c.float_fn(imf, out); }, &cck);
         } else {
           cv::Mat mine(src.size(), CV_MAKETYPE(out_depth(src, c.edge_out), src.channels()));
-          tck = min_ms(reps, [&] { c.int_fn(src, mine); });
+          tck = min_ms(
+              reps, [&] { c.int_fn(src, mine); }, &cck);
           // Same function, different rounding rules: report the largest difference.
           cv::Mat diff;
           cv::absdiff(mine, dst, diff);
@@ -227,8 +233,8 @@ int main(int argc, char** argv) {
           if (mx > 1)
             std::fprintf(stderr, "%s %s: differs from OpenCV by %g\n", c.name.c_str(), dt.name, mx);
         }
-        std::printf("%-26s %-10s %8d %10.1f %10.1f %8.2f\n", c.name.c_str(), dt.name, threads, tck,
-                    tcv, tck / tcv);
+        std::printf("%-26s %-11s %7d %10.1f %10.1f %6.2f %8.1f %8.1f %6.2f\n", c.name.c_str(),
+                    dt.name, threads, tck, tcv, tck / tcv, cck, ccv, cck / ccv);
         std::fflush(stdout);
       }
     }

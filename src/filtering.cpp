@@ -495,9 +495,11 @@ void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out) {
     separable_filter(
         in, my, o.border,
         Pixels<float>{gy.data(), in.rows, in.cols, in.channels, static_cast<std::ptrdiff_t>(row)});
+    const bool magnitude = o.direction == EdgeDirection::magnitude;
+    if (out.stride == static_cast<std::ptrdiff_t>(row))  // one run over the whole image
+      return combine_gradients(out.data, gy.data(), gy.size(), magnitude);
     for (int y = 0; y < in.rows; ++y)
-      combine_gradients(out.data + y * out.stride, gy.data() + y * row, row,
-                        o.direction == EdgeDirection::magnitude);
+      combine_gradients(out.data + y * out.stride, gy.data() + y * row, row, magnitude);
   }
 }
 

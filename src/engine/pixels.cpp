@@ -205,7 +205,7 @@ std::ptrdiff_t chunk_rows(int kh, int h) {
   return std::min<std::ptrdiff_t>(h, std::max(16, 8 * kh));
 }
 
-template <class In, class Out>
+template <class Out>
 Out* out_row(Pixels<Out> out, std::ptrdiff_t y, int x0) {
   return out.data + y * out.stride + static_cast<std::ptrdiff_t>(x0) * out.channels;
 }
@@ -237,7 +237,7 @@ void separable_pixels(Pixels<const In> in, const std::vector<float>& col,
           row_taps(ring + (made % kh) * lt, n, ext, hoffs.data(), row.data(), kw);
         }
         for (int t = 0; t < kh; ++t) offs[t] = ((m + t) % kh) * lt;
-        Out* o = out_row<In>(out, m, x0);
+        Out* o = out_row(out, m, x0);
         if constexpr (std::is_same_v<Out, float>) {
           row_taps(o, n, ring, offs.data(), col.data(), kh);
         } else {
@@ -278,12 +278,11 @@ void direct_pixels(Pixels<const In> in, const std::vector<float>& w, int kh, int
         if (kh > 1)  // share loads between output rows
           for (; m + kBlockRows <= m1; m += kBlockRows) {
             block_rows(tmp, lt, n, buf + (m - m0) * rl, rl, xoffs.data(), w.data(), kh, kw);
-            for (int r = 0; r < kBlockRows; ++r)
-              narrow(tmp + r * lt, out_row<In>(out, m + r, x0), n);
+            for (int r = 0; r < kBlockRows; ++r) narrow(tmp + r * lt, out_row(out, m + r, x0), n);
           }
         for (; m < m1; ++m) {
           row_taps(tmp, n, buf + (m - m0) * rl, offs.data(), w.data(), ntaps);
-          narrow(tmp, out_row<In>(out, m, x0), n);
+          narrow(tmp, out_row(out, m, x0), n);
         }
       }
     }

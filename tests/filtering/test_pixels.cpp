@@ -319,3 +319,29 @@ TEST_CASE("[pixels] conv2d_pixels: each schedule equals conv2d on a float plane"
                                 view(out, s)),
                   UsageError);
 }
+
+TEST_CASE("[pixels] padded rows (stride past width * channels) give the same samples") {
+  const Shape s{13, 17, 3};
+  const std::ptrdiff_t row = s.w * s.c, in_stride = row + 5, out_stride = row + 7;
+  const auto in = random_pixels<std::uint8_t>(s, 12, 255);
+  std::vector<std::uint8_t> padded(static_cast<std::size_t>(in_stride) * s.h, 0);
+  for (int y = 0; y < s.h; ++y)
+    std::copy(in.begin() + y * row, in.begin() + (y + 1) * row, padded.begin() + y * in_stride);
+  const Pixels<const std::uint8_t> pin{padded.data(), s.h, s.w, s.c, in_stride};
+  auto unpad = [&](const auto& v) {
+    std::vector<std::decay_t<decltype(v[0])>> u;
+    for (int y = 0; y < s.h; ++y)
+      u.insert(u.end(), v.begin() + y * out_stride, v.begin() + y * out_stride + row);
+    return u;
+  };
+  const BlurOptions b{BlurType::gaussian, 0, 1.5, Border::reflect};
+  std::vector<std::uint8_t> blurred(static_cast<std::size_t>(out_stride) * s.h), flat(in.size());
+  blur(pin, b, Pixels<std::uint8_t>{blurred.data(), s.h, s.w, s.c, out_stride});
+  blur(view(in, s), b, view(flat, s));
+  CHECK(unpad(blurred) == flat);
+  const EdgeOptions e{EdgeOperator::sobel, EdgeDirection::magnitude, Border::reflect};
+  std::vector<float> mag(static_cast<std::size_t>(out_stride) * s.h), mflat(in.size());
+  edge(pin, e, Pixels<float>{mag.data(), s.h, s.w, s.c, out_stride});
+  edge(view(in, s), e, view(mflat, s));
+  CHECK(unpad(mag) == mflat);
+}
