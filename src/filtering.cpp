@@ -509,11 +509,7 @@ void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out) {
   template void filter_plane<In, Out>(Pixels<const In>, const std::vector<double>&, int, int, \
                                       Border, Pixels<Out>);                                   \
   template void edge<In, Out>(Pixels<const In>, const EdgeOptions&, Pixels<Out>);
-CONVKIT_INSTANTIATE(std::uint8_t, std::uint8_t)
-CONVKIT_INSTANTIATE(std::uint8_t, std::int16_t)
-CONVKIT_INSTANTIATE(std::uint8_t, float)
-CONVKIT_INSTANTIATE(std::uint16_t, std::uint16_t)
-CONVKIT_INSTANTIATE(std::uint16_t, float)
+CONVKIT_FOR_PIXEL_TYPES(CONVKIT_INSTANTIATE)
 #undef CONVKIT_INSTANTIATE
 template void blur<std::uint8_t>(Pixels<const std::uint8_t>, const BlurOptions&,
                                  Pixels<std::uint8_t>);

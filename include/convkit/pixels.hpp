@@ -31,16 +31,24 @@ struct Pixels {
   std::ptrdiff_t stride = 0;
 };
 
+/// The (In, Out) sample types the integer path is built for: M(In, Out) for each.
+#define CONVKIT_FOR_PIXEL_TYPES(M) \
+  M(std::uint8_t, std::uint8_t)    \
+  M(std::uint8_t, std::int16_t)    \
+  M(std::uint8_t, float)           \
+  M(std::uint16_t, std::uint16_t)  \
+  M(std::uint16_t, float)
+
 /// Correlate each channel of `in` with `kernel` (odd KH x KW, correlation
 /// form), same-size output, samples outside the image made up by `border`.
-/// In: std::uint8_t or std::uint16_t.  Out: std::uint8_t, std::uint16_t,
-/// std::int16_t (rounded half up, clamped) or float (exact float result).
+/// In -> Out as CONVKIT_FOR_PIXEL_TYPES lists; an integer Out is the float
+/// result rounded half up and clamped, a float Out the float result itself.
 /// `schedule` as conv2d(): automatic picks what conv2d() would pick for one
 /// plane of the image (an FFT converts whole planes: it is for large kernels,
 /// where the conversion costs little); reference is not offered here.
-/// Throws UsageError on an even kernel size, mismatched shapes, a schedule of
-/// reference, or separable with a kernel that is not rank 1; `in` and `out`
-/// must not overlap.
+/// Throws UsageError on an even kernel size, mismatched shapes or a schedule
+/// of reference, Error for separable with a kernel that is not rank 1; `in`
+/// and `out` must not overlap.
 template <class In, class Out>
 void conv2d_pixels(Pixels<const In> in, View<const float> kernel, Border border, Pixels<Out> out,
                    Schedule schedule = Schedule::automatic);

@@ -367,11 +367,7 @@ void conv2d_pixels(Pixels<const In> in, View<const float> kernel, Border border,
 #define CONVKIT_INSTANTIATE(In, Out)                                                             \
   template void conv2d_pixels<In, Out>(Pixels<const In>, View<const float>, Border, Pixels<Out>, \
                                        Schedule);
-CONVKIT_INSTANTIATE(std::uint8_t, std::uint8_t)
-CONVKIT_INSTANTIATE(std::uint8_t, std::int16_t)
-CONVKIT_INSTANTIATE(std::uint8_t, float)
-CONVKIT_INSTANTIATE(std::uint16_t, std::uint16_t)
-CONVKIT_INSTANTIATE(std::uint16_t, float)
+CONVKIT_FOR_PIXEL_TYPES(CONVKIT_INSTANTIATE)
 #undef CONVKIT_INSTANTIATE
 
 }  // namespace convkit
