@@ -181,7 +181,7 @@ class RowMaker {
 // fresh pages each call costs more than a small filter).  Slot k of the
 // calling thread, at least n floats; its contents are left from earlier use.
 float* scratch(int slot, std::size_t n) {
-  thread_local std::vector<float> bufs[2 + 1];
+  thread_local std::vector<float> bufs[3];
   std::vector<float>& b = bufs[slot];
   if (b.size() < n) {
     b.clear();
