@@ -26,8 +26,8 @@ struct BlurCli {
   long long max_pixels = 0;
 };
 
-// blur() of an integer image without float planes: colour channels blurred
-// by the native integer path, alpha passed through.
+// blur() of an integer image without float planes, each colour channel on
+// its own (--alpha pass): the integer path, alpha passed through.
 IntegerImage blur_integer(const IntegerImage& in, const BlurOptions& b) {
   IntegerImage out = in;
   const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(in.width) * in.channels;
@@ -68,9 +68,12 @@ void run_blur(const BlurCli& o) {
     ImageWriteOptions w = user;
     if (in.width == 0) {  // an 8- or 16-bit file, as decoded
       if (item.output == "-") w.format = stdout_format(o.batch, Image{});
-      if (!user_policy && writes_unchanged(ints, item.output, w)) {
-        // Filtered as integers (the same values as through float planes,
-        // see convkit/pixels.hpp), written as they are.
+      // Each colour channel on its own (not linear light, no premultiplied
+      // alpha) and written as it is: filtered as integers, the same values
+      // as through float planes (see convkit/pixels.hpp).
+      const bool alpha = ints.channels == 2 || ints.channels == 4;
+      const bool per_channel = !b.linear && (!alpha || b.alpha == AlphaMode::pass);
+      if (per_channel && !user_policy && writes_unchanged(ints, item.output, w)) {
         write_image(blur_integer(ints, b), item.output, w);
         return;
       }

@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "cli/filtering_fixtures.hpp"
+#include "convkit/colour.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/image.hpp"
 
@@ -29,7 +30,10 @@ TEST_CASE("[cli] blur of 8/16-bit PNG, PGM and PPM files writes the float path's
   const Blur blurs[] = {
       {{"--sigma", "2"}, {BlurType::gaussian, 0, 2.0, Border::reflect}},
       {{"--type", "box", "--size", "5"}, {BlurType::box, 5, 0, Border::reflect}},
-      {{"--sigma", "1.3", "--padding", "zero"}, {BlurType::gaussian, 0, 1.3, Border::zero}}};
+      {{"--sigma", "1.3", "--padding", "zero"}, {BlurType::gaussian, 0, 1.3, Border::zero}},
+      // alpha kept as it is: the integer path (the default premultiplies, in float)
+      {{"--sigma", "2", "--alpha", "pass"},
+       {BlurType::gaussian, 0, 2.0, Border::reflect, 0, AlphaMode::pass}}};
   cv::theRNG().state = 77;
   for (const Input& in : inputs) {
     cv::Mat m(29, 41, in.type);
@@ -38,7 +42,7 @@ TEST_CASE("[cli] blur of 8/16-bit PNG, PGM and PPM files writes the float path's
     REQUIRE(cv::imwrite(src, m));
     for (const Blur& b : blurs) {
       CAPTURE(src);
-      CAPTURE(b.args[1]);
+      CAPTURE(b.args.back());
       const std::string out = dir + "/out." + in.ext, ref = dir + "/ref." + in.ext;
       std::vector<std::string> args = {"blur", src, "-o", out};
       args.insert(args.end(), b.args.begin(), b.args.end());
