@@ -40,6 +40,23 @@ namespace convkit {
 ///   BORDER_REPLICATE)
 enum class Border { zero, circular, reflect, symmetric, replicate };
 
+/// The border of a 2D operation: a rule for each axis (scipy.ndimage lets
+/// the axes differ: mode=('reflect', 'constant')) and the value of the
+/// samples outside the input under Border::zero, which is then scipy's
+/// mode='constant' with cval = value (0 by default: zero padding).  A single
+/// Border converts to the same rule on both axes with value 0.
+struct BorderRule {
+  Border rows = Border::zero;  ///< along the height (rows added above and below)
+  Border cols = Border::zero;  ///< along the width (columns added left and right)
+  double value = 0;            ///< samples outside under Border::zero; must be finite
+  BorderRule() = default;
+  BorderRule(Border both) : rows(both), cols(both) {}  // NOLINT: one rule for both axes
+  BorderRule(Border r, Border c, double v = 0) : rows(r), cols(c), value(v) {}
+  bool operator==(const BorderRule&) const = default;
+  /// True when any axis uses Border::zero (so `value` is used).
+  bool uses_value() const { return rows == Border::zero || cols == Border::zero; }
+};
+
 /// How the output size is chosen.
 ///   pad    explicit padding amounts (ConvSpec::pad); size floor((N+P0+P1-K)/S)+1
 ///   full   every position where kernel and input overlap: pads K-1 on both sides
@@ -57,7 +74,7 @@ struct ConvSpec {
   int stride_y = 1, stride_x = 1;
   SizeMode mode = SizeMode::pad;
   Padding pad;  ///< used only when mode == SizeMode::pad
-  Border border = Border::zero;
+  BorderRule border = Border::zero;
 };
 
 /// The resolved geometry of one 2D convolution.  `pad` is always in terms of
@@ -69,16 +86,18 @@ struct ConvGeometry {
   Padding pad;
   int out_h = 0, out_w = 0;
   bool correlate = false;
-  Border border = Border::zero;
+  BorderRule border = Border::zero;
 };
 
 /// Resolve a request.  Throws UsageError (naming the axis and the numbers)
-/// when a stride is < 1, a padding is negative, a size is < 1, or the output
-/// would be empty (e.g. a kernel larger than the input in valid mode).
+/// when a stride is < 1, a padding is negative, a size is < 1, the output
+/// would be empty (e.g. a kernel larger than the input in valid mode), or
+/// the border value is not finite.
 ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w);
 
 /// Map a possibly out-of-range index i of an axis of length n to an index in
-/// [0, n) by the border rule, or -1 when the sample is zero (Border::zero).
+/// [0, n) by the border rule, or -1 when the sample is the border value
+/// (Border::zero: BorderRule::value, 0 unless given).
 /// Works for any distance outside the input (patterns repeat as needed).
 int border_index(long long i, int n, Border b);
 
@@ -116,6 +135,13 @@ std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<
 
 /// Names used on the command line and in messages.
 std::string_view to_string(Border b);
+/// "reflect", or "ROWS,COLS" when the axes differ, plus " (value V)" when a
+/// zero border has a value other than 0.
+std::string to_string(const BorderRule& b);
+/// "MODE" (both axes) or "ROWS,COLS" (scipy's per-axis mode: the first name
+/// for the rows, the second for the columns), each a name parse_border
+/// accepts; value 0.  Throws UsageError naming the text.
+BorderRule parse_border_rule(std::string_view text);
 std::string_view to_string(SizeMode m);
 Border parse_border(std::string_view name);       ///< throws UsageError listing the choices
 SizeMode parse_size_mode(std::string_view name);  ///< throws UsageError listing the choices

@@ -77,16 +77,16 @@ double edge_gain(EdgeOperator op, int ksize = 3);
 /// Correlate one h x w plane with col (x) row through the engine, output the
 /// same size, samples outside the plane made up by `border`.  Two 1D passes.
 /// The float and double overloads compute in the samples' own precision.
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out);
-void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       double* out);
 
 /// Correlate one plane with a full 2D mask (kh x kw, odd sizes), same size output.
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, float* out);
+                  BorderRule border, float* out);
 void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, double* out);
+                  BorderRule border, double* out);
 
 // ---- images ---------------------------------------------------------------
 
@@ -98,7 +98,7 @@ struct BlurOptions {
   BlurType type = BlurType::gaussian;
   int size = 0;      ///< odd kernel size; 0: from sigma (gaussian) or 3 (box)
   double sigma = 0;  ///< gaussian only; 0: from size, or 1 when the size is 0 too
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
   /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
   double sigma_y = 0;
@@ -120,7 +120,7 @@ void blur(const Image& in, const BlurOptions& o, Image& out);
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
   EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
 };
 
