@@ -1,4 +1,5 @@
 // convkit blur — box and Gaussian blur of images, many at a time.
+#include <optional>
 #include <string>
 
 #include "cli/batch.hpp"
@@ -20,6 +21,8 @@ struct BlurCli {
   int size = 0;
   double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
+  std::optional<double> border_value;
+  int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -37,11 +40,13 @@ void run_blur(const BlurCli& o) {
     b.sigma = o.sigma_x > 0 ? o.sigma_x : 1.0;
     b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
   }
-  b.border = parse_border(o.padding);
+  b.border = border_from_flags(o.padding, o.border_value);
   resolve_blur(b);  // usage errors before any file is touched
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
+  user.bit_depth = o.bit_depth;
   const auto items = plan_batch(o.batch);
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
@@ -85,6 +90,11 @@ void register_blur(CLI::App& app) {
                               "replicate, circular or zero") +
                       kPaddingAliases)
       ->default_val("reflect");
+  add_border_value_option(sub, o.border_value);
+  sub->add_option("--bit-depth", o.bit_depth,
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 32f "
+                  "(.npy float32), 64 (.npy float64); default: the input's")
+      ->transform(bit_depth_one_of({8, 16, 32, 64}, "8, 16, 32 or 64 (32f and 64f also)"));
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -99,6 +109,8 @@ void register_blur(CLI::App& app) {
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
       "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
+      "  convkit blur photo.png --padding reflect,constant --border-value 255 -o soft.png\n"
+      "  convkit blur photo.png --sigma 2 --bit-depth 16 -o soft16.png   # keep the fractions\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"
