@@ -32,7 +32,7 @@
 namespace convkit {
 
 /// How samples outside the input are made up.  One enum for every operation.
-///   zero       ... 0 0 | a b c d | 0 0 ...
+///   zero       ... 0 0 | a b c d | 0 0 ...   (constant: BorderRule::value, 0 unless given)
 ///   circular   ... c d | a b c d | a b ...   (the input tiles the plane: a torus)
 ///   reflect    ... c b | a b c d | c b ...   (edge sample not repeated; OpenCV BORDER_REFLECT_101,
 ///   PyTorch "reflect") symmetric  ... b a | a b c d | d c ...   (edge sample repeated; OpenCV

@@ -147,6 +147,18 @@ void write_text(const std::string& out, const std::string& text) {
   }
 }
 
+// --anchor ROW,COL checked against the kernel, or the kernel's centre.
+std::pair<int, int> anchor_of(const ConvolveOptions& o, const Kernel& k) {
+  if (o.anchor.empty()) return {(k.rows - 1) / 2, (k.cols - 1) / 2};
+  const auto a = parse_ints("--anchor", o.anchor);
+  if (a.size() != 2) throw UsageError("--anchor '" + o.anchor + "': give ROW,COL");
+  if (a[0] < 0 || a[0] >= k.rows || a[1] < 0 || a[1] >= k.cols)
+    throw UsageError("--anchor " + o.anchor + " is outside the " + std::to_string(k.rows) + "x" +
+                     std::to_string(k.cols) + " kernel (rows 0.." + std::to_string(k.rows - 1) +
+                     ", columns 0.." + std::to_string(k.cols - 1) + ")");
+  return {a[0], a[1]};
+}
+
 // The engine's request from the flags; `one_d` for signals; `k` the kernel
 // (its size places an --anchor).
 ConvSpec make_spec(const ConvolveOptions& o, bool one_d, const Kernel& k) {
@@ -174,14 +186,9 @@ ConvSpec make_spec(const ConvolveOptions& o, bool one_d, const Kernel& k) {
       throw UsageError("--anchor applies to matrices and images (signals: --kernel-origin)");
     if (!o.pad.empty() || (!o.mode.empty() && o.mode != "same"))
       throw UsageError("--anchor gives a same-size output; give no --pad or other --mode");
-    const auto a = parse_ints("--anchor", o.anchor);
-    if (a.size() != 2) throw UsageError("--anchor '" + o.anchor + "': give ROW,COL");
-    if (a[0] < 0 || a[0] >= k.rows || a[1] < 0 || a[1] >= k.cols)
-      throw UsageError("--anchor " + o.anchor + " is outside the " + std::to_string(k.rows) + "x" +
-                       std::to_string(k.cols) + " kernel (rows 0.." + std::to_string(k.rows - 1) +
-                       ", columns 0.." + std::to_string(k.cols - 1) + ")");
-    const int top = o.correlate ? a[0] : k.rows - 1 - a[0];
-    const int left = o.correlate ? a[1] : k.cols - 1 - a[1];
+    const auto [ar, ac] = anchor_of(o, k);
+    const int top = o.correlate ? ar : k.rows - 1 - ar;
+    const int left = o.correlate ? ac : k.cols - 1 - ac;
     spec.mode = SizeMode::pad;
     spec.pad = {top, k.rows - 1 - top, left, k.cols - 1 - left};
     return spec;
@@ -454,12 +461,7 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const void* map
   // the kernel's centre, or its --anchor (a delta kernel with the same
   // geometry and border rules; a constant border is transparent, value 0).
   std::vector<T> delta(kernel.size(), T(0));
-  int cy = (k.rows - 1) / 2, cx = (k.cols - 1) / 2;
-  if (!o.anchor.empty()) {
-    const auto a = parse_ints("--anchor", o.anchor);
-    cy = a[0];
-    cx = a[1];
-  }
+  const auto [cy, cx] = anchor_of(o, k);
   delta[static_cast<std::size_t>(cy) * k.cols + cx] = T(1);
   ConvGeometry ga = g;
   ga.correlate = true;
@@ -586,7 +588,7 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
           "--shard, --skip-existing, --log, --relative-to, --suffix and -0 apply with --outdir");
     o.format = b.format;  // one input: --format names the format of -o -
     if (b.quality != 0) {
-      const std::string e = o.output == "-" ? b.format : extension(o.output);
+      const std::string e = o.output == "-" ? extension("x." + b.format) : extension(o.output);
       if (e != "jpg" && e != "jpeg")
         throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg with -o -)");
     }
@@ -730,9 +732,10 @@ void register_convolve(CLI::App& app) {
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
-stride 1.  --anchor ROW,COL: scipy.ndimage's origin=(o0,o1) on a KxL kernel is
---anchor K//2+o0,L//2+o1 (convolve, and correlate with --correlate).  Results are never silently clipped into 8-bit files: choose
---abs, --normalize, --offset V or --clip, or write .npy.)" +
+stride 1.  Results are never silently clipped into 8-bit files: choose
+--abs, --normalize, --offset V or --clip, or write .npy.  --anchor ROW,COL:
+scipy.ndimage's origin=(o0,o1) on a KxL kernel is --anchor K//2+o0,L//2+o1
+(scipy's convolve; its correlate with --correlate).)" +
               std::string(kBatchFooter));
   sub->callback([opts, sub] { run_convolve(*opts, sub->remaining()); });
 }

@@ -35,6 +35,19 @@ void run_ok(const std::vector<std::string>& args) {
   REQUIRE_MESSAGE(r.status == 0, r.err);
 }
 
+// Each command fails with `status`, one error line, and leaves `output` unwritten.
+void expect_refused(const std::vector<std::vector<std::string>>& commands, int status,
+                    const std::string& output) {
+  for (const auto& args : commands) {
+    const RunResult r = run_convkit(args);
+    CAPTURE(args.size() > 2 ? args[2] : args[1]);
+    CAPTURE(r.err);
+    CHECK(r.status == status);
+    CHECK(is_one_error_line(r));
+    CHECK(!fs::exists(output));
+  }
+}
+
 cv::Mat random_u8(int h, int w, int type, int seed) {
   cv::Mat m(h, w, type);
   cv::theRNG().state = static_cast<std::uint64_t>(seed);
@@ -173,24 +186,19 @@ TEST_CASE("[cli] --border-value needs a constant axis; bad per-axis padding is a
   auto dir = temp_dir();
   const cv::Mat src = random_u8(8, 8, CV_8UC1, 8);
   REQUIRE(cv::imwrite(dir + "/in.png", src));
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"blur", dir + "/in.png", "--border-value", "3", "-o", dir + "/o.png"},
-           {"convolve", dir + "/in.png", "[1 2 1]", "--padding", "reflect", "--border-value", "1",
-            "-o", dir + "/o.png"},
-           {"blur", dir + "/in.png", "--padding", "reflect,", "-o", dir + "/o.png"},
-           {"edge", dir + "/in.png", "--padding", "reflect,bogus", "-o", dir + "/o.png"},
-           {"convolve", dir + "/in.png", "[1 2; 3 4]", "--anchor", "2,0", "-o", dir + "/o.png"},
-           {"convolve", dir + "/in.png", "[1 2; 3 4]", "--anchor", "0,0", "--pad", "1", "-o",
-            dir + "/o.png"},
-           {"convolve", "[1 2 3]", "[1 2]", "--anchor", "0,0"},
-       }) {
-    const RunResult r = run_convkit(args);
-    CAPTURE(args[1]);
-    CAPTURE(r.err);
-    CHECK(r.status == 2);
-    CHECK(is_one_error_line(r));
-    CHECK(!fs::exists(dir + "/o.png"));
-  }
+  expect_refused(
+      {
+          {"blur", dir + "/in.png", "--border-value", "3", "-o", dir + "/o.png"},
+          {"convolve", dir + "/in.png", "[1 2 1]", "--padding", "reflect", "--border-value", "1",
+           "-o", dir + "/o.png"},
+          {"blur", dir + "/in.png", "--padding", "reflect,", "-o", dir + "/o.png"},
+          {"edge", dir + "/in.png", "--padding", "reflect,bogus", "-o", dir + "/o.png"},
+          {"convolve", dir + "/in.png", "[1 2; 3 4]", "--anchor", "2,0", "-o", dir + "/o.png"},
+          {"convolve", dir + "/in.png", "[1 2; 3 4]", "--anchor", "0,0", "--pad", "1", "-o",
+           dir + "/o.png"},
+          {"convolve", "[1 2 3]", "[1 2]", "--anchor", "0,0"},
+      },
+      2, dir + "/o.png");
 }
 
 TEST_CASE(
@@ -224,20 +232,16 @@ TEST_CASE(
     CHECK(d < 1e-9);
   }
   // A zero-sum kernel cannot be normalized; a scale that divides by 0 is refused.
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"convolve", dir + "/in.png", "sobel-x", "--normalize-kernel", "-o", dir + "/x.png"},
-           {"convolve", dir + "/in.png", raw + "/0", "-o", dir + "/x.png"},
-           {"convolve", dir + "/in.png", raw + "/x", "-o", dir + "/x.png"},
-           {"convolve", dir + "/in.png", "[1/0 1]", "-o", dir + "/x.png"},
-           {"convolve", dir + "/in.png", raw, "--normalize-kernel", "--kernel-scale", "2", "-o",
-            dir + "/x.png"},
-       }) {
-    const RunResult r = run_convkit(args);
-    CAPTURE(args[2]);
-    CHECK(r.status == 2);
-    CHECK(is_one_error_line(r));
-    CHECK(!fs::exists(dir + "/x.png"));
-  }
+  expect_refused(
+      {
+          {"convolve", dir + "/in.png", "sobel-x", "--normalize-kernel", "-o", dir + "/x.png"},
+          {"convolve", dir + "/in.png", raw + "/0", "-o", dir + "/x.png"},
+          {"convolve", dir + "/in.png", raw + "/x", "-o", dir + "/x.png"},
+          {"convolve", dir + "/in.png", "[1/0 1]", "-o", dir + "/x.png"},
+          {"convolve", dir + "/in.png", raw, "--normalize-kernel", "--kernel-scale", "2", "-o",
+           dir + "/x.png"},
+      },
+      2, dir + "/x.png");
 }
 
 TEST_CASE(

@@ -11,26 +11,12 @@
 #include <vector>
 
 #include "convkit/engine.hpp"
+#include "support/cv_border.hpp"
 
 using namespace convkit;
+using convkit::test::cv_border;
 
 namespace {
-
-int cv_border(Border b) {
-  switch (b) {
-    case Border::zero:
-      return cv::BORDER_CONSTANT;
-    case Border::circular:
-      return cv::BORDER_WRAP;
-    case Border::reflect:
-      return cv::BORDER_REFLECT_101;
-    case Border::symmetric:
-      return cv::BORDER_REFLECT;
-    case Border::replicate:
-      return cv::BORDER_REPLICATE;
-  }
-  return cv::BORDER_CONSTANT;
-}
 
 // The extended plane by OpenCV, then a valid correlation with the kernel as
 // the engine applies it (flipped for a true convolution), strided.
