@@ -283,12 +283,13 @@ Kernel load_kernel(const std::string& spec) {
     double factor = 1;
     std::string body = spec;
     if (close != std::string::npos) {
+      // The text after ']' without white space around it (one predicate for
+      // both ends: a lone "\v" is white space, not a scale).
       std::string_view tail = std::string_view(spec).substr(close + 1);
-      const std::size_t a = tail.find_first_not_of(" \t\r\n");
-      if (a != std::string_view::npos) {
-        tail.remove_prefix(a);
-        while (!tail.empty() && std::isspace(static_cast<unsigned char>(tail.back())))
-          tail.remove_suffix(1);
+      auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+      while (!tail.empty() && space(tail.front())) tail.remove_prefix(1);
+      while (!tail.empty() && space(tail.back())) tail.remove_suffix(1);
+      if (!tail.empty()) {
         const char op = tail[0];
         std::string_view num = tail.substr(1);
         const std::size_t b = num.find_first_not_of(" \t");
@@ -305,8 +306,8 @@ Kernel load_kernel(const std::string& spec) {
         factor = op == '/' ? 1 / v : v;
         if (op == '/' && !std::isfinite(factor))
           throw UsageError(what + ": the scale /" + std::string(num) + " is out of range");
-        body = spec.substr(0, close + 1);
       }
+      body = spec.substr(0, close + 1);
     }
     try {
       Kernel k = kernel_from_text(body, what);
