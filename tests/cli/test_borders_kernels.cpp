@@ -30,6 +30,18 @@ double npy_max_diff(const std::string& a, const std::string& b) {
   return d;
 }
 
+// Largest |a - ref| between a float64 .npy of one plane and a CV_64F matrix
+// (inf when the shapes differ).
+double npy_vs_mat(const std::string& path, const cv::Mat& ref) {
+  const convkit::NpyArray got = convkit::read_npy(path);
+  if (got.shape != std::vector<std::int64_t>{ref.rows, ref.cols}) return INFINITY;
+  double d = 0;
+  for (int i = 0; i < ref.rows * ref.cols; ++i)
+    d = std::max(d, std::fabs(got.data[static_cast<std::size_t>(i)] -
+                              ref.at<double>(i / ref.cols, i % ref.cols)));
+  return d;
+}
+
 void run_ok(const std::vector<std::string>& args) {
   const RunResult r = run_convkit(args);
   REQUIRE_MESSAGE(r.status == 0, r.err);
@@ -128,13 +140,7 @@ TEST_CASE(
             std::to_string(ar) + "," + std::to_string(ac), "--padding", "constant",
             "--border-value", "200", "--bit-depth", "64", "-o", dir + "/out.npy"});
     const cv::Mat ref = opencv_anchored(src, k, ar, ac, cv::BORDER_CONSTANT, 200);
-    const convkit::NpyArray got = convkit::read_npy(dir + "/out.npy");
-    REQUIRE(got.shape == std::vector<std::int64_t>{23, 31});
-    double d = 0;
-    for (int i = 0; i < 23 * 31; ++i)
-      d = std::max(
-          d, std::fabs(got.data[static_cast<std::size_t>(i)] - ref.at<double>(i / 31, i % 31)));
-    CHECK(d < 1e-9);
+    CHECK(npy_vs_mat(dir + "/out.npy", ref) < 1e-9);
   }
 }
 
@@ -224,12 +230,7 @@ TEST_CASE(
   cv::filter2D(f, ref, CV_64F, k, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
   for (const char* n : {"a", "b", "c", "d", "e"}) {
     CAPTURE(n);
-    const convkit::NpyArray got = convkit::read_npy(dir + "/" + n + ".npy");
-    double d = 0;
-    for (int i = 0; i < 33 * 29; ++i)
-      d = std::max(
-          d, std::fabs(got.data[static_cast<std::size_t>(i)] - ref.at<double>(i / 29, i % 29)));
-    CHECK(d < 1e-9);
+    CHECK(npy_vs_mat(dir + "/" + n + ".npy", ref) < 1e-9);
   }
   // A zero-sum kernel cannot be normalized; a scale that divides by 0 is refused.
   expect_refused(
@@ -279,17 +280,8 @@ TEST_CASE(
   const cv::Mat k2 = (cv::Mat_<double>(3, 3) << -1, 0, 1, -2, 0, 2, -1, 0, 1);
   cv::filter2D(f, ref1, CV_64F, k1, cv::Point(-1, -1), 10, cv::BORDER_REFLECT_101);
   cv::filter2D(f, ref2, CV_64F, k2, cv::Point(-1, -1), 128, cv::BORDER_REFLECT_101);
-  const convkit::NpyArray m = convkit::read_npy(dir + "/mat.npy"),
-                          b = convkit::read_npy(dir + "/bias.npy");
-  double d1 = 0, d2 = 0;
-  for (int i = 0; i < 21 * 19; ++i) {
-    d1 = std::max(d1,
-                  std::fabs(m.data[static_cast<std::size_t>(i)] - ref1.at<double>(i / 19, i % 19)));
-    d2 = std::max(d2,
-                  std::fabs(b.data[static_cast<std::size_t>(i)] - ref2.at<double>(i / 19, i % 19)));
-  }
-  CHECK(d1 < 1e-9);
-  CHECK(d2 < 1e-9);
+  CHECK(npy_vs_mat(dir + "/mat.npy", ref1) < 1e-9);
+  CHECK(npy_vs_mat(dir + "/bias.npy", ref2) < 1e-9);
   for (const char* bad : {"bad.mat", "short.mat"}) {
     const RunResult r =
         run_convkit({"convolve", dir + "/in.png", dir + "/" + bad, "-o", dir + "/x.png"});
@@ -321,12 +313,8 @@ TEST_CASE("[cli] a grey 8- or 16-bit PNG is a kernel of its sample values") {
     CAPTURE(k);
     run_ok({"convolve", dir + "/in.png", dir + "/" + k, "--correlate", "--normalize-kernel",
             "--same", "--bit-depth", "64", "-o", dir + "/out.npy"});
-    const convkit::NpyArray got = convkit::read_npy(dir + "/out.npy");
-    double d = 0;
-    for (int i = 0; i < 25 * 27; ++i)
-      d = std::max(
-          d, std::fabs(got.data[static_cast<std::size_t>(i)] - ref.at<double>(i / 27, i % 27)));
-    CHECK(d < 1e-3);  // an 8-bit image is filtered in float32; taps /56 are not exact
+    // An 8-bit image is filtered in float32; taps /56 are not exact.
+    CHECK(npy_vs_mat(dir + "/out.npy", ref) < 1e-3);
   }
   // A colour image is not a kernel.
   REQUIRE(cv::imwrite(dir + "/rgb.png", random_u8(3, 3, CV_8UC3, 13)));
