@@ -29,7 +29,7 @@ void check_odd_size(int size, const char* what) {
 // in the samples' own precision (T float or double).
 template <class T>
 void engine_pass(const T* in, int h, int w, const std::vector<T>& mask, int kh, int kw,
-                 Border border, T* out, Schedule schedule = Schedule::automatic) {
+                 BorderRule border, T* out, Schedule schedule = Schedule::automatic) {
   ConvSpec spec;
   spec.correlate = true;
   spec.mode = SizeMode::same;
@@ -230,7 +230,7 @@ double edge_gain(EdgeOperator op, int ksize) {
 namespace {
 
 template <class T>
-void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, BorderRule border,
                          T* out) {
   const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
   if (kc == 1 || kr == 1) {  // already 1D: one pass
@@ -251,7 +251,7 @@ void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, B
 
 template <class T>
 void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                     Border border, T* out) {
+                     BorderRule border, T* out) {
   if (static_cast<std::size_t>(kh) * kw != mask.size())
     throw UsageError("mask size does not match its shape");
   engine_pass<T>(in, h, w, taps_as<T>(mask), kh, kw, border, out);
@@ -259,21 +259,21 @@ void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask,
 
 }  // namespace
 
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out) {
   separable_filter_as(in, h, w, mask, border, out);
 }
-void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       double* out) {
   separable_filter_as(in, h, w, mask, border, out);
 }
 
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, float* out) {
+                  BorderRule border, float* out) {
   filter_plane_as(in, h, w, mask, kh, kw, border, out);
 }
 void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, double* out) {
+                  BorderRule border, double* out) {
   filter_plane_as(in, h, w, mask, kh, kw, border, out);
 }
 

@@ -95,16 +95,16 @@ int log_size_for_sigma(double sigma);
 /// (the separable schedule: a row pass and a column pass); a 1D mask is one
 /// pass.
 /// The float and double overloads compute in the samples' own precision.
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out);
-void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       double* out);
 
 /// Correlate one plane with a full 2D mask (kh x kw, odd sizes), same size output.
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, float* out);
+                  BorderRule border, float* out);
 void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, double* out);
+                  BorderRule border, double* out);
 
 // ---- images ---------------------------------------------------------------
 
@@ -116,7 +116,7 @@ struct BlurOptions {
   BlurType type = BlurType::gaussian;
   int size = 0;      ///< odd kernel size; 0: from sigma (gaussian) or 3 (box)
   double sigma = 0;  ///< gaussian only; 0: from size, or 1 when the size is 0 too
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
   /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
   double sigma_y = 0;
@@ -145,7 +145,7 @@ void blur(const Image& in, const BlurOptions& o, Image& out);
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
   EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian, log, dog
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
   /// log and dog only (0: not given).  sigma: the Gaussian's (default 1);
   /// sigma2: dog's wider Gaussian (default 1.6 * sigma, must exceed sigma);

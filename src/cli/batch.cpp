@@ -261,6 +261,8 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
   sub->add_option("--format", o.format,
                   "Output format in --outdir or on standard output (-o -): png, jpg, bmp, tga, "
                   "pgm, ppm, npy (default: the input's)");
+  sub->add_option("--quality", o.quality, "JPEG quality, 1 (smallest) to 100 (best); default 92")
+      ->check(whole_range(1, 100));
   sub->add_option("-j,--jobs", o.jobs, "Files processed at the same time")
       ->check(whole_range(1, 256))
       ->default_val(1);
@@ -402,6 +404,13 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
             (o.relative_to.empty() ? "; use --relative-to DIR to keep their folders" : "") +
             ", --suffix, or separate runs");
     }
+    if (o.quality != 0 && !item.output.empty()) {
+      const std::string e = item.output == "-" ? "." + lower(o.format)
+                                               : lower(fs::path(item.output).extension().string());
+      if (e != ".jpg" && e != ".jpeg")
+        throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg); '" +
+                         display(item.output) + "' is not JPEG");
+    }
     if (!mine) continue;
     if (item.output == "-" && isatty(1) == 1)
       throw UsageError(
@@ -509,6 +518,8 @@ void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb) 
       ->default_val("premultiply");
   sub->add_flag("--linear", c.linear,
                 verb + " in linear light: sRGB decoded before, encoded after (float in between)");
+void apply_quality(const BatchOptions& o, ImageWriteOptions& opts) {
+  if (o.quality != 0) opts.jpeg_quality = o.quality;
 }
 
 bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts) {

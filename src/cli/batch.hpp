@@ -11,6 +11,7 @@
 //   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy) in
 //                   --outdir or on standard output; default: the input's own
 //                   format (on standard output: NPY for float input, else PNG)
+//   --quality Q     JPEG quality 1..100 (refused when an output is not JPEG)
 //   -j N            N files at a time (default 1); each file's convolution
 //                   still runs on the --threads pool, so -j overlaps decoding
 //                   and encoding of some files with the filtering of another
@@ -49,6 +50,7 @@ struct BatchOptions {
   std::string outdir;
   std::string suffix;
   std::string format;
+  int quality = 0;  ///< --quality Q: JPEG quality 1..100; 0: the writer's default (92)
   int jobs = 1;
   std::string shard;
   bool quiet = false;
@@ -110,6 +112,8 @@ struct ColourFlags {
   bool linear = false;
 };
 void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb);
+/// --quality: the JPEG quality of `opts` (unchanged when not given).
+void apply_quality(const BatchOptions& o, ImageWriteOptions& opts);
 
 /// The format of standard output for input `in`: --format, else NPY for float
 /// input (.npy float32/float64) and PNG for 8/16-bit images.

@@ -1,4 +1,5 @@
 // convkit blur — box and Gaussian blur of images, many at a time.
+#include <optional>
 #include <string>
 
 #include "cli/batch.hpp"
@@ -21,6 +22,8 @@ struct BlurCli {
   double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
   ColourFlags colour;
+  std::optional<double> border_value;
+  int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -38,13 +41,15 @@ void run_blur(const BlurCli& o) {
     b.sigma = o.sigma_x > 0 ? o.sigma_x : 1.0;
     b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
   }
-  b.border = parse_border(o.padding);
+  b.border = border_from_flags(o.padding, o.border_value);
   b.alpha = parse_alpha_mode(o.colour.alpha);
   b.linear = o.colour.linear;
   resolve_blur(b);  // usage errors before any file is touched
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
+  user.bit_depth = o.bit_depth;
   const auto items = plan_batch(o.batch);
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
@@ -89,6 +94,11 @@ void register_blur(CLI::App& app) {
                       kPaddingAliases)
       ->default_val("reflect");
   add_colour_options(sub, o.colour, "Blur");
+  add_border_value_option(sub, o.border_value);
+  sub->add_option("--bit-depth", o.bit_depth,
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 32f "
+                  "(.npy float32), 64 (.npy float64); default: the input's")
+      ->transform(bit_depth_one_of({8, 16, 32, 64}, "8, 16, 32 or 64 (32f and 64f also)"));
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -111,6 +121,8 @@ void register_blur(CLI::App& app) {
       "  convkit blur logo-rgba.png --sigma 3 -o soft.png       # premultiplied: no halo\n"
       "  convkit blur logo-rgba.png --sigma 3 --alpha pass -o old.png\n"
       "  convkit blur photo.png --sigma 4 --linear -o soft.png  # in linear light\n"
+      "  convkit blur photo.png --padding reflect,constant --border-value 255 -o soft.png\n"
+      "  convkit blur photo.png --sigma 2 --bit-depth 16 -o soft16.png   # keep the fractions\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"

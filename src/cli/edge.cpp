@@ -1,5 +1,6 @@
 // convkit edge — Sobel, Prewitt, Scharr and Laplacian edges of images.
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "cli/batch.hpp"
@@ -21,11 +22,13 @@ struct EdgeCli {
   std::string op = "sobel";
   std::string direction;
   std::string padding = "reflect";
+  std::optional<double> border_value;
   int ksize = 3;
   double low = -1, high = -1;    ///< canny only; -1: not given
   double sigma = 0, sigma2 = 0;  ///< log and dog only; 0: not given
   int size = 0;
   bool grey = false;
+  int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -49,11 +52,15 @@ void run_canny(const EdgeCli& o) {
   if (o.ksize != 3) throw UsageError("--ksize applies to --operator sobel only");
   if (o.sigma != 0 || o.sigma2 != 0 || o.size != 0)
     throw UsageError("--sigma, --sigma2 and --size apply to --operator log or dog");
-  if (o.padding != "reflect")
-    throw UsageError("--padding does not apply to --operator canny (it replicates the border)");
+  if (o.bit_depth != 0) throw UsageError("--bit-depth does not apply to --operator canny (8-bit)");
+  if (o.padding != "reflect" || o.border_value)
+    throw UsageError(
+        "--padding and --border-value do not apply to --operator canny (it replicates the "
+        "border)");
   const CannyOptions c{o.low, o.high};
   ImageWriteOptions user;
   apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
   const auto items = plan_batch(o.batch);
   run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
     write_image(canny(read_image(item.input), c), item.output, user);
@@ -75,12 +82,14 @@ void run_edge(const EdgeCli& o) {
   e.sigma2 = o.sigma2;
   e.size = o.size;
   e.direction = parse_edge_direction(o.direction.empty() ? "magnitude" : o.direction);
-  e.border = parse_border(o.padding);
+  e.border = border_from_flags(o.padding, o.border_value);
   e.ksize = o.ksize;
   if (e.ksize != 3) derivative_mask(e.op, true, e.ksize);  // a bad --ksize before any file
   const double gain = edge_gain(e);                        // and bad --sigma, --sigma2, --size
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
+  user.bit_depth = o.bit_depth;
   const auto items = plan_batch(o.batch);  // usage errors before any file is touched
   const bool signed_result =
       second_order || e.direction == EdgeDirection::x || e.direction == EdgeDirection::y;
@@ -136,6 +145,7 @@ void register_edge(CLI::App& app) {
                               "replicate, circular or zero") +
                       kPaddingAliases)
       ->default_val("reflect");
+  add_border_value_option(sub, o.border_value);
   sub->add_option("--ksize", o.ksize,
                   "Sobel size 3 (default), 5 or 7, as OpenCV's ksize (sobel only)")
       ->check(whole_one_of({3, 5, 7}, "3, 5 or 7"))
@@ -154,6 +164,10 @@ void register_edge(CLI::App& app) {
                   "dog: each Gaussian 2*ceil(3*sigma)+1, as blur)")
       ->check(whole_range(1, 4095));
   sub->add_flag("--grey,--gray", o.grey, "Convert colour input to grey (BT.601 luma) first");
+  sub->add_option("--bit-depth", o.bit_depth,
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 32f "
+                  "(.npy float32), 64 (.npy float64); default: the input's")
+      ->transform(bit_depth_one_of({8, 16, 32, 64}, "8, 16, 32 or 64 (32f and 64f also)"));
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -191,6 +205,8 @@ void register_edge(CLI::App& app) {
       "  convkit edge photo.png --direction x -o gx.png         # 128 = flat\n"
       "  convkit edge photo.png --direction x --abs -o gx.png   # |gx|, clamped\n"
       "  convkit edge photo.png --direction y -o gy.npy         # exact signed floats\n"
+      "  convkit edge photo.png --direction x --bit-depth 32f -o gx.npy   # float32\n"
+      "  convkit edge photo.png --padding constant --border-value 0 -o edges.png\n"
       "  convkit edge photo.png --ksize 5 --direction x -o gx.npy   # cv2.Sobel(img, cv2.CV_32F, "
       "1, 0, ksize=5)\n"
       "  convkit edge *.png --operator laplacian --outdir out/ -j 2\n"

@@ -6,7 +6,8 @@
 //      is ever computed (correlation_kernel);
 //   2. the border is a wrapper: rows of the extended input are built on the
 //      fly, one band of output rows at a time, by BandFiller (border_index
-//      for the few samples outside the input, memcpy for the rest), so any
+//      for the few samples outside the input, each axis by its own rule, the
+//      border value where a zero border says so; memcpy for the rest), so any
 //      padding amount works, including pads larger than the input and
 //      circular wrap-around, and memory stays bounded by a band;
 //   3. a valid-only strided correlation of that band.  A horizontal stride
@@ -41,7 +42,8 @@ std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) {
 template <class T>
 class BandFiller {
  public:
-  BandFiller(View<const T> in, const ConvGeometry& g) : in_(in), g_(g) {
+  BandFiller(View<const T> in, const ConvGeometry& g)
+      : in_(in), g_(g), value_(static_cast<T>(g.border.value)) {
     sx_ = g.stride_x;
     wneed_ = static_cast<std::ptrdiff_t>(g.out_w - 1) * sx_ + g.k_w;
     lp_ = round_up(g.out_w, kRowSlack) + (g.k_w - 1) / sx_ + 1;
@@ -52,9 +54,9 @@ class BandFiller {
     left_.resize(static_cast<std::size_t>(a_));
     right_.resize(static_cast<std::size_t>(wneed_ - b_));
     for (std::ptrdiff_t c = 0; c < a_; ++c)
-      left_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
+      left_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border.cols);
     for (std::ptrdiff_t c = b_; c < wneed_; ++c)
-      right_[c - b_] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
+      right_[c - b_] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border.cols);
   }
 
   std::ptrdiff_t phase_len() const { return lp_; }
@@ -62,16 +64,16 @@ class BandFiller {
 
   // Fill dst (row_len() elements) with extended row r (0 = first padded row).
   void fill(long long r, T* dst) const {
-    int sr = border_index(r - g_.pad.top, g_.in_h, g_.border);
-    if (sr < 0) {
-      std::fill(dst, dst + row_len(), T(0));
+    int sr = border_index(r - g_.pad.top, g_.in_h, g_.border.rows);
+    if (sr < 0) {  // a row outside under a zero border: all the border value
+      std::fill(dst, dst + row_len(), value_);
       return;
     }
     const T* src = in_.data + static_cast<std::ptrdiff_t>(sr) * in_.stride;
     auto at = [&](std::ptrdiff_t c) -> T {
       if (c >= a_ && c < b_) return src[c - g_.pad.left];
       int ci = c < a_ ? left_[c] : right_[c - b_];
-      return ci < 0 ? T(0) : src[ci];
+      return ci < 0 ? value_ : src[ci];
     };
     if (sx_ == 1) {
       for (std::ptrdiff_t c = 0; c < a_; ++c) dst[c] = at(c);
@@ -91,6 +93,7 @@ class BandFiller {
  private:
   View<const T> in_;
   const ConvGeometry& g_;
+  T value_ = T(0);  // samples outside the input under a zero border (scipy's cval)
   int sx_ = 1;
   std::ptrdiff_t wneed_ = 0, lp_ = 0, a_ = 0, b_ = 0;
   std::vector<int> left_, right_;

@@ -241,6 +241,7 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
   }
 
   const std::ptrdiff_t ntiles = static_cast<std::ptrdiff_t>(p.y.n) * p.x.n;
+  const T bvalue = static_cast<T>(g.border.value);
   parallel_for(0, ntiles, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     Fft2<T> fft(fy, fx);
     std::vector<T> tile(area);
@@ -255,14 +256,17 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
       const int span_r = (m1 - 1 - m0) * g.stride_y + g.k_h;
       const int span_c = (n1 - 1 - n0) * g.stride_x + g.k_w;
       for (int j = 0; j < span_c; ++j)
-        cmap[j] = border_index(c0 + j - g.pad.left, g.in_w, g.border);
+        cmap[j] = border_index(c0 + j - g.pad.left, g.in_w, g.border.cols);
       std::fill(tile.begin(), tile.end(), T(0));
       for (int i = 0; i < span_r; ++i) {
-        int sr = border_index(r0 + i - g.pad.top, g.in_h, g.border);
-        if (sr < 0) continue;
-        const T* src = in.data + static_cast<std::ptrdiff_t>(sr) * in.stride;
+        int sr = border_index(r0 + i - g.pad.top, g.in_h, g.border.rows);
         T* dst = tile.data() + static_cast<std::size_t>(i) * fx;
-        for (int j = 0; j < span_c; ++j) dst[j] = cmap[j] < 0 ? T(0) : src[cmap[j]];
+        if (sr < 0) {  // a row outside under a zero border: the border value
+          std::fill(dst, dst + span_c, bvalue);
+          continue;
+        }
+        const T* src = in.data + static_cast<std::ptrdiff_t>(sr) * in.stride;
+        for (int j = 0; j < span_c; ++j) dst[j] = cmap[j] < 0 ? bvalue : src[cmap[j]];
       }
       fft.forward(tile.data(), spec.data());
       for (std::size_t k = 0; k < sarea; ++k) {
