@@ -297,7 +297,7 @@ namespace {
 
 // Blur the colour planes of `in` into `out` (shaped like it), and the alpha
 // plane too when with_alpha (else alpha is copied).
-void blur_colour(const Image& in, const SeparableMask& mask, Border border, bool with_alpha,
+void blur_colour(const Image& in, const SeparableMask& mask, const BorderRule& border, bool with_alpha,
                  Image& out) {
   with_sample_type(in, [&](auto t) {
     using T = decltype(t);

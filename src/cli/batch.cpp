@@ -518,6 +518,8 @@ void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb) 
       ->default_val("premultiply");
   sub->add_flag("--linear", c.linear,
                 verb + " in linear light: sRGB decoded before, encoded after (float in between)");
+}
+
 void apply_quality(const BatchOptions& o, ImageWriteOptions& opts) {
   if (o.quality != 0) opts.jpeg_quality = o.quality;
 }
