@@ -3,6 +3,7 @@
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/streaming.hpp"
 #include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
@@ -22,6 +23,7 @@ struct BlurCli {
   std::string padding = "reflect";
   int threads = 0;
   long long max_pixels = 0;
+  std::string memory;
 };
 
 void run_blur(const BlurCli& o) {
@@ -42,18 +44,19 @@ void run_blur(const BlurCli& o) {
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  const std::int64_t memory = memory_budget(o.memory);
+  const PlaneFilter filter = blur_filter(b);
   const auto items = plan_batch(o.batch);
+  // A blur (non-negative weights summing to 1) stays inside the input's
+  // range; only float rounding can step past it, so clamping is safe.
+  const RuleFn rule = [&](const Image& in, const Image&, const std::string&) {
+    OutputRule r;
+    r.write = user;
+    if (!user_policy && in.max_value() > 0) r.write.policy = ValuePolicy::clip;
+    return r;
+  };
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
-    ImageLimits limits;
-    limits.keep_float64 = true;  // float64 in, float64 out
-    Image in = read_image(item.input, limits);
-    Image out = blur(in, b);
-    ImageWriteOptions w = user;
-    if (item.output == "-") w.format = stdout_format(o.batch, in);
-    // A blur (non-negative weights summing to 1) stays inside the input's
-    // range; only float rounding can step past it, so clamping is safe.
-    if (!user_policy && in.max_value() > 0) w.policy = ValuePolicy::clip;
-    write_image(out, item.output, w);
+    filter_item(o.batch, item, filter, rule, memory, explicit_max_pixels(o.max_pixels), true);
   });
 }
 
@@ -88,12 +91,16 @@ void register_blur(CLI::App& app) {
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
+  add_memory_option(sub, o.memory);
   sub->footer(
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
       "float64 .npy input is filtered and written in float64; float32 in float32.\n"
       "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
-      "Alpha passes through unblurred.\n\n"
+      "Alpha passes through unblurred.\n"
+      "Images of any size: PNG, binary PGM/PPM and .npy files written to PNG, PGM/PPM or .npy\n"
+      "are blurred a band of rows at a time, in memory that does not grow with the height\n"
+      "(--memory is the budget); other inputs and outputs are read and written whole.\n\n"
       "Examples:\n"
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
@@ -104,7 +111,8 @@ void register_blur(CLI::App& app) {
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
       "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out\n"
+      "  convkit blur scan.pgm --sigma 2 --memory 256M -o soft.pgm  # any height, 256 MiB at most" +
       std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }

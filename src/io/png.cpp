@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "codecs.hpp"
 #include "convkit/error.hpp"
@@ -162,6 +163,88 @@ bool write_png(png_structp png, png_infop info, png_uint_32 w, png_uint_32 h, in
 }
 
 }  // namespace
+
+namespace {
+
+bool write_png_header(png_structp png, png_infop info, png_uint_32 w, png_uint_32 h, int color,
+                      int depth, int compression) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_IHDR(png, info, w, h, depth, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, compression);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);  // as write_png
+  png_set_compression_strategy(png, Z_RLE);
+  png_write_info(png, info);
+  return true;
+}
+
+bool write_png_rows(png_structp png, png_bytepp rows, png_uint_32 n) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_write_rows(png, rows, n);
+  return true;
+}
+
+bool write_png_end(png_structp png) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_write_end(png, nullptr);
+  return true;
+}
+
+int png_color(int channels) {
+  return channels == 1   ? PNG_COLOR_TYPE_GRAY
+         : channels == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA
+         : channels == 3 ? PNG_COLOR_TYPE_RGB
+                         : PNG_COLOR_TYPE_RGB_ALPHA;
+}
+
+}  // namespace
+
+struct PngRowWriter::State {
+  PngContext ctx;
+  WriteHandles hd;
+};
+
+PngRowWriter::PngRowWriter(std::FILE* f, int width, int height, int channels, int depth,
+                           int compression, std::string name)
+    : s_(std::make_unique<State>()),
+      name_(std::move(name)),
+      width_(width),
+      channels_(channels),
+      depth_(depth) {
+  s_->ctx.out = f;
+  s_->hd.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s_->ctx, on_error, on_warning);
+  if (!s_->hd.png) throw Error(name_ + ": cannot initialise libpng");
+  s_->hd.info = png_create_info_struct(s_->hd.png);
+  if (!s_->hd.info) throw Error(name_ + ": cannot initialise libpng");
+  png_set_write_fn(s_->hd.png, &s_->ctx, on_write, on_flush);
+  if (!write_png_header(s_->hd.png, s_->hd.info, width, height, png_color(channels), depth,
+                        compression))
+    throw Error(name_ + ": cannot write PNG: " + s_->ctx.message);
+}
+
+PngRowWriter::~PngRowWriter() = default;
+
+void PngRowWriter::write(const std::uint16_t* samples, int n) {
+  const std::size_t row_bytes = static_cast<std::size_t>(width_) * channels_ * (depth_ / 8);
+  const std::size_t count = static_cast<std::size_t>(width_) * channels_ * n;
+  raw_.resize(row_bytes * n);
+  if (depth_ == 8) {
+    for (std::size_t k = 0; k < count; ++k) raw_[k] = static_cast<unsigned char>(samples[k]);
+  } else {
+    for (std::size_t k = 0; k < count; ++k) {
+      raw_[2 * k] = static_cast<unsigned char>(samples[k] >> 8);
+      raw_[2 * k + 1] = static_cast<unsigned char>(samples[k] & 0xff);
+    }
+  }
+  std::vector<png_bytep> rows(static_cast<std::size_t>(n));
+  for (int y = 0; y < n; ++y) rows[y] = raw_.data() + y * row_bytes;
+  if (!write_png_rows(s_->hd.png, rows.data(), static_cast<png_uint_32>(n)))
+    throw Error(name_ + ": cannot write PNG: " + s_->ctx.message);
+}
+
+void PngRowWriter::finish() {
+  if (!write_png_end(s_->hd.png)) throw Error(name_ + ": cannot write PNG: " + s_->ctx.message);
+}
 
 void encode_png(std::FILE* f, const Pixels& px, int compression, const std::string& name) {
   PngContext ctx;
