@@ -181,10 +181,40 @@ Plan<T> make_plan(const Image& in, const PlaneFilter& f, std::int64_t memory, in
   return p;
 }
 
+// A helper thread and what it shares with the pipeline's thread: a lock, a
+// condition, the first error it met, and the request to stop.
+class Worker {
+ protected:
+  Worker() = default;
+  ~Worker() { stop(); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      quit_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  // Record the current exception (called from the worker's catch block).
+  void fail() {
+    std::lock_guard<std::mutex> lk(m_);
+    error_ = std::current_exception();
+    cv_.notify_all();
+  }
+
+  bool quit_ = false;
+  std::exception_ptr error_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
 // Hands result bands to the sink in order on its own thread (write-behind),
 // two bands in flight: one being computed, one being written.
 template <class T>
-class WriteBehind {
+class WriteBehind : Worker {
  public:
   WriteBehind(RowSink& sink, int channels, std::size_t band_samples) : sink_(sink) {
     for (auto& s : sets_)
@@ -192,8 +222,6 @@ class WriteBehind {
     thread_ = std::thread([this] { loop(); });
   }
   ~WriteBehind() { stop(); }
-  WriteBehind(const WriteBehind&) = delete;
-  WriteBehind& operator=(const WriteBehind&) = delete;
 
   // The planes of a free band buffer (waits for the writer when both are busy).
   std::vector<std::vector<T>>& acquire() {
@@ -233,10 +261,7 @@ class WriteBehind {
         for (auto& p : sets_[k]) planes.push_back(p.data());
         sink_.write(jobs_[k].first, planes.data(), jobs_[k].second);
       } catch (...) {
-        std::lock_guard<std::mutex> lk(m_);
-        error_ = std::current_exception();
-        order_.clear();
-        cv_.notify_all();
+        fail();
         return;
       }
       std::lock_guard<std::mutex> lk(m_);
@@ -245,32 +270,18 @@ class WriteBehind {
       cv_.notify_all();
     }
   }
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      quit_ = true;
-      cv_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
-
   RowSink& sink_;
   std::vector<std::vector<T>> sets_[2];
   std::pair<int, std::ptrdiff_t> jobs_[2];
   bool busy_[2] = {false, false};
   std::vector<int> order_;
   int next_ = 0;
-  bool quit_ = false;
-  std::exception_ptr error_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::thread thread_;
 };
 
 // Decodes the next chunk of rows on its own thread while the previous one
 // is used (read-ahead).  take() returns rows in order.
 template <class T>
-class ReadAhead {
+class ReadAhead : Worker {
  public:
   ReadAhead(RowSource& src, int chunk_rows) : src_(src), chunk_(chunk_rows) {
     const std::size_t n = static_cast<std::size_t>(chunk_rows) * src.width();
@@ -278,16 +289,7 @@ class ReadAhead {
       s.planes.assign(static_cast<std::size_t>(src.channels()), std::vector<T>(n));
     thread_ = std::thread([this] { loop(); });
   }
-  ~ReadAhead() {
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      quit_ = true;
-      cv_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
-  ReadAhead(const ReadAhead&) = delete;
-  ReadAhead& operator=(const ReadAhead&) = delete;
+  ~ReadAhead() { stop(); }
 
   // Copy the next n rows into dst[c] + row * stride.
   void take(int n, T* const* dst, std::ptrdiff_t stride) {
@@ -337,9 +339,7 @@ class ReadAhead {
         for (auto& p : s.planes) planes.push_back(p.data());
         src_.read(n, planes.data(), src_.width());
       } catch (...) {
-        std::lock_guard<std::mutex> lk(m_);
-        error_ = std::current_exception();
-        cv_.notify_all();
+        fail();
         return;
       }
       std::lock_guard<std::mutex> lk(m_);
@@ -353,11 +353,6 @@ class ReadAhead {
   int chunk_;
   Slot slots_[2];
   int cur_ = 0, used_ = 0;
-  bool quit_ = false;
-  std::exception_ptr error_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::thread thread_;
 };
 
 template <class T>

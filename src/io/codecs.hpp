@@ -64,6 +64,29 @@ bool looks_like_tga(std::string_view bytes);
 Pixels decode_pnm(std::string_view bytes, const std::string& name, const ImageLimits& limits);
 
 void encode_png(std::FILE* f, const Pixels& px, int compression, const std::string& name);
+/// A PNG read a band of rows at a time (libpng's row interface) from `f`,
+/// after `head`, the bytes of it already read; the transformations of
+/// decode_png (palette and low depths expanded, tRNS to alpha).  An
+/// interlaced file has passes > 1 and cannot be read this way.
+class PngRowReader {
+ public:
+  PngRowReader(std::FILE* f, std::string head, std::string name);
+  ~PngRowReader();
+  PngRowReader(const PngRowReader&) = delete;
+  PngRowReader& operator=(const PngRowReader&) = delete;
+  long long width = 0, height = 0;
+  int channels = 0, depth = 8, passes = 1;
+  /// The next n rows as the file stores them (big-endian 16-bit samples).
+  void read(int n, unsigned char* raw);
+  /// After the last row: the checksums and chunks that follow.
+  void finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  std::string name_;
+};
+
 /// A PNG written a band of rows at a time (libpng's row interface), with the
 /// settings of encode_png, so the file is the same.
 class PngRowWriter {

@@ -3,7 +3,6 @@
 // write_image, whose format rules they share.
 #include "convkit/io/rows.hpp"
 
-#include <png.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -166,13 +165,12 @@ class PnmSource : public RowSource {
  protected:
   void decode(int n, unsigned char* dst) override {
     const std::size_t count = static_cast<std::size_t>(n) * width() * channels();
+    if (maxval_ == 255) {  // the samples as they are: straight into dst
+      fill(dst, count);
+      return;
+    }
     raw_.resize(count * bps_);
-    // The bytes of the header block already read come first.
-    std::size_t have = std::min(raw_.size(), pending_.size() - pending_pos_);
-    std::memcpy(raw_.data(), pending_.data() + pending_pos_, have);
-    pending_pos_ += have;
-    if (have < raw_.size())
-      file_->read_exact(raw_.data() + have, raw_.size() - have, "PGM/PPM file");
+    fill(raw_.data(), raw_.size());
     auto* out = reinterpret_cast<std::uint16_t*>(dst);
     for (std::size_t k = 0; k < count; ++k) {
       long long v = bps_ == 2 ? (raw_[2 * k] << 8 | raw_[2 * k + 1]) : raw_[k];
@@ -184,6 +182,13 @@ class PnmSource : public RowSource {
           rescale_ ? std::lround(static_cast<double>(v) * target_ / static_cast<double>(maxval_))
                    : v);
     }
+  }
+  // The next n bytes of pixels: first those of the header block already read.
+  void fill(unsigned char* dst, std::size_t n) {
+    const std::size_t have = std::min(n, pending_.size() - pending_pos_);
+    std::memcpy(dst, pending_.data() + pending_pos_, have);
+    pending_pos_ += have;
+    if (have < n) file_->read_exact(dst + have, n - have, "PGM/PPM file");
   }
   void restart() override {
     file_->reopen();
@@ -235,7 +240,7 @@ class PnmSource : public RowSource {
     target_ = depth == 16 ? 65535.0 : 255.0;
     rescale_ = maxval_ != 255 && maxval_ != 65535;
     set_shape(static_cast<int>(v[0]), static_cast<int>(v[1]), head[1] == '6' ? 3 : 1, depth,
-              RowSampleType::u16);
+              maxval_ == 255 ? RowSampleType::u8 : RowSampleType::u16);
     pending_ = head.substr(data_start_);
     check_declared(
         *file_,
@@ -254,142 +259,53 @@ class PnmSource : public RowSource {
 };
 
 // ---- PNG ---------------------------------------------------------------------
-//
-// libpng reports errors by longjmp; the functions holding a setjmp hold no
-// C++ objects with destructors.
-
-struct PngIo {
-  std::FILE* f = nullptr;
-  const unsigned char* pending = nullptr;  // bytes already read (the signature block)
-  std::size_t pending_size = 0, pending_pos = 0;
-  char message[256] = {0};
-};
-
-void png_row_error(png_structp png, png_const_charp msg) {
-  auto* io = static_cast<PngIo*>(png_get_error_ptr(png));
-  std::snprintf(io->message, sizeof io->message, "%s", msg ? msg : "unknown libpng error");
-  png_longjmp(png, 1);
-}
-void png_row_warning(png_structp, png_const_charp) {}
-
-void png_row_read(png_structp png, png_bytep dst, png_size_t n) {
-  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
-  const std::size_t from_pending = std::min(n, io->pending_size - io->pending_pos);
-  std::memcpy(dst, io->pending + io->pending_pos, from_pending);
-  io->pending_pos += from_pending;
-  if (from_pending < n &&
-      std::fread(dst + from_pending, 1, n - from_pending, io->f) != n - from_pending)
-    png_error(png, "truncated: the file ends inside a chunk it declares");
-}
-
-bool png_start(png_structp png, png_infop info, int* passes) {
-  if (setjmp(png_jmpbuf(png))) return false;
-  png_read_info(png, info);
-  const int bit_depth = png_get_bit_depth(png, info);
-  const int color = png_get_color_type(png, info);
-  // The same transformations as decode_png.
-  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
-  if (color == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
-  *passes = png_set_interlace_handling(png);
-  png_read_update_info(png, info);
-  return true;
-}
-
-bool png_rows(png_structp png, png_bytepp rows, png_uint_32 n) {
-  if (setjmp(png_jmpbuf(png))) return false;
-  png_read_rows(png, rows, nullptr, n);
-  return true;
-}
-
-bool png_end(png_structp png) {
-  if (setjmp(png_jmpbuf(png))) return false;
-  png_read_end(png, nullptr);
-  return true;
-}
 
 class PngSource : public RowSource {
  public:
   PngSource(std::unique_ptr<InputFile> file, std::string head) : file_(std::move(file)) {
-    head_ = std::move(head);
-    start();
+    start(std::move(head));
   }
-  ~PngSource() override { destroy(); }
   bool seekable() const override { return file_->regular(); }
-  bool interlaced() const { return passes_ > 1; }
+  bool interlaced() const { return png_->passes > 1; }
 
  protected:
   void decode(int n, unsigned char* dst) override {
-    const std::size_t row_bytes = static_cast<std::size_t>(width()) * channels() * bps_;
-    raw_.resize(row_bytes * n);
-    rows_.resize(static_cast<std::size_t>(n));
-    for (int y = 0; y < n; ++y) rows_[y] = raw_.data() + y * row_bytes;
-    if (!png_rows(png_, rows_.data(), static_cast<png_uint_32>(n)))
-      throw Error(file_->name() + ": corrupt PNG: " + io_.message);
     const std::size_t count = static_cast<std::size_t>(n) * width() * channels();
-    if (bps_ == 1) {
-      std::memcpy(dst, raw_.data(), count);
+    if (png_->depth == 8) {
+      png_->read(n, dst);
     } else {
+      raw_.resize(count * 2);
+      png_->read(n, raw_.data());
       auto* out = reinterpret_cast<std::uint16_t*>(dst);
       for (std::size_t k = 0; k < count; ++k)
         out[k] = static_cast<std::uint16_t>((raw_[2 * k] << 8) | raw_[2 * k + 1]);
     }
-    if (next_row() + n == height() && !png_end(png_))  // the checksums after the last row
-      throw Error(file_->name() + ": corrupt PNG: " + io_.message);
+    if (next_row() + n == height()) png_->finish();  // the checksums after the last row
   }
   void restart() override {
-    destroy();
+    png_.reset();
     file_->reopen();
-    head_.clear();
-    start();
+    start("");
   }
 
  private:
-  void start() {
-    io_ = PngIo{};
-    io_.f = file_->get();
-    io_.pending = reinterpret_cast<const unsigned char*>(head_.data());
-    io_.pending_size = head_.size();
-    png_ = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io_, png_row_error, png_row_warning);
-    if (!png_) throw Error(file_->name() + ": cannot initialise libpng");
-    info_ = png_create_info_struct(png_);
-    if (!info_) throw Error(file_->name() + ": cannot initialise libpng");
-    png_set_read_fn(png_, &io_, png_row_read);
-    png_set_user_limits(png_, 1u << 24, 1u << 24);
-    if (!png_start(png_, info_, &passes_))
-      throw Error(file_->name() + ": corrupt PNG: " + io_.message);
-    const png_uint_32 w = png_get_image_width(png_, info_), h = png_get_image_height(png_, info_);
-    const int channels = png_get_channels(png_, info_), depth = png_get_bit_depth(png_, info_);
+  void start(std::string head) {
+    png_ = std::make_unique<detail::PngRowReader>(file_->get(), std::move(head), file_->name());
     ImageLimits unlimited;
     unlimited.max_pixels = std::int64_t(1) << 62;
-    detail::check_dimensions(w, h, unlimited, file_->name());
-    if (channels < 1 || channels > 4 || (depth != 8 && depth != 16))
-      throw Error(file_->name() + ": unsupported PNG layout (" + std::to_string(channels) +
-                  " channels, " + std::to_string(depth) + " bits)");
-    bps_ = static_cast<std::size_t>(depth / 8);
-    if (png_get_rowbytes(png_, info_) != static_cast<std::size_t>(w) * channels * bps_)
-      throw Error(file_->name() + ": unexpected PNG row size");
-    set_shape(static_cast<int>(w), static_cast<int>(h), channels, depth,
-              depth == 8 ? RowSampleType::u8 : RowSampleType::u16);
-    check_declared(
-        *file_, static_cast<long double>(h) * (1 + static_cast<long double>(w) * channels * bps_),
-        1100, "PNG file");
-  }
-  void destroy() {
-    if (png_) png_destroy_read_struct(&png_, info_ ? &info_ : nullptr, nullptr);
-    png_ = nullptr;
-    info_ = nullptr;
+    detail::check_dimensions(png_->width, png_->height, unlimited, file_->name());
+    const int bps = png_->depth / 8;
+    set_shape(static_cast<int>(png_->width), static_cast<int>(png_->height), png_->channels,
+              png_->depth, png_->depth == 8 ? RowSampleType::u8 : RowSampleType::u16);
+    check_declared(*file_,
+                   static_cast<long double>(png_->height) *
+                       (1 + static_cast<long double>(png_->width) * png_->channels * bps),
+                   1100, "PNG file");
   }
 
   std::unique_ptr<InputFile> file_;
-  std::string head_;
-  PngIo io_;
-  png_structp png_ = nullptr;
-  png_infop info_ = nullptr;
-  int passes_ = 1;
-  std::size_t bps_ = 1;
+  std::unique_ptr<detail::PngRowReader> png_;
   std::vector<unsigned char> raw_;
-  std::vector<png_bytep> rows_;
 };
 
 // ---- .npy ---------------------------------------------------------------------

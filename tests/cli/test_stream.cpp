@@ -103,17 +103,26 @@ TEST_CASE("[cli] --memory takes sizes with suffixes and refuses an input it cann
 
 TEST_CASE("[cli] a stream that fails mid-way leaves the old output as it was") {
   const std::string dir = temp_dir();
-  // The header promises 3000 rows of 500; the file ends after 1500 of them,
-  // long after the first bands are written to the temporary file.
-  std::string pgm = "P5\n500 3000\n255\n";
-  pgm += std::string(500 * 1500, '\x7f');
-  write_file(dir + "/cut.pgm", pgm);
-  write_file(dir + "/out.pgm", "old contents");
+  // A 500 x 3000 PNG cut in the middle of its pixel data: the header and the
+  // file size are plausible, so streaming starts and the first bands are
+  // written to the temporary file before the decoder finds the end.
+  write_image(noise(500, 3000, 1, 8, 7), dir + "/full.png");
+  const std::string png = read_file(dir + "/full.png");
+  write_file(dir + "/cut.png", png.substr(0, png.size() / 2));
+  write_file(dir + "/out.png", "old contents");
   for (const char* cmd : {"blur", "edge"}) {
-    const RunResult r = run_convkit({cmd, dir + "/cut.pgm", "-o", dir + "/out.pgm"});
+    const RunResult r = run_convkit({cmd, dir + "/cut.png", "-o", dir + "/out.png"});
     CHECK(r.status == 1);
     CHECK(is_one_error_line(r));
     CHECK(r.err.find("truncated") != std::string::npos);
-    CHECK(read_file(dir + "/out.pgm") == "old contents");
+    CHECK(read_file(dir + "/out.png") == "old contents");
   }
+  // A PGM whose header declares more rows than the file holds is refused at once.
+  std::string pgm = "P5\n500 3000\n255\n";
+  pgm += std::string(500 * 1500, '\x7f');
+  write_file(dir + "/cut.pgm", pgm);
+  const RunResult r = run_convkit({"blur", dir + "/cut.pgm", "-o", dir + "/out.pgm"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("truncated") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/out.pgm"));
 }

@@ -303,7 +303,7 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
   write_tall_pgm(dir + "/short.pgm", 2000, 500);
   write_tall_pgm(dir + "/tall.pgm", 2000, 4000);
   for (const char* cmd : {"blur", "edge"}) {
-    INFO(cmd);
+    INFO(std::string(cmd));
     const long a =
         peak_rss_kib({cmd, dir + "/short.pgm", "--threads", "2", "-o", dir + "/s.pgm"}, dir);
     const long b =
