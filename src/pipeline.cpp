@@ -56,6 +56,13 @@ std::int64_t parse_memory_size(const std::string& text, const std::string& flag)
   return static_cast<std::int64_t>(bytes);
 }
 
+std::string format_memory_size(std::int64_t bytes) {
+  if (bytes < (std::int64_t(1) << 20)) return std::to_string((bytes + 1023) >> 10) + " KiB";
+  if (bytes < (std::int64_t(10) << 30))
+    return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+  return std::to_string((bytes + (std::int64_t(1) << 30) - 1) >> 30) + " GiB";
+}
+
 Image filtered_shape(const Image& in, const PlaneFilter& f) {
   Image out;
   out.width = in.width;
@@ -368,8 +375,8 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
   const Image shape = src.shape();
   Plan<T> p = make_plan<T>(shape, f, memory, band_rows);
   if (p.bytes > memory)
-    throw Error("cannot stream this image within --memory " + std::to_string(memory >> 20) +
-                " MiB: it needs about " + std::to_string((p.bytes >> 20) + 1) + " MiB (" + p.why +
+    throw Error("cannot stream this image within --memory " + format_memory_size(memory) +
+                ": it needs about " + format_memory_size(p.bytes) + " (" + p.why +
                 "); raise --memory");
   const ConvGeometry& g = p.g;
   const int W = shape.width, H = shape.height, C = shape.channels;

@@ -32,6 +32,9 @@ inline constexpr std::int64_t kDefaultMemoryBudget = std::int64_t(1) << 30;
 /// optional trailing B or iB: 512M, 2GiB, 1.5G).  UsageError naming `flag`.
 std::int64_t parse_memory_size(const std::string& text, const std::string& flag = "--memory");
 
+/// A size for messages: "512 KiB", "3 MiB", "2.5 GiB" (rounded up).
+std::string format_memory_size(std::int64_t bytes);
+
 /// The shape of filter f's result for an input of this shape (no samples).
 Image filtered_shape(const Image& in, const PlaneFilter& f);
 

@@ -33,10 +33,6 @@ std::int64_t memory_budget(const std::string& memory) {
 
 namespace {
 
-std::string mib(std::int64_t bytes) {
-  return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
-}
-
 // Applies the rule's affine map to the colour planes on the way to `next`.
 class AffineSink : public RowSink {
  public:
@@ -94,8 +90,8 @@ void whole(const BatchOptions& batch, const BatchItem& item, const PlaneFilter& 
   const std::int64_t need = whole_image_bytes(in, f);
   if (need > memory)
     throw Error((item.input == "-" ? std::string("<stdin>") : item.input) + ": " + why +
-                " is read whole, and that needs about " + mib(need) + ", more than --memory " +
-                mib(memory) + "; raise --memory");
+                " is read whole, and that needs about " + format_memory_size(need) +
+                ", more than --memory " + format_memory_size(memory) + "; raise --memory");
   if (prepare) prepare(in);
   Image out;
   apply_plane_filter(in, f, out);

@@ -1,6 +1,7 @@
 // [cli] blur and edge stream files by rows: the same bytes as the
 // whole-image path, --memory, atomic outputs when a stream fails mid-way.
 #include <doctest/doctest.h>
+#include <png.h>
 
 #include <filesystem>
 #include <random>
@@ -48,7 +49,42 @@ void same_as_whole(const std::string& dir, const std::vector<std::string>& args,
   CHECK(read_file(dir + "/s." + ext) == read_file(dir + "/w." + ext));
 }
 
+// An 8-bit grey Adam7-interlaced PNG (no convkit writer makes one).
+void write_interlaced_png(const std::string& path, int w, int h) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  REQUIRE((png && info));
+  std::vector<unsigned char> raw(static_cast<std::size_t>(w) * h);
+  for (std::size_t k = 0; k < raw.size(); ++k) raw[k] = static_cast<unsigned char>(k * 37 % 251);
+  std::vector<png_bytep> rows(static_cast<std::size_t>(h));
+  for (int y = 0; y < h; ++y) rows[y] = raw.data() + static_cast<std::size_t>(y) * w;
+  png_init_io(png, f);
+  png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_ADAM7,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(f);
+}
+
 }  // namespace
+
+TEST_CASE("[cli] an interlaced PNG is read whole within --memory, else refused naming why") {
+  const std::string dir = temp_dir();
+  write_interlaced_png(dir + "/i.png", 300, 200);
+  // Read whole: the same result as the image from standard input.
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/i.png", "png");
+  const RunResult r =
+      run_convkit({"blur", dir + "/i.png", "--memory", "256K", "-o", dir + "/o.png"});
+  CHECK(r.status == 1);
+  CHECK(is_one_error_line(r));
+  CHECK(r.err.find("interlaced") != std::string::npos);
+  CHECK(r.err.find("--memory") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
+}
 
 TEST_CASE("[cli] blur and edge on PNG, PGM/PPM and .npy files stream to the whole-image bytes") {
   const std::string dir = temp_dir();
