@@ -317,6 +317,12 @@ void apply_plane_filter_as(const Image& in, const PlaneFilter& f, Image& out) {
 
 void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out) {
   check_image(in);
+  if (&in == &out) {  // filtering reads neighbours: never in place
+    Image tmp;
+    apply_plane_filter(in, f, tmp);
+    out = std::move(tmp);
+    return;
+  }
   with_sample_type(in, [&](auto t) { apply_plane_filter_as<decltype(t)>(in, f, out); });
 }
 
