@@ -87,6 +87,29 @@ class PngRowReader {
   std::string name_;
 };
 
+/// A baseline JPEG read by scanlines from `f` (from its first byte), with
+/// decode_jpeg's colour handling (grey, RGB; CMYK/YCCK turned into RGB).  A
+/// progressive file (libjpeg would hold all its coefficients) is only
+/// opened: `progressive` is set and it must be read whole.
+class JpegRowReader {
+ public:
+  JpegRowReader(std::FILE* f, std::string name);
+  ~JpegRowReader();
+  JpegRowReader(const JpegRowReader&) = delete;
+  JpegRowReader& operator=(const JpegRowReader&) = delete;
+  long long width = 0, height = 0;
+  int channels = 0;
+  bool progressive = false;
+  /// The next n rows of width * channels bytes.
+  void read(int n, unsigned char* out);
+  void finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  std::string name_;
+};
+
 /// A PNG written a band of rows at a time (libpng's row interface), with the
 /// settings of encode_png, so the file is the same.
 class PngRowWriter {

@@ -1,6 +1,6 @@
 // Row sources (see convkit/io/rows.hpp): PNG through libpng's row interface,
-// binary PGM/PPM, and .npy by offset.  The sinks are in image.cpp, beside
-// write_image, whose format rules they share.
+// baseline JPEG by scanlines, binary PGM/PPM, and .npy by offset.  The sinks are in image.cpp,
+// beside write_image, whose format rules they share.
 #include "convkit/io/rows.hpp"
 
 #include <sys/stat.h>
@@ -308,6 +308,40 @@ class PngSource : public RowSource {
   std::vector<unsigned char> raw_;
 };
 
+// ---- JPEG (baseline, by scanlines) ---------------------------------------------
+
+class JpegSource : public RowSource {
+ public:
+  explicit JpegSource(std::unique_ptr<InputFile> file) : file_(std::move(file)) { start(); }
+  bool seekable() const override { return file_->regular(); }
+  bool progressive() const { return jpeg_->progressive; }
+
+ protected:
+  void decode(int n, unsigned char* dst) override {
+    jpeg_->read(n, dst);
+    if (next_row() + n == height()) jpeg_->finish();
+  }
+  void restart() override {
+    jpeg_.reset();
+    file_->reopen();
+    start();
+  }
+
+ private:
+  void start() {
+    jpeg_ = std::make_unique<detail::JpegRowReader>(file_->get(), file_->name());
+    if (jpeg_->progressive) return;
+    ImageLimits unlimited;
+    unlimited.max_pixels = std::int64_t(1) << 62;
+    detail::check_dimensions(jpeg_->width, jpeg_->height, unlimited, file_->name());
+    set_shape(static_cast<int>(jpeg_->width), static_cast<int>(jpeg_->height), jpeg_->channels, 8,
+              RowSampleType::u8);
+  }
+
+  std::unique_ptr<InputFile> file_;
+  std::unique_ptr<detail::JpegRowReader> jpeg_;
+};
+
 // ---- .npy ---------------------------------------------------------------------
 
 class NpySource : public RowSource {
@@ -444,6 +478,15 @@ std::unique_ptr<RowSource> open_any(const std::string& path, bool keep_float64,
     }
     return src;
   }
+  if (starts("\xff\xd8\xff", 3)) {
+    file->reopen();  // libjpeg reads the file from its first byte
+    auto src = std::make_unique<JpegSource>(std::move(file));
+    if (src->progressive()) {
+      *why_not = "a progressive JPEG (libjpeg holds the whole image to decode it)";
+      return nullptr;
+    }
+    return src;
+  }
   if (starts("P5", 2) || starts("P6", 2)) return std::make_unique<PnmSource>(std::move(file), head);
   if (starts("\x93NUMPY", 6)) {
     auto src = std::make_unique<NpySource>(std::move(file), head, keep_float64, why_not);
@@ -453,7 +496,7 @@ std::unique_ptr<RowSource> open_any(const std::string& path, bool keep_float64,
   if (starts("P2", 2) || starts("P3", 2))
     *why_not = "a text (P2/P3) PGM/PPM file";
   else
-    *why_not = "this format (PNG, binary PGM/PPM and .npy stream; JPEG, BMP and TGA do not)";
+    *why_not = "this format (PNG, JPEG, binary PGM/PPM and .npy stream; BMP and TGA do not)";
   return nullptr;
 }
 

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <png.h>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include <filesystem>
 #include <random>
 #include <string>
@@ -72,7 +75,8 @@ void write_interlaced_png(const std::string& path, int w, int h) {
 
 }  // namespace
 
-TEST_CASE("[cli] an interlaced PNG is read whole within --memory, else refused naming why") {
+TEST_CASE(
+    "[cli] an interlaced PNG or progressive JPEG is read whole within --memory, else refused") {
   const std::string dir = temp_dir();
   write_interlaced_png(dir + "/i.png", 300, 200);
   // Read whole: the same result as the image from standard input.
@@ -84,9 +88,20 @@ TEST_CASE("[cli] an interlaced PNG is read whole within --memory, else refused n
   CHECK(r.err.find("interlaced") != std::string::npos);
   CHECK(r.err.find("--memory") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
+  // OpenCV writes the progressive JPEG.
+  cv::Mat m(120, 160, CV_8UC3);
+  cv::randu(m, 0, 255);
+  REQUIRE(cv::imwrite(dir + "/p.jpg", m, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/p.jpg", "png");
+  const RunResult p =
+      run_convkit({"blur", dir + "/p.jpg", "--memory", "64K", "-o", dir + "/o.png"});
+  CHECK(p.status == 1);
+  CHECK(p.err.find("progressive JPEG") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
 }
 
-TEST_CASE("[cli] blur and edge on PNG, PGM/PPM and .npy files stream to the whole-image bytes") {
+TEST_CASE(
+    "[cli] blur and edge on PNG, JPEG, PGM/PPM and .npy files stream to the whole-image bytes") {
   const std::string dir = temp_dir();
   write_image(noise(301, 233, 3, 8, 1), dir + "/rgb.png");
   write_image(noise(97, 150, 4, 16, 2), dir + "/rgba16.png");
@@ -95,6 +110,8 @@ TEST_CASE("[cli] blur and edge on PNG, PGM/PPM and .npy files stream to the whol
   Image f = noise(70, 90, 1, 8, 5);
   f.bit_depth = 32;
   write_image(f, dir + "/f.npy");
+  write_image(noise(173, 121, 3, 8, 8), dir + "/j.jpg");
+  write_image(noise(90, 77, 1, 8, 9), dir + "/jg.jpg");
   for (const char* pad : {"reflect", "circular", "zero", "symmetric", "replicate"}) {
     same_as_whole(dir, {"blur", "--sigma", "2.5", "--padding", pad}, dir + "/rgb.png", "png");
     same_as_whole(dir, {"edge", "--padding", pad}, dir + "/g.pgm", "pgm");  // normalized: 2 passes
@@ -107,13 +124,15 @@ TEST_CASE("[cli] blur and edge on PNG, PGM/PPM and .npy files stream to the whol
   same_as_whole(dir, {"edge", "--operator", "laplacian", "--abs"}, dir + "/c16.ppm", "ppm");
   same_as_whole(dir, {"edge", "--ksize", "7", "--direction", "y"}, dir + "/g.pgm", "npy");
   same_as_whole(dir, {"blur", "--sigma", "3"}, dir + "/f.npy", "npy");
+  same_as_whole(dir, {"blur", "--sigma", "2", "--padding", "circular"}, dir + "/j.jpg", "png");
+  same_as_whole(dir, {"edge"}, dir + "/jg.jpg", "pgm");
   same_as_whole(dir, {"edge", "--operator", "scharr"}, dir + "/f.npy", "npy");
 }
 
 TEST_CASE("[cli] --memory takes sizes with suffixes and refuses an input it cannot hold") {
   const std::string dir = temp_dir();
   write_image(noise(400, 300, 3, 8, 6), dir + "/a.png");
-  write_image(noise(400, 300, 3, 8, 6), dir + "/a.jpg");
+  write_image(noise(400, 300, 3, 8, 6), dir + "/a.bmp");
   RunResult r = run_convkit({"blur", dir + "/a.png", "--memory", "12X", "-o", dir + "/o.png"});
   CHECK(r.status == 2);
   CHECK(is_one_error_line(r));
@@ -125,13 +144,13 @@ TEST_CASE("[cli] --memory takes sizes with suffixes and refuses an input it cann
   CHECK(r.err.find("--memory") != std::string::npos);
   CHECK(r.err.find("a.png") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
-  // Read whole (JPEG does not stream): the whole image must fit.
-  r = run_convkit({"blur", dir + "/a.jpg", "--memory", "1M", "-o", dir + "/o.png"});
+  // Read whole (BMP does not stream): the whole image must fit.
+  r = run_convkit({"blur", dir + "/a.bmp", "--memory", "1M", "-o", dir + "/o.png"});
   CHECK(r.status == 1);
   CHECK(is_one_error_line(r));
   CHECK(r.err.find("read whole") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
-  r = run_convkit({"blur", dir + "/a.jpg", "--memory", "64M", "-o", dir + "/o.png"});
+  r = run_convkit({"blur", dir + "/a.bmp", "--memory", "64M", "-o", dir + "/o.png"});
   CHECK(r.status == 0);
   r = run_convkit({"blur", dir + "/a.png", "--memory", "8M", "-o", dir + "/o.png"});
   CHECK(r.status == 0);
