@@ -16,6 +16,7 @@ packages=(
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
   openmpi-bin libopenmpi-dev          # data-parallel training: mpirun -np N convkit train
   python3-numpy python3-scipy         # bench/signal_1d.sh and bench/whole_process_npy.sh only
+  python3-opencv libvips-tools        # bench/stream_large.sh only (the tools it compares with)
 )
 
 missing=()

@@ -230,23 +230,14 @@ double edge_gain(EdgeOperator op, int ksize) {
 namespace {
 
 template <class T>
-void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, BorderRule border,
-                         T* out) {
-  const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
-  if (kc == 1 || kr == 1) {  // already 1D: one pass
-    std::vector<double> m(kc == 1 ? mask.row : mask.col);
-    for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
-    engine_pass<T>(in, h, w, taps_as<T>(m), kc, kr, border, out);
-    return;
-  }
-  // The outer product through the engine's separable schedule: a row pass
-  // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
-  // horizontally once and the intermediate stays in cache.
-  std::vector<T> outer(static_cast<std::size_t>(kc) * kr);
-  for (int i = 0; i < kc; ++i)
-    for (int j = 0; j < kr; ++j)
-      outer[static_cast<std::size_t>(i) * kr + j] = static_cast<T>(mask.col[i] * mask.row[j]);
-  engine_pass<T>(in, h, w, outer, kc, kr, border, out, Schedule::separable);
+void run_pass(const T* in, int h, int w, const PlanePass& p, const BorderRule& border, T* out) {
+  engine_pass<T>(in, h, w, taps_as<T>(p.mask), p.kh, p.kw, border, out, p.schedule);
+}
+
+template <class T>
+void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask,
+                         const BorderRule& border, T* out) {
+  run_pass(in, h, w, separable_pass(mask), border, out);
 }
 
 template <class T>
@@ -258,6 +249,23 @@ void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask,
 }
 
 }  // namespace
+
+PlanePass separable_pass(const SeparableMask& mask) {
+  const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
+  if (kc == 1 || kr == 1) {  // already 1D: one pass
+    std::vector<double> m(kc == 1 ? mask.row : mask.col);
+    for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
+    return PlanePass{std::move(m), kc, kr, Schedule::automatic};
+  }
+  // The outer product through the engine's separable schedule: a row pass
+  // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
+  // horizontally once and the intermediate stays in cache.
+  std::vector<double> outer(static_cast<std::size_t>(kc) * kr);
+  for (int i = 0; i < kc; ++i)
+    for (int j = 0; j < kr; ++j)
+      outer[static_cast<std::size_t>(i) * kr + j] = mask.col[i] * mask.row[j];
+  return PlanePass{std::move(outer), kc, kr, Schedule::separable};
+}
 
 void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out) {
@@ -295,20 +303,39 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
 
 namespace {
 
-// Blur the colour planes of `in` into `out` (shaped like it), and the alpha
-// plane too when with_alpha (else alpha is copied).
-void blur_colour(const Image& in, const SeparableMask& mask, const BorderRule& border, bool with_alpha,
-                 Image& out) {
-  with_sample_type(in, [&](auto t) {
-    using T = decltype(t);
-    same_shape<T>(in, in.bit_depth, out);
-    const int planes = with_alpha ? in.channels : colour_channels(in);
-    for (int c = 0; c < planes; ++c)
-      separable_filter(in.plane_of<T>(c), in.height, in.width, mask, border, out.plane_of<T>(c));
-  });
+// The passes of f on each colour plane of `in` (and alpha when f.filter_alpha)
+// into `out` (samples of type T).
+template <class T>
+void apply_plane_filter_as(const Image& in, const PlaneFilter& f, Image& out) {
+  same_shape<T>(in, f.float_result ? (std::is_same_v<T, double> ? 64 : 32) : in.bit_depth, out);
+  const int h = in.height, w = in.width;
+  const std::size_t n = static_cast<std::size_t>(h) * w;
+  std::vector<T> gy;  // the second pass's plane, shared by the channels
+  if (f.passes.size() > 1) gy.resize(n);
+  const int planes = f.filter_alpha ? in.channels : colour_channels(in);
+  for (int c = 0; c < planes; ++c) {
+    T* dst = out.plane_of<T>(c);
+    const T* src = in.plane_of<T>(c);
+    run_pass(src, h, w, f.passes[0], f.border, dst);
+    if (f.passes.size() > 1) {
+      run_pass(src, h, w, f.passes[1], f.border, gy.data());
+      combine_passes(dst, gy.data(), n, f);
+    }
+  }
 }
 
 }  // namespace
+
+void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out) {
+  check_image(in);
+  if (&in == &out) {  // filtering reads neighbours: never in place
+    Image tmp;
+    apply_plane_filter(in, f, tmp);
+    out = std::move(tmp);
+    return;
+  }
+  with_sample_type(in, [&](auto t) { apply_plane_filter_as<decltype(t)>(in, f, out); });
+}
 
 Image blur(const Image& in, const BlurOptions& o) {
   Image out;
@@ -318,12 +345,22 @@ Image blur(const Image& in, const BlurOptions& o) {
 
 void blur(const Image& in, const BlurOptions& o, Image& out) {
   check_image(in);
-  if (&in == &out) {  // filtering reads neighbours: never in place
-    Image tmp;
-    blur(in, o, tmp);
-    out = std::move(tmp);
+  PlaneFilter f = blur_filter(o);
+  const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
+  if (!premultiply && !o.linear) {   // each colour channel on its own, alpha unchanged
+    apply_plane_filter(in, f, out);  // which never filters in place
     return;
   }
+  Image work = in;  // float intermediate: linear light and/or premultiplied colour
+  if (o.linear) srgb_to_linear(work);
+  if (premultiply) premultiply_alpha(work);
+  f.filter_alpha = premultiply;
+  apply_plane_filter(work, f, out);
+  if (premultiply) unpremultiply_alpha(out);
+  if (o.linear) linear_to_srgb(out);
+}
+
+PlaneFilter blur_filter(const BlurOptions& o) {
   ResolvedBlur r = resolve_blur(o);
   std::vector<double> taps =
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
@@ -333,80 +370,82 @@ void blur(const Image& in, const BlurOptions& o, Image& out) {
     ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
     mask.col = gaussian_taps(ry.size, ry.sigma);
   }
-  const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
-  if (!premultiply && !o.linear) {  // each colour channel on its own, alpha unchanged
-    blur_colour(in, mask, o.border, false, out);
-    return;
-  }
-  Image work = in;  // float intermediate: linear light and/or premultiplied colour
-  if (o.linear) srgb_to_linear(work);
-  if (premultiply) premultiply_alpha(work);
-  blur_colour(work, mask, o.border, premultiply, out);
-  if (premultiply) unpremultiply_alpha(out);
-  if (o.linear) linear_to_srgb(out);
+  PlaneFilter f;
+  f.passes.push_back(separable_pass(mask));
+  f.border = o.border;
+  return f;
 }
 
-namespace {
-
-// edge() for samples of type T; the result has the same sample type.
-template <class T>
-void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
-  same_shape<T>(in, std::is_same_v<T, double> ? 64 : 32, out);
-  const int h = in.height, w = in.width;
-  const std::size_t n = static_cast<std::size_t>(h) * w;
-  std::vector<T> gy;
+PlaneFilter edge_filter(const EdgeOptions& o) {
+  if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
   const bool gaussian = o.op == EdgeOperator::log || o.op == EdgeOperator::dog;
-  const GaussianEdgeMasks gm = gaussian ? gaussian_edge_masks(o) : GaussianEdgeMasks{};
-  for (int c = 0; c < colour_channels(in); ++c) {
-    T* dst = out.plane_of<T>(c);
-    const T* src = in.plane_of<T>(c);
-    if (o.op == EdgeOperator::laplacian) {
-      filter_plane(src, h, w, laplacian_mask(), 3, 3, o.border, dst);
-      continue;
+  // gaussian_edge_masks also refuses --sigma, --sigma2, --size given to another operator.
+  const GaussianEdgeMasks gm = gaussian || o.sigma != 0 || o.sigma2 != 0 || o.size != 0
+                                   ? gaussian_edge_masks(o)
+                                   : GaussianEdgeMasks{};
+  PlaneFilter f;
+  f.border = o.border;
+  f.float_result = true;
+  if (gaussian) {  // two separable passes, added (log) or subtracted (dog)
+    // One kernel size for both (bands need it): the shorter masks get zero
+    // taps at both ends, which add exact zeros.
+    SeparableMask a = gm.first, b = gm.second;
+    for (auto [x, y] : {std::pair{&a.col, &b.col}, std::pair{&a.row, &b.row}}) {
+      std::vector<double>& shorter = x->size() < y->size() ? *x : *y;
+      const std::size_t pad = (std::max(x->size(), y->size()) - shorter.size()) / 2;
+      shorter.insert(shorter.begin(), pad, 0.0);
+      shorter.insert(shorter.end(), pad, 0.0);
     }
-    if (gaussian) {  // two separable passes, added (log) or subtracted (dog)
-      if (gy.size() != n) gy.resize(n);
-      separable_filter(src, h, w, gm.first, o.border, dst);
-      separable_filter(src, h, w, gm.second, o.border, gy.data());
-      const T sign = gm.subtract ? T(-1) : T(1);
-      parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
-                   [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-                     for (std::ptrdiff_t i = lo; i < hi; ++i)
-                       dst[i] += sign * gy[static_cast<std::size_t>(i)];
-                   });
-      continue;
-    }
-    if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
-      separable_filter(src, h, w, derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize),
-                       o.border, dst);
-      continue;
-    }
-    // gx goes to dst, gy to one scratch plane shared by the channels.
-    if (gy.size() != n) gy.resize(n);
-    T* gx = dst;
-    separable_filter(src, h, w, derivative_mask(o.op, true, o.ksize), o.border, gx);
-    separable_filter(src, h, w, derivative_mask(o.op, false, o.ksize), o.border, gy.data());
-    const bool magnitude = o.direction == EdgeDirection::magnitude;
-    parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
-                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-                   for (std::ptrdiff_t i = lo; i < hi; ++i) {
-                     const T x = gx[i];
-                     const T y = gy[static_cast<std::size_t>(i)];
-                     if (magnitude) {
-                       dst[i] = std::sqrt(x * x + y * y);
-                     } else {
-                       double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
-                       double deg = a * (180.0 / std::numbers::pi);
-                       if (deg < 0) deg += 360.0;
-                       if (deg >= 360.0) deg -= 360.0;
-                       dst[i] = static_cast<T>(deg);
-                     }
-                   }
-                 });
+    f.passes.push_back(separable_pass(a));
+    f.passes.push_back(separable_pass(b));
+    f.sum_sign = gm.subtract ? -1 : 1;
+  } else if (o.op == EdgeOperator::laplacian) {
+    f.passes.push_back(PlanePass{laplacian_mask(), 3, 3, Schedule::automatic});
+  } else if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
+    f.passes.push_back(
+        separable_pass(derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize)));
+  } else {
+    f.passes.push_back(separable_pass(derivative_mask(o.op, true, o.ksize)));
+    f.passes.push_back(separable_pass(derivative_mask(o.op, false, o.ksize)));
+    f.combine = o.direction;
   }
+  return f;
 }
 
-}  // namespace
+template <class T>
+void combine_gradients(T* gx, const T* gy, std::size_t n, EdgeDirection d) {
+  const bool magnitude = d == EdgeDirection::magnitude;
+  parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+               [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                 for (std::ptrdiff_t i = lo; i < hi; ++i) {
+                   const T x = gx[i];
+                   const T y = gy[i];
+                   if (magnitude) {
+                     gx[i] = std::sqrt(x * x + y * y);
+                   } else {
+                     double a = (x == 0 && y == 0) ? 0.0 : std::atan2(double(y), double(x));
+                     double deg = a * (180.0 / std::numbers::pi);
+                     if (deg < 0) deg += 360.0;
+                     if (deg >= 360.0) deg -= 360.0;
+                     gx[i] = static_cast<T>(deg);
+                   }
+                 }
+               });
+}
+template void combine_gradients<float>(float*, const float*, std::size_t, EdgeDirection);
+template void combine_gradients<double>(double*, const double*, std::size_t, EdgeDirection);
+
+template <class T>
+void combine_passes(T* first, const T* second, std::size_t n, const PlaneFilter& f) {
+  if (f.sum_sign == 0) return combine_gradients(first, second, n, f.combine);
+  const T sign = static_cast<T>(f.sum_sign);
+  parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+               [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                 for (std::ptrdiff_t i = lo; i < hi; ++i) first[i] += sign * second[i];
+               });
+}
+template void combine_passes<float>(float*, const float*, std::size_t, const PlaneFilter&);
+template void combine_passes<double>(double*, const double*, std::size_t, const PlaneFilter&);
 
 Image edge(const Image& in, const EdgeOptions& o) {
   Image out;
@@ -416,17 +455,7 @@ Image edge(const Image& in, const EdgeOptions& o) {
 
 void edge(const Image& in, const EdgeOptions& o, Image& out) {
   check_image(in);
-  if (&in == &out) {  // filtering reads neighbours: never in place
-    Image tmp;
-    edge(in, o, tmp);
-    out = std::move(tmp);
-    return;
-  }
-  if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
-  if (o.op == EdgeOperator::log || o.op == EdgeOperator::dog || o.sigma != 0 || o.sigma2 != 0 ||
-      o.size != 0)
-    gaussian_edge_masks(o);
-  with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
+  apply_plane_filter(in, edge_filter(o), out);  // which never filters in place
 }
 
 Image to_grey(const Image& in) {

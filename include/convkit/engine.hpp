@@ -137,6 +137,36 @@ std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<
                       int kw, const ConvSpec& spec, int* out_h, int* out_w,
                       Schedule schedule = Schedule::automatic);
 
+// ---- bands: the same convolution a few output rows at a time ------------
+//
+// A streaming caller (convkit/pipeline.hpp) never holds the whole input: it
+// computes output rows [m0, m1) from the input rows they need, which it
+// extends vertically by the border rule itself (rows above and below the
+// image come from border_index, or are zeros).  The horizontal border stays
+// the engine's.  With the schedule fixed to the one the whole image would
+// use, each band equals the same rows of conv2d() bit for bit.
+
+/// The schedule conv2d(..., Schedule::automatic) picks for this geometry and
+/// kernel, from the shapes alone.  (conv2d also steps back from the FFT to
+/// the direct loops when the data holds a NaN or infinity; a caller that
+/// streams data which may do so must check it first.)
+template <class T>
+Schedule resolve_schedule(View<const T> kernel, const ConvGeometry& g);
+
+/// Bands must start at a multiple of this many output rows for conv2d_band
+/// to match conv2d: the FFT schedule's tile height, 1 for the others.
+int band_alignment(const ConvGeometry& g, Schedule schedule);
+
+/// Output rows [m0, m0 + out.rows) of conv2d(in, kernel, g, ..., schedule),
+/// from `ext`: rows m0*Sy .. m0*Sy + ext.rows - 1 of the input extended
+/// vertically by g.pad.top / g.pad.bottom and the border rule, so
+/// ext.rows = (out.rows - 1) * Sy + KH.  `schedule` must not be automatic
+/// (resolve it on the whole geometry); m0 must be a multiple of
+/// band_alignment(g, schedule).  Throws Error otherwise.
+template <class T>
+void conv2d_band(View<const T> ext, View<const T> kernel, const ConvGeometry& g, int m0,
+                 View<T> out, Schedule schedule);
+
 /// Names used on the command line and in messages.
 std::string_view to_string(Border b);
 /// "reflect", or "ROWS,COLS" when the axes differ, plus " (value V)" when a

@@ -186,6 +186,47 @@ Image edge(const Image& in, const EdgeOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void edge(const Image& in, const EdgeOptions& o, Image& out);
 
+// ---- the filters as engine passes ------------------------------------------
+//
+// blur() and edge() run the passes below on each colour plane; the streaming
+// pipeline (convkit/pipeline.hpp) runs the same passes on bands of rows, so
+// both compute the same numbers by construction.
+
+/// One engine pass: correlate with `mask` (kh x kw, row-major, converted to
+/// the samples' type), same-size output (SizeMode::same), with `schedule`.
+struct PlanePass {
+  std::vector<double> mask;
+  int kh = 1, kw = 1;
+  Schedule schedule = Schedule::automatic;
+};
+/// The pass of a separable mask: its outer product on the fused separable
+/// schedule, or, when one factor has a single tap, the scaled 1D mask.
+PlanePass separable_pass(const SeparableMask& mask);
+
+/// What a filter does to each colour plane (alpha passes through).
+struct PlaneFilter {
+  std::vector<PlanePass> passes;             ///< one, or two (gx then gy) combined
+  EdgeDirection combine = EdgeDirection::x;  ///< two passes: magnitude or direction
+  int sum_sign = 0;  ///< two passes: first + second (1, log) or first - second (-1, dog)
+  BorderRule border = Border::reflect;
+  bool float_result = false;  ///< the result is float data (edge), else the input's depth (blur)
+  bool filter_alpha = false;  ///< alpha filtered like colour (premultiplied blur), else copied
+};
+PlaneFilter blur_filter(const BlurOptions& o);  ///< UsageError as resolve_blur
+PlaneFilter edge_filter(const EdgeOptions& o);  ///< UsageError on a bad ksize
+
+/// Run f on each colour plane of `in` (alpha copied) into `out`.
+void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out);
+
+/// Combine gradients: gx[i] becomes sqrt(gx^2 + gy^2) (magnitude) or
+/// atan2(gy, gx) in degrees in [0, 360) (direction), for i in [0, n).
+template <class T>
+void combine_gradients(T* gx, const T* gy, std::size_t n, EdgeDirection d);
+/// The two passes of f made one: first +/- second when f.sum_sign, else
+/// combine_gradients with f.combine.
+template <class T>
+void combine_passes(T* first, const T* second, std::size_t n, const PlaneFilter& f);
+
 /// Convert an RGB(A) image to grey (ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B,
 /// as OpenCV's cvtColor), keeping alpha; grey images are returned unchanged.
 Image to_grey(const Image& in);

@@ -4,6 +4,7 @@
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/streaming.hpp"
 #include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
@@ -26,6 +27,7 @@ struct BlurCli {
   int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
+  std::string memory;
 };
 
 void run_blur(const BlurCli& o) {
@@ -50,18 +52,27 @@ void run_blur(const BlurCli& o) {
   const bool user_policy = apply_policy_flags(o.policy, user);
   apply_quality(o.batch, user);
   user.bit_depth = o.bit_depth;
+  const std::int64_t memory = memory_budget(o.memory);
+  const PlaneFilter filter = blur_filter(b);
   const auto items = plan_batch(o.batch);
+  // A blur (non-negative weights summing to 1) stays inside the input's
+  // range; only float rounding can step past it, so clamping is safe.
+  const RuleFn rule = [&](const Image& in, const Image&, const std::string&) {
+    OutputRule r;
+    r.write = user;
+    if (!user_policy && in.max_value() > 0) r.write.policy = ValuePolicy::clip;
+    return r;
+  };
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
-    ImageLimits limits;
-    limits.keep_float64 = true;  // float64 in, float64 out
-    Image in = read_image(item.input, limits);
-    Image out = blur(in, b);
-    ImageWriteOptions w = user;
-    if (item.output == "-") w.format = stdout_format(o.batch, in);
-    // A blur (non-negative weights summing to 1) stays inside the input's
-    // range; only float rounding can step past it, so clamping is safe.
-    if (!user_policy && in.max_value() > 0) w.policy = ValuePolicy::clip;
-    write_image(out, item.output, w);
+    ItemHooks hooks;
+    // Premultiplied alpha and linear light are not done by bands: such inputs
+    // are read whole, through blur().
+    hooks.filter = [&](const Image& in, Image& out) { blur(in, b, out); };
+    hooks.streams = [&](const Image& in) {
+      return !b.linear && !(b.alpha == AlphaMode::premultiply && in.has_alpha());
+    };
+    filter_item(o.batch, item, filter, rule, memory, explicit_max_pixels(o.max_pixels), true,
+                hooks);
   });
 }
 
@@ -102,6 +113,7 @@ void register_blur(CLI::App& app) {
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
+  add_memory_option(sub, o.memory);
   sub->footer(
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
@@ -113,6 +125,10 @@ void register_blur(CLI::App& app) {
       "keeps alpha unchanged (convkit before premultiplying). --linear blurs linear light:\n"
       "the exact sRGB curve (IEC 61966-2-1) decoded before and encoded after, in float, so\n"
       "8-bit images do not band; alpha is not converted; float data is taken as 0..1.\n\n"
+      "Images of any size: PNG, JPEG, binary PGM/PPM and .npy files written to PNG, PGM/PPM\n"
+      "or .npy are blurred a band of rows at a time, in memory that does not grow with the\n"
+      "height (--memory is the budget); other inputs and outputs, --linear, and images with\n"
+      "alpha unless --alpha pass, are read and written whole.\n\n"
       "Examples:\n"
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
@@ -128,7 +144,8 @@ void register_blur(CLI::App& app) {
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
       "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out\n"
+      "  convkit blur scan.pgm --sigma 2 --memory 256M -o soft.pgm  # any height, 256 MiB at most" +
       std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }

@@ -5,6 +5,7 @@
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/streaming.hpp"
 #include "cli/validate.hpp"
 #include "convkit/canny.hpp"
 #include "convkit/engine.hpp"
@@ -31,19 +32,8 @@ struct EdgeCli {
   int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
+  std::string memory;
 };
-
-// Scale the colour planes (not alpha) by a and add b.
-void affine_colour(Image& img, double a, double b) {
-  const std::size_t n = static_cast<std::size_t>(img.width) * img.height;
-  const int colour = img.has_alpha() ? img.channels - 1 : img.channels;
-  with_sample_type(img, [&](auto t) {
-    using T = decltype(t);
-    T* p = img.samples<T>().data();
-    for (std::size_t i = 0; i < n * static_cast<std::size_t>(colour); ++i)
-      p[i] = p[i] * static_cast<T>(a) + static_cast<T>(b);
-  });
-}
 
 void run_canny(const EdgeCli& o) {
   if (o.low < 0 || o.high < 0)
@@ -90,39 +80,43 @@ void run_edge(const EdgeCli& o) {
   const bool user_policy = apply_policy_flags(o.policy, user);
   apply_quality(o.batch, user);
   user.bit_depth = o.bit_depth;
+  const std::int64_t memory = memory_budget(o.memory);
+  const PlaneFilter filter = edge_filter(e);
   const auto items = plan_batch(o.batch);  // usage errors before any file is touched
   const bool signed_result =
       second_order || e.direction == EdgeDirection::x || e.direction == EdgeDirection::y;
-  run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
-    ImageLimits limits;
-    limits.keep_float64 = true;  // float64 in, float64 out
-    Image in = read_image(item.input, limits);
-    if (o.grey) in = to_grey(in);
-    Image out = edge(in, e);
-    ImageWriteOptions w = user;
-    if (item.output == "-") w.format = stdout_format(o.batch, in);
+  const RuleFn rule = [&](const Image& in, const Image& out, const std::string& output) {
+    OutputRule r;
+    r.write = user;
+    if (output == "-") r.write.format = stdout_format(o.batch, in);
     const float max = in.max_value();
-    if (writes_float(item.output, w, out)) {
-      write_image(out, item.output, w);  // exact float values
-      return;
-    }
+    if (writes_float(output, r.write, out)) return r;  // exact float values
     // Integer input: the result is in the input's units.  (A float64 result
     // keeps bit_depth 64, its sample type; it is written as 8-bit like float32.)
-    if (!out.is_double()) out.bit_depth = max > 0 ? in.bit_depth : 8;
+    if (!out.is_double()) r.bit_depth = max > 0 ? in.bit_depth : 8;
     if (!user_policy) {
       if (max == 0 || (!second_order && e.direction == EdgeDirection::magnitude)) {
-        w.policy = ValuePolicy::normalize;
+        r.write.policy = ValuePolicy::normalize;
       } else if (signed_result) {
         // [-gain*max, gain*max] -> [0, max], zero at mid-grey: nothing clips.
+        r.affine = true;
         // (gain 0: an all-zero kernel, e.g. dog of two one-tap Gaussians; out is 0.)
-        affine_colour(out, gain > 0 ? 1.0 / (2.0 * gain) : 0.0, max / 2.0);
-        w.policy = ValuePolicy::clip;
+        r.a = gain > 0 ? 1.0 / (2.0 * gain) : 0.0;
+        r.b = max / 2.0;
+        r.write.policy = ValuePolicy::clip;
       } else {  // direction: [0, 360) degrees -> [0, max)
-        affine_colour(out, max / 360.0, 0.0);
-        w.policy = ValuePolicy::clip;
+        r.affine = true;
+        r.a = max / 360.0;
+        r.write.policy = ValuePolicy::clip;
       }
     }
-    write_image(out, item.output, w);
+    return r;
+  };
+  run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
+    filter_item(o.batch, item, filter, rule, memory, explicit_max_pixels(o.max_pixels), !o.grey,
+                ItemHooks{[&](Image& in) {
+                  if (o.grey) in = to_grey(in);
+                }});
   });
 }
 
@@ -171,6 +165,7 @@ void register_edge(CLI::App& app) {
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
+  add_memory_option(sub, o.memory);
   sub->footer(
       "Signs as OpenCV: x is positive where intensity grows to the right, y where it grows\n"
       "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3; Sobel also\n"
@@ -199,6 +194,10 @@ void register_edge(CLI::App& app) {
       "gaussian_laplace(img, S), whose default mode 'reflect' is convkit's symmetric.\n"
       "--operator dog --sigma S --sigma2 S2 is blur(S) - blur(S2) (skimage's\n"
       "difference_of_gaussians; positive on a bright spot), each blur as `convkit blur`.\n\n"
+      "Images of any size: PNG, JPEG, binary PGM/PPM and .npy files written to PNG, PGM/PPM\n"
+      "or .npy are filtered a band of rows at a time, in memory that does not grow with the\n"
+      "height (--memory is the budget); normalized output reads such a file twice. --grey,\n"
+      "canny and other formats read the image whole.\n\n"
       "Examples:\n"
       "  convkit edge photo.png -o edges.png                   # Sobel magnitude\n"
       "  convkit edge photo.png --grey --operator scharr -o edges.png\n"

@@ -349,16 +349,44 @@ bool all_finite(View<const T> v) {
 }  // namespace detail
 
 template <class T>
+Schedule resolve_schedule(View<const T> kernel, const ConvGeometry& g) {
+  bool sep = false;
+  if (g.k_h > 1 && g.k_w > 1) {
+    std::vector<T> w = detail::correlation_kernel(kernel, true), col, row;
+    sep = detail::rank1_factors(w, g.k_h, g.k_w, col, row);
+  }
+  return detail::choose_schedule(g, sep);
+}
+
+int band_alignment(const ConvGeometry& g, Schedule schedule) {
+  return schedule == Schedule::fft ? detail::fft_rows(g).t : 1;
+}
+
+template <class T>
+void conv2d_band(View<const T> ext, View<const T> kernel, const ConvGeometry& g, int m0,
+                 View<T> out, Schedule schedule) {
+  if (schedule == Schedule::automatic)
+    throw Error("conv2d_band: resolve the schedule on the whole geometry first");
+  const long long need = static_cast<long long>(out.rows - 1) * g.stride_y + g.k_h;
+  if (m0 < 0 || out.rows < 1 || static_cast<long long>(m0) + out.rows > g.out_h ||
+      out.cols != g.out_w || ext.cols != g.in_w || ext.rows != need ||
+      m0 % band_alignment(g, schedule) != 0)
+    throw Error("conv2d_band: the band does not match the planned geometry");
+  ConvGeometry b = g;  // the band alone: its rows already carry the vertical border
+  b.in_h = ext.rows;
+  b.pad.top = b.pad.bottom = 0;
+  b.out_h = out.rows;
+  if (schedule == Schedule::fft)
+    return detail::conv2d_fft(ext, kernel, b, out, detail::fft_rows(g));
+  conv2d(ext, kernel, b, out, schedule);
+}
+
+template <class T>
 void conv2d(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
             Schedule schedule) {
   detail::check_shapes(in, kernel, g, out);
   if (schedule == Schedule::automatic) {
-    bool sep = false;
-    if (g.k_h > 1 && g.k_w > 1) {
-      std::vector<T> w = detail::correlation_kernel(kernel, true), col, row;
-      sep = detail::rank1_factors(w, g.k_h, g.k_w, col, row);
-    }
-    schedule = detail::choose_schedule(g, sep);
+    schedule = resolve_schedule(kernel, g);
     // A NaN or infinity stays local in the direct loops (it reaches only the
     // outputs whose window covers it, as in the definition), but an FFT
     // spreads it over its whole tile: such data never takes the FFT path.
@@ -404,6 +432,9 @@ std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<
 
 #define CONVKIT_INSTANTIATE(T)                                                                   \
   template void conv2d<T>(View<const T>, View<const T>, const ConvGeometry&, View<T>, Schedule); \
+  template Schedule resolve_schedule<T>(View<const T>, const ConvGeometry&);                     \
+  template void conv2d_band<T>(View<const T>, View<const T>, const ConvGeometry&, int, View<T>,  \
+                               Schedule);                                                        \
   template std::vector<T> conv2d<T>(const std::vector<T>&, int, int, const std::vector<T>&, int, \
                                     int, const ConvSpec&, int*, int*, Schedule);
 CONVKIT_INSTANTIATE(float)

@@ -190,12 +190,22 @@ struct FftPlan {
   AxisPlan y, x;
 };
 
-FftPlan plan_fft(const ConvGeometry& g) {
-  return FftPlan{plan_axis(g.out_h, g.stride_y, g.k_h, false),
-                 plan_axis(g.out_w, g.stride_x, g.k_w, true)};
+FftPlan plan_fft(const ConvGeometry& g, const FftRows* rows = nullptr) {
+  AxisPlan y = rows ? AxisPlan{rows->f, rows->t, (g.out_h + rows->t - 1) / rows->t}
+                    : plan_axis(g.out_h, g.stride_y, g.k_h, false);
+  return FftPlan{y, plan_axis(g.out_w, g.stride_x, g.k_w, true)};
 }
 
+template <class T>
+void fft_tiles_run(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                   const FftRows* rows);
+
 }  // namespace
+
+FftRows fft_rows(const ConvGeometry& g) {
+  const AxisPlan y = plan_axis(g.out_h, g.stride_y, g.k_h, false);
+  return FftRows{y.f, y.t};
+}
 
 long long fft_tiles(const ConvGeometry& g) {
   FftPlan p = plan_fft(g);
@@ -216,11 +226,27 @@ double cost_fft(const ConvGeometry& g) {
 
 template <class T>
 void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out) {
+  fft_tiles_run(in, kernel, g, out, nullptr);
+}
+
+template <class T>
+void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                const FftRows& rows) {
+  if (rows.t < 1 || rows.f < (rows.t - 1) * g.stride_y + g.k_h)
+    throw Error("conv2d_fft: the row tiling does not fit the kernel");
+  fft_tiles_run(in, kernel, g, out, &rows);
+}
+
+namespace {
+
+template <class T>
+void fft_tiles_run(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                   const FftRows* rows) {
   if (in.rows != g.in_h || in.cols != g.in_w || kernel.rows != g.k_h || kernel.cols != g.k_w ||
       out.rows != g.out_h || out.cols != g.out_w)
     throw Error("conv2d: array shapes do not match the planned geometry");
   using cpx = std::complex<T>;
-  const FftPlan p = plan_fft(g);
+  const FftPlan p = plan_fft(g, rows);
   const int fy = p.y.f, fx = p.x.f, hx = fx / 2 + 1;
   const std::size_t area = static_cast<std::size_t>(fy) * fx;
   const std::size_t sarea = static_cast<std::size_t>(fy) * hx;
@@ -284,8 +310,14 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
   });
 }
 
+}  // namespace
+
 template void conv2d_fft<float>(View<const float>, View<const float>, const ConvGeometry&,
                                 View<float>);
+template void conv2d_fft<float>(View<const float>, View<const float>, const ConvGeometry&,
+                                View<float>, const FftRows&);
+template void conv2d_fft<double>(View<const double>, View<const double>, const ConvGeometry&,
+                                 View<double>, const FftRows&);
 template void conv2d_fft<double>(View<const double>, View<const double>, const ConvGeometry&,
                                  View<double>);
 
