@@ -43,6 +43,7 @@ void run_blur(const BlurCli& o) {
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ImageLimits limits;
     limits.keep_float64 = true;  // float64 in, float64 out
@@ -92,6 +93,8 @@ void register_blur(CLI::App& app) {
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
       "float64 .npy input is filtered and written in float64; float32 in float32.\n"
+      "TIFF (.tif, .tiff: 8/16-bit, float, strips or tiles, BigTIFF) in and out; float\n"
+      "TIFF input gives float TIFF output with exact values, as .npy does.\n"
       "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Alpha passes through unblurred.\n\n"
       "Examples:\n"

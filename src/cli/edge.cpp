@@ -51,6 +51,7 @@ void run_canny(const EdgeCli& o) {
   ImageWriteOptions user;
   apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
     write_image(canny(read_image(item.input), c), item.output, user);
   });
@@ -72,6 +73,7 @@ void run_edge(const EdgeCli& o) {
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);  // usage errors before any file is touched
+  user.tiff = tiff_options(o.batch);
   const bool signed_result = e.op == EdgeOperator::laplacian || e.direction == EdgeDirection::x ||
                              e.direction == EdgeDirection::y;
   run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
@@ -83,7 +85,8 @@ void run_edge(const EdgeCli& o) {
     ImageWriteOptions w = user;
     if (item.output == "-") w.format = stdout_format(o.batch, in);
     const float max = in.max_value();
-    if (writes_float(item.output, w, out)) {
+    // Float output by the format and the input's depth (a TIFF keeps the input's).
+    if (writes_float(item.output, w, in)) {
       write_image(out, item.output, w);  // exact float values
       return;
     }
@@ -140,7 +143,8 @@ void register_edge(CLI::App& app) {
       "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3; Sobel also\n"
       "--ksize 5 and 7) and cv::Laplacian (ksize 1) on float data with the same border.\n"
       "direction is atan2(gy, gx) in degrees in [0, 360), 0 where the gradient is 0.\n\n"
-      "Float output (.npy) keeps the exact values (float64 input: float64 output). -o -\n"
+      "Float output (.npy; .tif for float TIFF input) keeps the exact values (float64\n"
+      "input: float64 output). -o -\n"
       "writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Integer output (PNG, ...) never clips\n"
       "silently; without a policy flag:\n"

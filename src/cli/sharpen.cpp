@@ -29,6 +29,7 @@ void run_sharpen(SharpenCli& o) {
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "sharpen", [&](const BatchItem& item) {
     Image in = read_image(item.input);
     Image out = sharpen(in, o.s);
