@@ -468,7 +468,8 @@ Image read_image(const std::string& path, const ImageLimits& limits) {
   if (in.buf.empty()) throw Error(name + ": file is empty");
   const Format fmt = detect(in.buf, name, path);
   // A TIFF file is read a strip or tile row at a time, never whole.
-  if (fmt == Format::tiff && S_ISREG(file.st.st_mode)) return detail::read_tiff_file(path, limits);
+  if (fmt == Format::tiff && path != "-" && S_ISREG(file.st.st_mode))
+    return detail::read_tiff_file(path, limits);
   fill_declared(fmt, in, limits, name);
   return decode_image(in.buf, name, limits, path);
 }

@@ -27,11 +27,14 @@ namespace {
 // thread_local.  Nothing is printed; warnings are dropped.
 thread_local std::string t_global_msg;
 
-std::string format_message(const char* module, const char* fmt, va_list ap) {
+// The message alone: the module is a libtiff function name or the file name,
+// which the error names first anyway.
+std::string format_message(const char*, const char* fmt, va_list ap) {
   char buf[512];
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   std::string m = buf;
-  if (module && *module && m.find(module) == std::string::npos) m = std::string(module) + ": " + m;
+  for (char& ch : m)  // one printable line
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
   return m;
 }
 
@@ -235,8 +238,8 @@ struct TiffReader::Impl {
   std::size_t row_bytes() const { return static_cast<std::size_t>(w) * c * bytes; }
   void describe(const ImageLimits& limits);
   void load(long long block);
-  // Decodes strip or tile `index` (expected bytes `n`) into chunk.
-  void decode(std::uint32_t index, std::size_t n, const char* what);
+  // Decodes strip or tile `index` (expected bytes `n`) into dst, or into chunk.
+  void decode(std::uint32_t index, std::size_t n, const char* what, unsigned char* dst = nullptr);
 };
 
 namespace {
@@ -368,11 +371,16 @@ void TiffReader::Impl::describe(const ImageLimits& limits) {
   cache.resize(static_cast<std::size_t>(block_h) * row_bytes());
 }
 
-void TiffReader::Impl::decode(std::uint32_t index, std::size_t n, const char* what) {
-  if (chunk.size() < n) chunk.resize(n);
-  const tmsize_t got =
-      tiled ? TIFFReadEncodedTile(tif, index, chunk.data(), static_cast<tmsize_t>(n))
-            : TIFFReadEncodedStrip(tif, index, chunk.data(), static_cast<tmsize_t>(n));
+void TiffReader::Impl::decode(std::uint32_t index, std::size_t n, const char* what,
+                              unsigned char* dst) {
+  if (!dst) {
+    if (chunk.size() < n) chunk.resize(n);
+    dst = chunk.data();
+  }
+  msg.clear();  // this read's own message
+  t_global_msg.clear();
+  const tmsize_t got = tiled ? TIFFReadEncodedTile(tif, index, dst, static_cast<tmsize_t>(n))
+                             : TIFFReadEncodedStrip(tif, index, dst, static_cast<tmsize_t>(n));
   if (got != static_cast<tmsize_t>(n))
     fail(std::string(what) + " " + std::to_string(index) +
          " cannot be read: the file is truncated or corrupt");
@@ -387,11 +395,12 @@ void TiffReader::Impl::load(long long block) {
   if (!tiled) {
     for (std::size_t p = 0; p < planes; ++p) {
       const std::size_t n = rows * w * px_bytes;
-      decode(TIFFComputeStrip(tif, y0, static_cast<std::uint16_t>(p)), n, "strip");
-      if (!separate) {
-        std::memcpy(cache.data(), chunk.data(), n);
+      const std::uint32_t strip = TIFFComputeStrip(tif, y0, static_cast<std::uint16_t>(p));
+      if (!separate) {  // straight into the cache
+        decode(strip, n, "strip", cache.data());
         continue;
       }
+      decode(strip, n, "strip");
       for (std::size_t k = 0; k < rows * w; ++k)
         std::memcpy(&cache[(k * c + p) * bytes], &chunk[k * bytes], bytes);
     }
