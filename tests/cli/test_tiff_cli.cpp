@@ -13,9 +13,11 @@
 
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
+#include "support/images.hpp"
 #include "support/run.hpp"
 
 using namespace convkit;
+using convkit::test::random_image;
 using convkit::test::read_file;
 using convkit::test::run_convkit;
 using convkit::test::temp_dir;
@@ -23,20 +25,6 @@ using convkit::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-Image noise(int w, int h, int c, int depth, unsigned seed) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = c;
-  img.bit_depth = depth;
-  img.data.resize(static_cast<std::size_t>(w) * h * c);
-  std::mt19937 rng(seed);
-  for (auto& v : img.data)
-    v = depth == 32 ? static_cast<float>(static_cast<int>(rng() % 20001) - 10000) / 64.f
-                    : static_cast<float>(rng() % (depth == 16 ? 65536u : 256u));
-  return img;
-}
 
 bool is_tiff(const std::string& path) {
   const std::string b = read_file(path);
@@ -59,7 +47,7 @@ void run_with(std::vector<std::string> args, const std::string& in, const std::s
 TEST_CASE("[cli] every image command gives the same result from a TIFF as from a PNG") {
   const std::string dir = temp_dir();
   for (int depth : {8, 16}) {
-    const Image img = noise(41, 27, depth == 8 ? 3 : 1, depth, static_cast<unsigned>(depth));
+    const Image img = random_image(41, 27, depth == 8 ? 3 : 1, depth, static_cast<unsigned>(depth));
     write_image(img, dir + "/in.png");
     ImageWriteOptions lzw;
     lzw.tiff.compression = TiffCompression::lzw;
@@ -89,7 +77,7 @@ TEST_CASE("[cli] every image command gives the same result from a TIFF as from a
 
 TEST_CASE("[cli] float TIFF in gives exact float TIFF out, as float .npy does") {
   const std::string dir = temp_dir();
-  const Image img = noise(30, 20, 1, 32, 7);
+  const Image img = random_image(30, 20, 1, 32, 7);
   write_image(img, dir + "/in.npy");
   write_image(img, dir + "/in.tif");
   for (const std::vector<std::string>& cmd :
@@ -105,7 +93,7 @@ TEST_CASE("[cli] float TIFF in gives exact float TIFF out, as float .npy does") 
     CHECK(out.data == ref.data);  // negative and fractional values kept
   }
   // An 8-bit input asked for --bit-depth 32 keeps the exact values in a float TIFF.
-  write_image(noise(12, 9, 1, 8, 3), dir + "/g.png");
+  write_image(random_image(12, 9, 1, 8, 3), dir + "/g.png");
   run_with({"convolve", "IN", "sobel-x", "--bit-depth", "32", "-o", "OUT"}, dir + "/g.png",
            dir + "/gx.tif");
   run_with({"convolve", "IN", "sobel-x", "-o", "OUT"}, dir + "/g.png", dir + "/gx.npy");
@@ -114,8 +102,8 @@ TEST_CASE("[cli] float TIFF in gives exact float TIFF out, as float .npy does") 
 
 TEST_CASE("[cli] --format tif in a batch and on standard output; TIFF from standard input") {
   const std::string dir = temp_dir();
-  write_image(noise(25, 19, 3, 8, 1), dir + "/a.png");
-  write_image(noise(17, 23, 4, 8, 2), dir + "/b.png");
+  write_image(random_image(25, 19, 3, 8, 1), dir + "/a.png");
+  write_image(random_image(17, 23, 4, 8, 2), dir + "/b.png");
   auto r = run_convkit({"blur", "--sigma", "1.5", dir + "/a.png", dir + "/b.png", "--outdir",
                         dir + "/out", "--format", "tif", "--quiet"});
   INFO(r.err);
@@ -147,7 +135,7 @@ TEST_CASE("[cli] a truncated or unsupported TIFF fails with one line and leaves 
   const std::string dir = temp_dir();
   ImageWriteOptions o;
   o.tiff.compression = TiffCompression::deflate;
-  write_image(noise(64, 64, 3, 8, 5), dir + "/in.tif", o);
+  write_image(random_image(64, 64, 3, 8, 5), dir + "/in.tif", o);
   const std::string whole = read_file(dir + "/in.tif");
   write_file(dir + "/cut.tif", whole.substr(0, whole.size() / 2));
   for (const char* cmd : {"blur", "edge", "median"}) {
@@ -200,7 +188,7 @@ TEST_CASE("[cli] train reads class folders of TIFFs and predict takes a TIFF") {
 
 TEST_CASE("[cli] --compression and --tile choose how a TIFF is written, and only a TIFF") {
   const std::string dir = temp_dir();
-  write_image(noise(70, 50, 3, 16, 9), dir + "/in.png");
+  write_image(random_image(70, 50, 3, 16, 9), dir + "/in.png");
   run_with({"blur", "IN", "-o", "OUT"}, dir + "/in.png", dir + "/plain.tif");
   const Image plain = read_image(dir + "/plain.tif");
   struct Case {
@@ -259,7 +247,7 @@ TEST_CASE("[cli] --compression and --tile choose how a TIFF is written, and only
 
 TEST_CASE("[cli] a TIFF on standard input from a regular file reads like the file") {
   const std::string dir = temp_dir();
-  write_image(noise(20, 15, 1, 16, 4), dir + "/in.tif");
+  write_image(random_image(20, 15, 1, 16, 4), dir + "/in.tif");
   run_with({"blur", "IN", "-o", "OUT"}, dir + "/in.tif", dir + "/ref.tif");
   // run_convkit feeds a pipe; a shell redirect makes standard input the file itself.
   const std::string cmd =

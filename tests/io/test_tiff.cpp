@@ -19,9 +19,11 @@
 #include "convkit/error.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/tiff.hpp"
+#include "support/images.hpp"
 #include "support/run.hpp"
 
 using namespace convkit;
+using convkit::test::random_image;
 using convkit::test::read_file;
 using convkit::test::temp_dir;
 using convkit::test::write_file;
@@ -83,27 +85,6 @@ void write_tiff(const std::string& path, int w, int h, int c, SampleType t,
     wr.finish();
   }
   std::fclose(f);
-}
-
-// Image with random samples in a format's units.
-Image random_image(int w, int h, int c, int depth, unsigned seed) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = c;
-  img.bit_depth = depth;
-  std::mt19937 rng(seed);
-  const std::size_t n = static_cast<std::size_t>(w) * h * c;
-  if (depth == 64) {
-    img.data64.resize(n);
-    for (auto& v : img.data64) v = (static_cast<double>(rng()) - 2e9) / 3e5;
-  } else {
-    img.data.resize(n);
-    for (auto& v : img.data)
-      v = depth == 32 ? (static_cast<float>(rng()) - 2e9f) / 3e5f
-                      : static_cast<float>(rng() % (depth == 16 ? 65536u : 256u));
-  }
-  return img;
 }
 
 std::string error_of(const std::function<void()>& f) {
