@@ -101,6 +101,7 @@ void register_blur(CLI::App& app) {
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
+      "  convkit blur scan.tif --sigma 2 -o soft.tif --compression deflate --tile 256\n"
       "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
