@@ -211,6 +211,10 @@ TiffCompression parse_tiff_compression(const std::string& name) {
 // ---------------------------------------------------------------------------
 // Reader
 
+// The largest strip kept whole in a reader's cache; taller chunky strips are
+// read a row at a time.
+constexpr std::uint64_t kMaxStripCache = std::uint64_t(16) << 20;
+
 struct TiffReader::Impl {
   std::string name;
   std::string msg;  // the first libtiff error on this handle
@@ -220,7 +224,11 @@ struct TiffReader::Impl {
   SampleType type = SampleType::u8;
   std::size_t bytes = 1;  // of a sample
   bool tiled = false, big = false, separate = false, assoc = false;
-  std::uint32_t block_h = 0;  // rows per strip, or tile height
+  bool scanlines = false;  // a tall strip read row by row (TIFFReadScanline)
+  bool compressed = false;
+  std::uint32_t rows_per_strip = 0;
+  std::uint32_t scan_next = 0;  // the row TIFFReadScanline reads next without restarting
+  std::uint32_t block_h = 0;    // rows per strip, or tile height
   std::uint32_t tile_w = 0;
   std::vector<unsigned char> cache;  // one strip row / tile row, interleaved, full width
   long long cached_block = -1;
@@ -365,9 +373,16 @@ void TiffReader::Impl::describe(const ImageLimits& limits) {
     std::uint32_t rps = 0;
     TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
     if (rps == 0) fail("the image has 0 rows per strip");
-    block_h = rps;
+    block_h = rows_per_strip = rps;
+    compressed = compression != COMPRESSION_NONE;
   }
   block_h = std::min<std::uint32_t>(block_h, static_cast<std::uint32_t>(h));
+  // Tall chunky strips (one strip for the whole image is common) are read a
+  // row at a time, so the cache stays one row.
+  if (!tiled && !separate && std::uint64_t(block_h) * row_bytes() > kMaxStripCache) {
+    scanlines = true;
+    block_h = 1;
+  }
   cache.resize(static_cast<std::size_t>(block_h) * row_bytes());
 }
 
@@ -392,7 +407,20 @@ void TiffReader::Impl::load(long long block) {
   const std::size_t planes = separate ? c : 1;
   const std::size_t px_bytes = separate ? bytes : bytes * c;  // per pixel in a chunk
   cached_block = -1;
-  if (!tiled) {
+  if (scanlines) {
+    // A compressed strip decodes only forward from its start: rows between the
+    // last one read and y0 are decoded too, or the strip is restarted.
+    const std::uint32_t strip_start = y0 / rows_per_strip * rows_per_strip;
+    std::uint32_t from = y0;
+    if (compressed) from = scan_next > strip_start && scan_next <= y0 ? scan_next : strip_start;
+    msg.clear();
+    t_global_msg.clear();
+    scan_next = 0;  // unknown until the reads succeed
+    for (std::uint32_t y = from; y <= y0; ++y)
+      if (TIFFReadScanline(tif, cache.data(), y, 0) != 1)
+        fail("row " + std::to_string(y) + " cannot be read: the file is truncated or corrupt");
+    scan_next = y0 + 1;
+  } else if (!tiled) {
     for (std::size_t p = 0; p < planes; ++p) {
       const std::size_t n = rows * w * px_bytes;
       const std::uint32_t strip = TIFFComputeStrip(tif, y0, static_cast<std::uint16_t>(p));

@@ -522,3 +522,31 @@ TEST_CASE("[tiff] truncated and corrupt files are refused, never read as partial
   CHECK(error_of([&] { read_image(dir + "/z.tif"); }).find("truncated or corrupt") !=
         std::string::npos);
 }
+
+TEST_CASE("[tiff] a whole image in one tall strip is read a row at a time, forward and back") {
+  const std::string dir = temp_dir();
+  const int w = 4200, h = 4100;  // 17.2 MB of 8-bit grey: over the 16 MiB a strip is cached whole
+  std::vector<unsigned char> rows(static_cast<std::size_t>(w) * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) rows[static_cast<std::size_t>(y) * w + x] = (x * 3 + y * 7) % 251;
+  for (TiffCompression z : {TiffCompression::none, TiffCompression::lzw}) {
+    CAPTURE(static_cast<int>(z));
+    TiffWriteOptions o;
+    o.compression = z;
+    o.rows_per_strip = h;
+    write_tiff(dir + "/tall.tif", w, h, 1, SampleType::u8, rows, o);
+    TiffReader r(dir + "/tall.tif");
+    std::vector<unsigned char> got(static_cast<std::size_t>(w) * 300);
+    for (int y0 : {0, 300, 3900, 1000, 3}) {  // forward, then back into the strip
+      const int n = std::min(300, h - y0);
+      r.read_rows(y0, n, got.data());
+      CHECK(std::memcmp(got.data(), &rows[static_cast<std::size_t>(y0) * w],
+                        static_cast<std::size_t>(n) * w) == 0);
+    }
+    // Cut short in its pixels: the rows past the cut are refused, not zero-filled.
+    const std::string whole = directory_first(read_file(dir + "/tall.tif"));
+    write_file(dir + "/cut.tif", whole.substr(0, whole.size() * 3 / 5));
+    CHECK(error_of([&] { read_image(dir + "/cut.tif"); }).find("truncated or corrupt") !=
+          std::string::npos);
+  }
+}

@@ -57,6 +57,10 @@ class TiffReader {
   std::size_t row_bytes() const;
   /// Reads rows [y0, y0 + count) into dst (count * row_bytes() bytes).  Rows
   /// may be read in any order; reading forward costs each strip or tile once.
+  /// The reader keeps one strip row or tile row; a chunky strip of more than
+  /// 16 MiB (a whole image in one strip, say) is read a row at a time, which
+  /// is cheap forward but restarts the strip's decoding for a row above the
+  /// last one read.
   void read_rows(int y0, int count, void* dst);
 
  private:
