@@ -8,6 +8,7 @@ packages=(
   libcli11-dev                        # command line
   libpng-dev libjpeg-dev zlib1g-dev   # image codecs (libpng, libjpeg-turbo), gzip'd IDX
   libstb-dev                          # BMP/TGA decoding
+  libtiff-dev                         # TIFF and BigTIFF in and out
   libopenblas-dev                     # sgemm for the im2col schedule
   libkissfft-dev                      # FFT schedule for large kernels
   doctest-dev                         # tests

@@ -25,6 +25,7 @@
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/text.hpp"
+#include "convkit/io/tiff.hpp"
 
 namespace convkit::cli {
 
@@ -260,7 +261,12 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
   sub->add_option("--suffix", o.suffix, "Appended to each output's base name in --outdir");
   sub->add_option("--format", o.format,
                   "Output format in --outdir or on standard output (-o -): png, jpg, bmp, tga, "
-                  "pgm, ppm, npy (default: the input's)");
+                  "pgm, ppm, tif, npy (default: the input's)");
+  sub->add_option("--compression", o.compression, "TIFF output: none (default), lzw or deflate")
+      ->check(CLI::IsMember({"none", "lzw", "deflate"}));
+  sub->add_option("--tile", o.tile,
+                  "TIFF output in N x N tiles (N a multiple of 16) instead of strips")
+      ->check(whole_range(16, 65536));
   sub->add_option("--quality", o.quality, "JPEG quality, 1 (smallest) to 100 (best); default 92")
       ->check(whole_range(1, 100));
   sub->add_option("-j,--jobs", o.jobs, "Files processed at the same time")
@@ -285,6 +291,29 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
                   "Append one JSON line per input to FILE: input, output, status "
                   "(ok/skipped/failed), error, ms, bytes");
   sub->add_flag("-q,--quiet", o.quiet, "No progress output; errors only");
+}
+
+TiffWriteOptions tiff_options(const BatchOptions& o) {
+  TiffWriteOptions t;
+  if (!o.compression.empty()) t.compression = parse_tiff_compression(o.compression);
+  if (o.tile != 0) {
+    if (o.tile % 16 != 0)
+      throw UsageError("--tile must be a multiple of 16 (got " + std::to_string(o.tile) + ")");
+    t.tiled = true;
+    t.tile_width = t.tile_height = o.tile;
+  }
+  return t;
+}
+
+void check_tiff_flags(const BatchOptions& o, const std::string& output) {
+  if (o.compression.empty() && o.tile == 0) return;
+  const std::string ext =
+      output == "-" ? "." + lower(o.format) : lower(fs::path(output).extension().string());
+  if (ext != ".tif" && ext != ".tiff")
+    throw UsageError(
+        "--compression and --tile apply to TIFF output (.tif, .tiff, or --format tif "
+        "with -o -); '" +
+        output + "' is not one");
 }
 
 std::string stdout_format(const BatchOptions& o, const Image& in) {
@@ -334,6 +363,7 @@ void name_output(const BatchOptions& o, const std::string& ext, const fs::path& 
 }  // namespace
 
 std::vector<BatchItem> plan_batch(const BatchOptions& o) {
+  tiff_options(o);  // a bad --tile before any file
   std::vector<std::string> inputs = o.inputs;
   if (!o.files_from.empty()) {
     if (o.files_from == "-" && std::find(inputs.begin(), inputs.end(), "-") != inputs.end())
@@ -369,7 +399,7 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
     if (ext == ".jpeg") ext = ".jpg";
     if (!is_image_path("x" + ext))
       throw UsageError("--format '" + o.format +
-                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, npy)");
+                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, tif, npy)");
   }
   int shard_k = 1, shard_n = 1;
   if (o.shard == "auto")
@@ -391,7 +421,7 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
       if (item.output != "-" && !is_image_path(item.output))
         throw UsageError("output '" + item.output +
                          "' has no image extension convkit writes (png, jpg, bmp, tga, pgm, ppm, "
-                         "npy)");
+                         "tif, npy)");
     } else if (o.outdir.empty()) {
       if (in != "-") throw UsageError("where should the result go? give -o OUT or --outdir DIR");
       item.output = "-";
@@ -411,6 +441,7 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
         throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg); '" +
                          display(item.output) + "' is not JPEG");
     }
+    if (!item.output.empty()) check_tiff_flags(o, item.output);
     if (!mine) continue;
     if (item.output == "-" && isatty(1) == 1)
       throw UsageError(

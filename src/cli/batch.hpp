@@ -8,7 +8,7 @@
 //   --outdir DIR    outputs for any number of inputs: DIR/<base><suffix>.<ext>
 //                   where <base> is the input's file name without extension
 //   --suffix S      appended to <base> (default none)
-//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy) in
+//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, tif, npy) in
 //                   --outdir or on standard output; default: the input's own
 //                   format (on standard output: NPY for float input, else PNG)
 //   --quality Q     JPEG quality 1..100 (refused when an output is not JPEG)
@@ -59,7 +59,16 @@ struct BatchOptions {
   std::string relative_to;
   bool skip_existing = false;
   std::string log;
+  std::string compression;  ///< TIFF output: none, lzw, deflate ("": none)
+  int tile = 0;             ///< TIFF output in tile x tile tiles; 0: strips
 };
+
+/// The TIFF writing options --compression and --tile ask for (UsageError for a
+/// tile size that is not a multiple of 16).
+TiffWriteOptions tiff_options(const BatchOptions& o);
+/// UsageError when --compression or --tile is given and `output` is not a TIFF
+/// (by its extension, or by --format for standard output).
+void check_tiff_flags(const BatchOptions& o, const std::string& output);
 
 /// Appended to the --help footer of every batch command.
 inline constexpr const char* kBatchFooter =

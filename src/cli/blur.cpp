@@ -63,6 +63,7 @@ void run_blur(const BlurCli& o) {
     if (!user_policy && in.max_value() > 0) r.write.policy = ValuePolicy::clip;
     return r;
   };
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
     ItemHooks hooks;
     // Premultiplied alpha and linear light are not done by bands: such inputs
@@ -118,6 +119,8 @@ void register_blur(CLI::App& app) {
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
       "float64 .npy input is filtered and written in float64; float32 in float32.\n"
+      "TIFF (.tif, .tiff: 8/16-bit, float, strips or tiles, BigTIFF) in and out; float\n"
+      "TIFF input gives float TIFF output with exact values, as .npy does.\n"
       "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Alpha: by default RGBA is blurred premultiplied (colour*alpha and alpha blurred, the\n"
       "colour divided by the blurred alpha after; colour 0 where it is 0), so transparent\n"
@@ -133,6 +136,7 @@ void register_blur(CLI::App& app) {
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
+      "  convkit blur scan.tif --sigma 2 -o soft.tif --compression deflate --tile 256\n"
       "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
       "  convkit blur logo-rgba.png --sigma 3 -o soft.png       # premultiplied: no halo\n"
       "  convkit blur logo-rgba.png --sigma 3 --alpha pass -o old.png\n"

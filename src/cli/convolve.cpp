@@ -119,6 +119,7 @@ ImageWriteOptions write_options(const ConvolveOptions& o) {
   w.bit_depth = o.bit_depth;
   w.format = o.format;
   apply_quality(o.batch, w);
+  w.tiff = tiff_options(o.batch);
   return w;
 }
 
@@ -531,12 +532,13 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
     throw UsageError(
         "--format applies to an image result written to standard output (-o -); with -o "
         "FILE the extension picks the format");
+  Image matrix_result;  // a matrix result is written as a float64 image
+  matrix_result.bit_depth = 64;
   const bool integer_out =
       in.kind == Kind::image
           ? !o.output.empty() && (o.output == "-" || is_image_path(o.output)) &&
                 !writes_float(o.output, write_options(o), in.image)
-          : (is_image_path(o.output) && extension(o.output) != "npy") ||
-                (extension(o.output) == "npy" && (o.bit_depth == 8 || o.bit_depth == 16));
+          : is_image_path(o.output) && !writes_float(o.output, write_options(o), matrix_result);
   if (has_policy(o) && !integer_out)
     throw UsageError(
         "--abs, --normalize, --offset and --clip apply when writing an 8- or 16-bit "
@@ -605,6 +607,8 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
       if (e != "jpg" && e != "jpeg")
         throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg with -o -)");
     }
+    tiff_options(b);
+    if (!o.output.empty()) check_tiff_flags(b, o.output);
     run_one(o, convolve_kernel(o));
     return;
   }
@@ -648,7 +652,7 @@ void register_convolve(CLI::App& app) {
   sub->allow_extras();
   sub->add_option("-o,--output", opts->output,
                   "Output file, format by extension (.txt, .npy, .png, .jpg, .bmp, .tga, .pgm, "
-                  ".ppm); default: text on standard output");
+                  ".ppm, .tif); default: text on standard output");
   sub->add_flag("--correlate", opts->correlate,
                 "Correlation (no kernel flip), as CNN layers compute it");
   sub->add_option("--stride", opts->stride, "Stride S, or SY,SX")->default_str("1");
@@ -718,8 +722,8 @@ void register_convolve(CLI::App& app) {
       ->check(CLI::IsMember({"pass", "premultiply"}))
       ->default_val("pass");
   sub->add_option("--bit-depth", opts->bit_depth,
-                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
-                  "(.npy float32/float64); default: the input's")
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, TIFF, .npy as uint8/uint16), 32 or "
+                  "64 (.npy or TIFF float32/float64); default: the input's")
       ->transform(bit_depth_one_of({0, 8, 16, 32, 64},
                                    "8, 16, 32 or 64 (32f and 64f also; 0: the input's depth)"));
   add_threads_option(sub, opts->threads);

@@ -52,6 +52,7 @@ void run_canny(const EdgeCli& o) {
   apply_policy_flags(o.policy, user);
   apply_quality(o.batch, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "edge", [&](const BatchItem& item) {
     write_image(canny(read_image(item.input), c), item.output, user);
   });
@@ -83,6 +84,7 @@ void run_edge(const EdgeCli& o) {
   const std::int64_t memory = memory_budget(o.memory);
   const PlaneFilter filter = edge_filter(e);
   const auto items = plan_batch(o.batch);  // usage errors before any file is touched
+  user.tiff = tiff_options(o.batch);
   const bool signed_result =
       second_order || e.direction == EdgeDirection::x || e.direction == EdgeDirection::y;
   const RuleFn rule = [&](const Image& in, const Image& out, const std::string& output) {
@@ -90,7 +92,8 @@ void run_edge(const EdgeCli& o) {
     r.write = user;
     if (output == "-") r.write.format = stdout_format(o.batch, in);
     const float max = in.max_value();
-    if (writes_float(output, r.write, out)) return r;  // exact float values
+    // Float output by the format and the input's depth (a TIFF keeps the input's).
+    if (writes_float(output, r.write, in)) return r;  // exact float values
     // Integer input: the result is in the input's units.  (A float64 result
     // keeps bit_depth 64, its sample type; it is written as 8-bit like float32.)
     if (!out.is_double()) r.bit_depth = max > 0 ? in.bit_depth : 8;
@@ -171,7 +174,8 @@ void register_edge(CLI::App& app) {
       "downward; the results equal cv::Sobel / cv::Scharr (dx or dy = 1, ksize 3; Sobel also\n"
       "--ksize 5 and 7) and cv::Laplacian (ksize 1) on float data with the same border.\n"
       "direction is atan2(gy, gx) in degrees in [0, 360), 0 where the gradient is 0.\n\n"
-      "Float output (.npy) keeps the exact values (float64 input: float64 output). -o -\n"
+      "Float output (.npy; .tif for float TIFF input) keeps the exact values (float64\n"
+      "input: float64 output). -o -\n"
       "writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Integer output (PNG, ...) never clips\n"
       "silently; without a policy flag:\n"

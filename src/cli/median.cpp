@@ -33,6 +33,7 @@ void run_median(const MedianCli& o) {
   const bool user_policy = apply_policy_flags(o.policy, user);
   apply_quality(o.batch, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "median", [&](const BatchItem& item) {
     Image in = read_image(item.input);
     Image out = median(in, m);

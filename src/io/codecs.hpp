@@ -135,4 +135,15 @@ void encode_bmp_tga(std::FILE* f, const Pixels& px, bool tga, const std::string&
 /// kind '5' (PGM, 1 channel) or '6' (PPM, 3 channels); 8- or 16-bit.
 void encode_pnm(std::FILE* f, const Pixels& px, char kind, const std::string& name);
 
+/// TIFF (tiff.cpp): whole images through TiffReader / TiffWriter.
+Image decode_tiff(std::string_view bytes, const std::string& name, const ImageLimits& limits);
+/// Reads a TIFF file from disk a strip or tile row at a time (never the file whole).
+Image read_tiff_file(const std::string& path, const ImageLimits& limits);
+/// Interleaved 8- or 16-bit samples to a TIFF.
+void encode_tiff(std::FILE* f, const Pixels& px, const TiffWriteOptions& o,
+                 const std::string& name);
+/// A float or double image's planes to a float32 (float64 = false) or float64 TIFF.
+void encode_tiff_float(std::FILE* f, const Image& img, bool float64, const TiffWriteOptions& o,
+                       const std::string& name);
+
 }  // namespace convkit::detail

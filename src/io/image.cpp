@@ -166,7 +166,7 @@ template void ValueConverter::convert<double>(const double*, std::size_t, std::s
 
 namespace {
 
-enum class Format { png, jpeg, bmp, tga, pnm, npy, unknown };
+enum class Format { png, jpeg, bmp, tga, pnm, npy, tiff, unknown };
 
 std::string lower_extension(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -185,6 +185,7 @@ Format format_from_extension(const std::string& ext) {
   if (ext == "tga") return Format::tga;
   if (ext == "pgm" || ext == "ppm" || ext == "pnm") return Format::pnm;
   if (ext == "npy") return Format::npy;
+  if (ext == "tif" || ext == "tiff") return Format::tiff;
   return Format::unknown;
 }
 
@@ -196,6 +197,9 @@ Format sniff(std::string_view b) {
   if (starts("\xff\xd8\xff", 3)) return Format::jpeg;
   if (starts("BM", 2)) return Format::bmp;
   if (starts("\x93NUMPY", 6)) return Format::npy;
+  // TIFF: byte order, then 42 (classic) or 43 (BigTIFF)
+  if (starts("II*\0", 4) || starts("MM\0*", 4) || starts("II+\0", 4) || starts("MM\0+", 4))
+    return Format::tiff;
   if (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '7') return Format::pnm;
   if (detail::looks_like_tga(b)) return Format::tga;
   return Format::unknown;
@@ -206,7 +210,7 @@ Format detect(std::string_view b, const std::string& name, const std::string& pa
   const Format f = sniff(b);
   if (f != Format::unknown) return f;
   if (format_from_extension(lower_extension(path_hint)) == Format::tga) return Format::tga;
-  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
+  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, TIFF, NPY)");
 }
 
 Image from_pixels(const detail::Pixels& px) {
@@ -399,6 +403,43 @@ std::pair<long long, long long> declared_size(Format f, Source& in) {
   return {-1, -1};
 }
 
+// TIFF: width and height from the first directory's tags.  The directory may
+// follow the pixels (libtiff writes it last), so the input is read up to it,
+// but never past `cap` bytes.  {-1, -1} when they cannot be found.
+std::pair<long long, long long> tiff_declared_size(Source& in, std::uint64_t cap) {
+  if (in.buf.size() < 16) return {-1, -1};
+  const bool le = in.buf[0] == 'I';
+  const bool big = in.buf[2] == '+' || in.buf[3] == '+';
+  auto get = [&](std::uint64_t at, int n) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < n; ++k) {
+      const auto byte = static_cast<unsigned char>(in.buf[at + (le ? n - 1 - k : k)]);
+      v = v << 8 | byte;
+    }
+    return v;
+  };
+  const std::uint64_t ifd = big ? get(8, 8) : get(4, 4);
+  const std::uint64_t count_bytes = big ? 8 : 2, entry = big ? 20 : 12;
+  if (ifd < 8 || ifd > cap) return {-1, -1};
+  in.fill(ifd + count_bytes);
+  if (in.buf.size() < ifd + count_bytes) return {-1, -1};
+  const std::uint64_t n = std::min<std::uint64_t>(get(ifd, static_cast<int>(count_bytes)), 4096);
+  in.fill(ifd + count_bytes + n * entry);
+  long long size[2] = {-1, -1};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t at = ifd + count_bytes + i * entry;
+    if (at + entry > in.buf.size()) break;
+    const std::uint64_t tag = get(at, 2), type = get(at + 2, 2), value = at + (big ? 12 : 8);
+    if (tag != 256 && tag != 257) continue;  // ImageWidth, ImageLength
+    const int bytes = type == 3 ? 2 : type == 4 ? 4 : type == 16 ? 8 : 0;  // SHORT, LONG, LONG8
+    if (bytes == 0) continue;
+    size[tag - 256] =
+        static_cast<long long>(std::min<std::uint64_t>(get(value, bytes), 1ULL << 40));
+  }
+  if (size[0] < 0 || size[1] < 0) return {-1, -1};
+  return {size[0], size[1]};
+}
+
 }  // namespace
 
 namespace {
@@ -433,7 +474,11 @@ void fill_declared(Format fmt, Source& in, const ImageLimits& limits, const std:
   if (fmt == Format::npy) {
     bound = npy_declared_size(in.buf, name, limits.max_pixels * 4) + 1;
   } else {
-    const auto [w, h] = declared_size(fmt, in);
+    const auto [w, h] =
+        fmt == Format::tiff
+            ? tiff_declared_size(
+                  in, (std::uint64_t(1) << 24) + 64 * static_cast<std::uint64_t>(limits.max_pixels))
+            : declared_size(fmt, in);
     if (w >= 0 && h >= 0) {
       detail::check_dimensions(w, h, limits, name);
       bound = (std::size_t(1) << 24) + 64 * static_cast<std::size_t>(w) * h;
@@ -450,7 +495,11 @@ Image read_image(const std::string& path, const ImageLimits& limits) {
   Source in{file.f, name};
   in.fill(std::size_t(1) << 16);
   if (in.buf.empty()) throw Error(name + ": file is empty");
-  fill_declared(detect(in.buf, name, path), in, limits, name);
+  const Format fmt = detect(in.buf, name, path);
+  // A TIFF file is read a strip or tile row at a time, never whole.
+  if (fmt == Format::tiff && path != "-" && S_ISREG(file.st.st_mode))
+    return detail::read_tiff_file(path, limits);
+  fill_declared(fmt, in, limits, name);
   return decode_image(in.buf, name, limits, path);
 }
 
@@ -504,6 +553,8 @@ Image decode_image(std::string_view bytes, const std::string& name, const ImageL
       return from_pixels(detail::decode_bmp_tga(bytes, name, limits, true));
     case Format::pnm:
       return from_pixels(detail::decode_pnm(bytes, name, limits));
+    case Format::tiff:
+      return detail::decode_tiff(bytes, name, limits);
     case Format::npy: {
       return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
     }
@@ -524,16 +575,18 @@ std::string output_format(const std::string& path, const ImageWriteOptions& opts
   if (format_from_extension(ext) == Format::unknown) {
     if (path == "-")
       throw UsageError("--format '" + opts.format +
-                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, npy)");
+                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, tif, npy)");
     throw UsageError(path + ": unknown image format '" + ext +
-                     "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm or .npy)");
+                     "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm, .tif or .npy)");
   }
   return ext;
 }
 
 bool writes_float(const std::string& path, const ImageWriteOptions& opts, const Image& img) {
-  return format_from_extension(output_format(path, opts, img)) == Format::npy &&
-         opts.bit_depth != 8 && opts.bit_depth != 16;
+  const Format f = format_from_extension(output_format(path, opts, img));
+  if (f == Format::tiff)  // TIFF keeps the image's own depth, float included
+    return opts.bit_depth == 32 || opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_float());
+  return f == Format::npy && opts.bit_depth != 8 && opts.bit_depth != 16;
 }
 
 namespace {
@@ -620,11 +673,16 @@ OutputPlan plan_output(const Image& img, const std::string& path, const ImageWri
         p.channels = 1;
       }
       break;
+    case Format::tiff:  // the image's own depth, float included (see writes_float)
+      p.format = "TIFF";
+      if (writes_float(path, opts, img))
+        p.depth = opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_double()) ? 64 : 32;
+      break;
     default:
       break;
   }
-  if (p.depth == 32 || p.depth == 64)
-    throw UsageError(p.name + ": " + p.format + " cannot store float data; write .npy");
+  if ((p.depth == 32 || p.depth == 64) && p.f != Format::tiff)
+    throw UsageError(p.name + ": " + p.format + " cannot store float data; write .npy or .tif");
   if (opts.bit_depth == 16 && p.f != Format::png && p.f != Format::pnm)
     throw UsageError(p.name + ": " + p.format + " stores 8-bit samples only");
   return p;
@@ -655,6 +713,20 @@ void write_image_as(const Image& img, const std::string& path, const ImageWriteO
     } else {
       write_float_npy<T, float>(img, path, name, a.shape, NpyType::f4);
     }
+    return;
+  }
+  if (p.f == Format::tiff) {
+    // The image's own depth unless one is asked for: float data stays float
+    // (float32, or float64 for a float64 image); integer depths go through
+    // the value policy.
+    if (p.depth == 32 || p.depth == 64) {
+      write_file_atomic(path, [&](std::FILE* out) {
+        detail::encode_tiff_float(out, img, p.depth == 64, opts.tiff, name);
+      });
+      return;
+    }
+    auto px = to_pixels<T>(img, p.depth, img.channels, opts, name, "TIFF");
+    write_file_atomic(path, [&](std::FILE* out) { detail::encode_tiff(out, px, opts.tiff, name); });
     return;
   }
   auto px = to_pixels<T>(img, p.depth, p.channels, opts, name, p.format);

@@ -129,6 +129,19 @@ bool looks_like_image(std::string_view bytes);
 enum class ValuePolicy { none, clip, abs, normalize, offset };
 // clang-format on
 
+enum class TiffCompression { none, lzw, deflate };
+
+/// How TIFF files are written (see convkit/io/tiff.hpp).
+struct TiffWriteOptions {
+  TiffCompression compression = TiffCompression::none;
+  bool tiled = false;                       ///< tiles instead of strips
+  int tile_width = 256, tile_height = 256;  ///< multiples of 16
+  int rows_per_strip = 0;                   ///< 0: about 64 KiB of samples a strip
+  /// BigTIFF (64-bit offsets) is written when the file may pass 4 GiB (see
+  /// tiff_may_exceed_4gib), or always when force_bigtiff is set.
+  bool force_bigtiff = false;
+};
+
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
   float offset = 0;  ///< for ValuePolicy::offset, in the OUTPUT's units (128: 8-bit mid-grey)
@@ -140,6 +153,7 @@ struct ImageWriteOptions {
   std::string format;
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
+  TiffWriteOptions tiff;
 };
 
 /// The format write_image gives `path` ("png", "jpg", "npy", ...; "-": see
