@@ -683,7 +683,7 @@ OutputPlan plan_output(const Image& img, const std::string& path, const ImageWri
   }
   if ((p.depth == 32 || p.depth == 64) && p.f != Format::tiff)
     throw UsageError(p.name + ": " + p.format + " cannot store float data; write .npy or .tif");
-  if (opts.bit_depth == 16 && p.f != Format::png && p.f != Format::pnm)
+  if (opts.bit_depth == 16 && p.f != Format::png && p.f != Format::pnm && p.f != Format::tiff)
     throw UsageError(p.name + ": " + p.format + " stores 8-bit samples only");
   return p;
 }
