@@ -209,8 +209,9 @@ void bench_1d(const Options& o) {
       });
       // OpenCV anchors an even kernel at k/2; convkit's `same` at (k-1)/2 - the
       // work is the same.
-      double cvms = median_ms(
-          [&] { cv::filter2D(src, dst, -1, ker, cv::Point(-1, -1), 0, cv_border(spec.border)); });
+      double cvms = median_ms([&] {
+        cv::filter2D(src, dst, -1, ker, cv::Point(-1, -1), 0, cv_border(spec.border.rows));
+      });
       std::printf("%-10s %4d %7d %-10s %11.2f %11.2f %7.2f\n", "signal", k, t,
                   schedule_name(chosen), ck, cvms, ck / cvms);
       std::fflush(stdout);

@@ -8,6 +8,7 @@ packages=(
   libcli11-dev                        # command line
   libpng-dev libjpeg-dev zlib1g-dev   # image codecs (libpng, libjpeg-turbo), gzip'd IDX
   libstb-dev                          # BMP/TGA decoding
+  libtiff-dev                         # TIFF and BigTIFF in and out
   libopenblas-dev                     # sgemm for the im2col schedule
   libkissfft-dev                      # FFT schedule for large kernels
   doctest-dev                         # tests
@@ -16,6 +17,7 @@ packages=(
   dataset-fashion-mnist               # training data for `convkit train --data fashion-mnist`
   openmpi-bin libopenmpi-dev          # data-parallel training: mpirun -np N convkit train
   python3-numpy python3-scipy         # bench/signal_1d.sh and bench/whole_process_npy.sh only
+  python3-opencv libvips-tools        # bench/stream_large.sh only (the tools it compares with)
 )
 
 missing=()

@@ -29,7 +29,7 @@ void check_odd_size(int size, const char* what) {
 // in the samples' own precision (T float or double).
 template <class T>
 void engine_pass(const T* in, int h, int w, const std::vector<T>& mask, int kh, int kw,
-                 Border border, T* out, Schedule schedule = Schedule::automatic) {
+                 BorderRule border, T* out, Schedule schedule = Schedule::automatic) {
   ConvSpec spec;
   spec.correlate = true;
   spec.mode = SizeMode::same;
@@ -229,64 +229,59 @@ double edge_gain(EdgeOperator op, int ksize) {
 
 namespace {
 
-// The engine calls of a separable filter, through pass(taps, kh, kw,
-// schedule): one 1D pass when the mask is already 1D, else the outer product
-// through the engine's separable schedule (a row pass 1 x kr then a column
-// pass kc x 1, fused so each row is filtered horizontally once and the
-// intermediate stays in cache).  T: the precision of the taps.
-template <class T, class Pass>
-void separable_passes(const SeparableMask& mask, Pass&& pass) {
-  const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
-  if (kc == 1 || kr == 1) {  // already 1D: one pass
-    std::vector<double> m(kc == 1 ? mask.row : mask.col);
-    for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
-    pass(taps_as<T>(m), kc, kr, Schedule::automatic);
-    return;
-  }
-  std::vector<T> outer(static_cast<std::size_t>(kc) * kr);
-  for (int i = 0; i < kc; ++i)
-    for (int j = 0; j < kr; ++j)
-      outer[static_cast<std::size_t>(i) * kr + j] = static_cast<T>(mask.col[i] * mask.row[j]);
-  pass(outer, kc, kr, Schedule::separable);
+template <class T>
+void run_pass(const T* in, int h, int w, const PlanePass& p, const BorderRule& border, T* out) {
+  engine_pass<T>(in, h, w, taps_as<T>(p.mask), p.kh, p.kw, border, out, p.schedule);
 }
 
 template <class T>
-void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask, Border border,
-                         T* out) {
-  separable_passes<T>(mask, [&](const std::vector<T>& m, int kh, int kw, Schedule s) {
-    engine_pass<T>(in, h, w, m, kh, kw, border, out, s);
-  });
-}
-
-void check_mask_shape(const std::vector<double>& mask, int kh, int kw) {
-  if (static_cast<std::size_t>(kh) * kw != mask.size())
-    throw UsageError("mask size does not match its shape");
+void separable_filter_as(const T* in, int h, int w, const SeparableMask& mask,
+                         const BorderRule& border, T* out) {
+  run_pass(in, h, w, separable_pass(mask), border, out);
 }
 
 template <class T>
 void filter_plane_as(const T* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                     Border border, T* out) {
-  check_mask_shape(mask, kh, kw);
+                     BorderRule border, T* out) {
+  if (static_cast<std::size_t>(kh) * kw != mask.size())
+    throw UsageError("mask size does not match its shape");
   engine_pass<T>(in, h, w, taps_as<T>(mask), kh, kw, border, out);
 }
 
 }  // namespace
 
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+PlanePass separable_pass(const SeparableMask& mask) {
+  const int kc = static_cast<int>(mask.col.size()), kr = static_cast<int>(mask.row.size());
+  if (kc == 1 || kr == 1) {  // already 1D: one pass
+    std::vector<double> m(kc == 1 ? mask.row : mask.col);
+    for (double& v : m) v *= kc == 1 ? mask.col[0] : mask.row[0];
+    return PlanePass{std::move(m), kc, kr, Schedule::automatic};
+  }
+  // The outer product through the engine's separable schedule: a row pass
+  // (1 x kr) then a column pass (kc x 1), fused so each row is filtered
+  // horizontally once and the intermediate stays in cache.
+  std::vector<double> outer(static_cast<std::size_t>(kc) * kr);
+  for (int i = 0; i < kc; ++i)
+    for (int j = 0; j < kr; ++j)
+      outer[static_cast<std::size_t>(i) * kr + j] = mask.col[i] * mask.row[j];
+  return PlanePass{std::move(outer), kc, kr, Schedule::separable};
+}
+
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out) {
   separable_filter_as(in, h, w, mask, border, out);
 }
-void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       double* out) {
   separable_filter_as(in, h, w, mask, border, out);
 }
 
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, float* out) {
+                  BorderRule border, float* out) {
   filter_plane_as(in, h, w, mask, kh, kw, border, out);
 }
 void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, double* out) {
+                  BorderRule border, double* out) {
   filter_plane_as(in, h, w, mask, kh, kw, border, out);
 }
 
@@ -308,32 +303,38 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
 
 namespace {
 
-// Blur the colour planes of `in` into `out` (shaped like it), and the alpha
-// plane too when with_alpha (else alpha is copied).
-void blur_colour(const Image& in, const SeparableMask& mask, Border border, bool with_alpha,
-                 Image& out) {
-  with_sample_type(in, [&](auto t) {
-    using T = decltype(t);
-    same_shape<T>(in, in.bit_depth, out);
-    const int planes = with_alpha ? in.channels : colour_channels(in);
-    for (int c = 0; c < planes; ++c)
-      separable_filter(in.plane_of<T>(c), in.height, in.width, mask, border, out.plane_of<T>(c));
-  });
+// The passes of f on each colour plane of `in` (and alpha when f.filter_alpha)
+// into `out` (samples of type T).
+template <class T>
+void apply_plane_filter_as(const Image& in, const PlaneFilter& f, Image& out) {
+  same_shape<T>(in, f.float_result ? (std::is_same_v<T, double> ? 64 : 32) : in.bit_depth, out);
+  const int h = in.height, w = in.width;
+  const std::size_t n = static_cast<std::size_t>(h) * w;
+  std::vector<T> gy;  // the second pass's plane, shared by the channels
+  if (f.passes.size() > 1) gy.resize(n);
+  const int planes = f.filter_alpha ? in.channels : colour_channels(in);
+  for (int c = 0; c < planes; ++c) {
+    T* dst = out.plane_of<T>(c);
+    const T* src = in.plane_of<T>(c);
+    run_pass(src, h, w, f.passes[0], f.border, dst);
+    if (f.passes.size() > 1) {
+      run_pass(src, h, w, f.passes[1], f.border, gy.data());
+      combine_passes(dst, gy.data(), n, f);
+    }
+  }
 }
 
 }  // namespace
 
-SeparableMask blur_mask(const BlurOptions& o) {
-  ResolvedBlur r = resolve_blur(o);
-  std::vector<double> taps =
-      o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
-  SeparableMask mask{taps, taps};
-  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
-    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
-    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
-    mask.col = gaussian_taps(ry.size, ry.sigma);
+void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out) {
+  check_image(in);
+  if (&in == &out) {  // filtering reads neighbours: never in place
+    Image tmp;
+    apply_plane_filter(in, f, tmp);
+    out = std::move(tmp);
+    return;
   }
-  return mask;
+  with_sample_type(in, [&](auto t) { apply_plane_filter_as<decltype(t)>(in, f, out); });
 }
 
 Image blur(const Image& in, const BlurOptions& o) {
@@ -344,31 +345,76 @@ Image blur(const Image& in, const BlurOptions& o) {
 
 void blur(const Image& in, const BlurOptions& o, Image& out) {
   check_image(in);
-  if (&in == &out) {  // filtering reads neighbours: never in place
-    Image tmp;
-    blur(in, o, tmp);
-    out = std::move(tmp);
-    return;
-  }
-  const SeparableMask mask = blur_mask(o);
+  PlaneFilter f = blur_filter(o);
   const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
-  if (!premultiply && !o.linear) {  // each colour channel on its own, alpha unchanged
-    blur_colour(in, mask, o.border, false, out);
+  if (!premultiply && !o.linear) {   // each colour channel on its own, alpha unchanged
+    apply_plane_filter(in, f, out);  // which never filters in place
     return;
   }
   Image work = in;  // float intermediate: linear light and/or premultiplied colour
   if (o.linear) srgb_to_linear(work);
   if (premultiply) premultiply_alpha(work);
-  blur_colour(work, mask, o.border, premultiply, out);
+  f.filter_alpha = premultiply;
+  apply_plane_filter(work, f, out);
   if (premultiply) unpremultiply_alpha(out);
   if (o.linear) linear_to_srgb(out);
 }
 
-namespace {
+PlaneFilter blur_filter(const BlurOptions& o) {
+  ResolvedBlur r = resolve_blur(o);
+  std::vector<double> taps =
+      o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
+  SeparableMask mask{taps, taps};
+  if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
+    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
+    ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
+    mask.col = gaussian_taps(ry.size, ry.sigma);
+  }
+  PlaneFilter f;
+  f.passes.push_back(separable_pass(mask));
+  f.border = o.border;
+  return f;
+}
 
-// gx[i] <- sqrt(gx^2 + gy^2) (magnitude) or atan2(gy, gx) in degrees, [0, 360).
+PlaneFilter edge_filter(const EdgeOptions& o) {
+  if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
+  const bool gaussian = o.op == EdgeOperator::log || o.op == EdgeOperator::dog;
+  // gaussian_edge_masks also refuses --sigma, --sigma2, --size given to another operator.
+  const GaussianEdgeMasks gm = gaussian || o.sigma != 0 || o.sigma2 != 0 || o.size != 0
+                                   ? gaussian_edge_masks(o)
+                                   : GaussianEdgeMasks{};
+  PlaneFilter f;
+  f.border = o.border;
+  f.float_result = true;
+  if (gaussian) {  // two separable passes, added (log) or subtracted (dog)
+    // One kernel size for both (bands need it): the shorter masks get zero
+    // taps at both ends, which add exact zeros.
+    SeparableMask a = gm.first, b = gm.second;
+    for (auto [x, y] : {std::pair{&a.col, &b.col}, std::pair{&a.row, &b.row}}) {
+      std::vector<double>& shorter = x->size() < y->size() ? *x : *y;
+      const std::size_t pad = (std::max(x->size(), y->size()) - shorter.size()) / 2;
+      shorter.insert(shorter.begin(), pad, 0.0);
+      shorter.insert(shorter.end(), pad, 0.0);
+    }
+    f.passes.push_back(separable_pass(a));
+    f.passes.push_back(separable_pass(b));
+    f.sum_sign = gm.subtract ? -1 : 1;
+  } else if (o.op == EdgeOperator::laplacian) {
+    f.passes.push_back(PlanePass{laplacian_mask(), 3, 3, Schedule::automatic});
+  } else if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
+    f.passes.push_back(
+        separable_pass(derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize)));
+  } else {
+    f.passes.push_back(separable_pass(derivative_mask(o.op, true, o.ksize)));
+    f.passes.push_back(separable_pass(derivative_mask(o.op, false, o.ksize)));
+    f.combine = o.direction;
+  }
+  return f;
+}
+
 template <class T>
-void combine_gradients(T* gx, const T* gy, std::size_t n, bool magnitude) {
+void combine_gradients(T* gx, const T* gy, std::size_t n, EdgeDirection d) {
+  const bool magnitude = d == EdgeDirection::magnitude;
   parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
                [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
                  for (std::ptrdiff_t i = lo; i < hi; ++i) {
@@ -386,50 +432,20 @@ void combine_gradients(T* gx, const T* gy, std::size_t n, bool magnitude) {
                  }
                });
 }
+template void combine_gradients<float>(float*, const float*, std::size_t, EdgeDirection);
+template void combine_gradients<double>(double*, const double*, std::size_t, EdgeDirection);
 
-// edge() for samples of type T; the result has the same sample type.
 template <class T>
-void edge_as(const Image& in, const EdgeOptions& o, Image& out) {
-  same_shape<T>(in, std::is_same_v<T, double> ? 64 : 32, out);
-  const int h = in.height, w = in.width;
-  const std::size_t n = static_cast<std::size_t>(h) * w;
-  std::vector<T> gy;
-  const bool gaussian = o.op == EdgeOperator::log || o.op == EdgeOperator::dog;
-  const GaussianEdgeMasks gm = gaussian ? gaussian_edge_masks(o) : GaussianEdgeMasks{};
-  for (int c = 0; c < colour_channels(in); ++c) {
-    T* dst = out.plane_of<T>(c);
-    const T* src = in.plane_of<T>(c);
-    if (o.op == EdgeOperator::laplacian) {
-      filter_plane(src, h, w, laplacian_mask(), 3, 3, o.border, dst);
-      continue;
-    }
-    if (gaussian) {  // two separable passes, added (log) or subtracted (dog)
-      if (gy.size() != n) gy.resize(n);
-      separable_filter(src, h, w, gm.first, o.border, dst);
-      separable_filter(src, h, w, gm.second, o.border, gy.data());
-      const T sign = gm.subtract ? T(-1) : T(1);
-      parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
-                   [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-                     for (std::ptrdiff_t i = lo; i < hi; ++i)
-                       dst[i] += sign * gy[static_cast<std::size_t>(i)];
-                   });
-      continue;
-    }
-    if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y) {
-      separable_filter(src, h, w, derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize),
-                       o.border, dst);
-      continue;
-    }
-    // gx goes to dst, gy to one scratch plane shared by the channels.
-    if (gy.size() != n) gy.resize(n);
-    T* gx = dst;
-    separable_filter(src, h, w, derivative_mask(o.op, true, o.ksize), o.border, gx);
-    separable_filter(src, h, w, derivative_mask(o.op, false, o.ksize), o.border, gy.data());
-    combine_gradients(gx, gy.data(), n, o.direction == EdgeDirection::magnitude);
-  }
+void combine_passes(T* first, const T* second, std::size_t n, const PlaneFilter& f) {
+  if (f.sum_sign == 0) return combine_gradients(first, second, n, f.combine);
+  const T sign = static_cast<T>(f.sum_sign);
+  parallel_for(0, static_cast<std::ptrdiff_t>(n), 1 << 16,
+               [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                 for (std::ptrdiff_t i = lo; i < hi; ++i) first[i] += sign * second[i];
+               });
 }
-
-}  // namespace
+template void combine_passes<float>(float*, const float*, std::size_t, const PlaneFilter&);
+template void combine_passes<double>(double*, const double*, std::size_t, const PlaneFilter&);
 
 Image edge(const Image& in, const EdgeOptions& o) {
   Image out;
@@ -439,75 +455,76 @@ Image edge(const Image& in, const EdgeOptions& o) {
 
 void edge(const Image& in, const EdgeOptions& o, Image& out) {
   check_image(in);
-  if (&in == &out) {  // filtering reads neighbours: never in place
-    Image tmp;
-    edge(in, o, tmp);
-    out = std::move(tmp);
-    return;
-  }
-  if (o.ksize != 3) sobel_mask(o.op, true, o.ksize);  // usage errors before any work
-  if (o.op == EdgeOperator::log || o.op == EdgeOperator::dog || o.sigma != 0 || o.sigma2 != 0 ||
-      o.size != 0)
-    gaussian_edge_masks(o);
-  with_sample_type(in, [&](auto t) { edge_as<decltype(t)>(in, o, out); });
+  apply_plane_filter(in, edge_filter(o), out);  // which never filters in place
 }
 
 // ---- integer pixels --------------------------------------------------------
 
+namespace {
+
+// One engine pass on every channel of integer pixels, with the float taps the
+// float path uses.
 template <class In, class Out>
-void separable_filter(Pixels<const In> in, const SeparableMask& mask, Border border,
+void run_pass(Pixels<const In> in, const PlanePass& p, const BorderRule& border, Pixels<Out> out) {
+  const std::vector<float> m = taps_as<float>(p.mask);
+  conv2d_pixels(in, View<const float>{m.data(), p.kh, p.kw, p.kw}, border, out, p.schedule);
+}
+
+// The passes of f on every channel; two passes are combined in float.
+template <class In, class Out>
+void apply_filter(Pixels<const In> in, const PlaneFilter& f, Pixels<Out> out, const char* what) {
+  if (f.passes.size() == 1) return run_pass(in, f.passes[0], f.border, out);
+  if constexpr (!std::is_same_v<Out, float>) {
+    throw UsageError(std::string(what) + " of integer pixels needs float output");
+  } else {
+    const std::size_t row = static_cast<std::size_t>(in.cols) * in.channels;
+    std::vector<float> second(row * static_cast<std::size_t>(in.rows));
+    run_pass(in, f.passes[0], f.border, out);
+    run_pass(in, f.passes[1], f.border,
+             Pixels<float>{second.data(), in.rows, in.cols, in.channels,
+                           static_cast<std::ptrdiff_t>(row)});
+    if (out.stride == static_cast<std::ptrdiff_t>(row))  // one run over the whole image
+      return combine_passes(out.data, second.data(), second.size(), f);
+    for (int y = 0; y < in.rows; ++y)
+      combine_passes(out.data + y * out.stride, second.data() + y * row, row, f);
+  }
+}
+
+}  // namespace
+
+template <class In, class Out>
+void separable_filter(Pixels<const In> in, const SeparableMask& mask, const BorderRule& border,
                       Pixels<Out> out) {
-  separable_passes<float>(mask, [&](const std::vector<float>& m, int kh, int kw, Schedule s) {
-    conv2d_pixels(in, View<const float>{m.data(), kh, kw, kw}, border, out, s);
-  });
+  run_pass(in, separable_pass(mask), border, out);
 }
 
 template <class In, class Out>
 void filter_plane(Pixels<const In> in, const std::vector<double>& mask, int kh, int kw,
-                  Border border, Pixels<Out> out) {
-  check_mask_shape(mask, kh, kw);
-  const std::vector<float> m = taps_as<float>(mask);
-  conv2d_pixels(in, View<const float>{m.data(), kh, kw, kw}, border, out);
+                  const BorderRule& border, Pixels<Out> out) {
+  if (static_cast<std::size_t>(kh) * kw != mask.size())
+    throw UsageError("mask size does not match its shape");
+  run_pass(in, PlanePass{mask, kh, kw, Schedule::automatic}, border, out);
 }
 
 template <class T>
 void blur(Pixels<const T> in, const BlurOptions& o, Pixels<T> out) {
   if (o.linear) throw UsageError("blur of integer pixels: linear light needs float planes");
-  separable_filter(in, blur_mask(o), o.border, out);
+  apply_filter(in, blur_filter(o), out, "blur");
 }
 
 template <class In, class Out>
 void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out) {
-  if (o.op == EdgeOperator::laplacian)
-    return filter_plane(in, laplacian_mask(), 3, 3, o.border, out);
-  if (o.direction == EdgeDirection::x || o.direction == EdgeDirection::y)
-    return separable_filter(in, derivative_mask(o.op, o.direction == EdgeDirection::x, o.ksize),
-                            o.border, out);
-  if constexpr (!std::is_same_v<Out, float>) {
-    throw UsageError("edge " + std::string(to_string(o.direction)) +
-                     " of integer pixels needs float output");
-  } else {
-    const SeparableMask mx = derivative_mask(o.op, true, o.ksize),
-                        my = derivative_mask(o.op, false, o.ksize);
-    const std::size_t row = static_cast<std::size_t>(in.cols) * in.channels;
-    std::vector<float> gy(row * static_cast<std::size_t>(in.rows));
-    separable_filter(in, mx, o.border, out);
-    separable_filter(
-        in, my, o.border,
-        Pixels<float>{gy.data(), in.rows, in.cols, in.channels, static_cast<std::ptrdiff_t>(row)});
-    const bool magnitude = o.direction == EdgeDirection::magnitude;
-    if (out.stride == static_cast<std::ptrdiff_t>(row))  // one run over the whole image
-      return combine_gradients(out.data, gy.data(), gy.size(), magnitude);
-    for (int y = 0; y < in.rows; ++y)
-      combine_gradients(out.data + y * out.stride, gy.data() + y * row, row, magnitude);
-  }
+  const PlaneFilter f = edge_filter(o);
+  const std::string what =
+      "edge " + std::string(f.sum_sign != 0 ? to_string(o.op) : to_string(o.direction));
+  apply_filter(in, f, out, what.c_str());
 }
 
 #define CONVKIT_INSTANTIATE(In, Out)                                                          \
-  template void separable_filter<In, Out>(Pixels<const In>, const SeparableMask&, Border,     \
-                                          Pixels<Out>);                                       \
+  template void separable_filter<In, Out>(Pixels<const In>, const SeparableMask&,             \
+                                          const BorderRule&, Pixels<Out>);                    \
   template void filter_plane<In, Out>(Pixels<const In>, const std::vector<double>&, int, int, \
-                                      Border, Pixels<Out>);                                   \
+                                      const BorderRule&, Pixels<Out>);                        \
   template void edge<In, Out>(Pixels<const In>, const EdgeOptions&, Pixels<Out>);
 CONVKIT_FOR_PIXEL_TYPES(CONVKIT_INSTANTIATE)
 #undef CONVKIT_INSTANTIATE

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -70,6 +72,29 @@ Kernel kernel_from_text(std::string_view text, const std::string& name) {
   }
   k.description = description_of(text);
   return k;
+}
+
+// A grey 8- or 16-bit image as a kernel: the taps are its sample values.
+Kernel kernel_from_image(std::string_view bytes, const std::string& name, const std::string& path) {
+  ImageLimits limits;
+  limits.max_pixels = std::min<std::int64_t>(limits.max_pixels, 1 << 24);
+  Image img = decode_image(bytes, name, limits, path);
+  if (img.channels != 1 || img.is_float())
+    throw Error(name + ": a kernel image must be grey (one channel), 8- or 16-bit; this one has " +
+                std::to_string(img.channels) + " channel(s) of " + std::to_string(img.bit_depth) +
+                "-bit samples");
+  Kernel k;
+  k.name = path;
+  k.rows = img.height;
+  k.cols = img.width;
+  k.data.assign(img.data.begin(), img.data.end());
+  return k;
+}
+
+bool has_extension(const std::string& path, const char* ext) {
+  std::string e = fs::path(path).extension().string();
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e == ext;
 }
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -153,15 +178,142 @@ std::vector<FilterInfo> list_filters() {
   return out;
 }
 
+Kernel parse_vips_matrix(std::string_view text, const std::string& name) {
+  if (looks_binary(text))
+    throw ParseError(name + ": not a matrix file (binary data, starting '" +
+                     quote_for_message(text, 16) + "')");
+  // vips separates numbers by spaces, tabs, commas and double quotes.
+  std::vector<std::vector<double>> rows;
+  std::size_t i = 0;
+  int line = 0;
+  while (i < text.size()) {
+    std::size_t e = text.find('\n', i);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view l = text.substr(i, e - i);
+    i = e + 1;
+    ++line;
+    std::vector<double> row;
+    std::size_t p = 0;
+    while (p < l.size()) {
+      if (l[p] == ' ' || l[p] == '\t' || l[p] == ',' || l[p] == '"' || l[p] == '\r') {
+        ++p;
+        continue;
+      }
+      std::size_t q = p;
+      while (q < l.size() && l[q] != ' ' && l[q] != '\t' && l[q] != ',' && l[q] != '"' &&
+             l[q] != '\r')
+        ++q;
+      const std::string_view tok = l.substr(p, q - p);
+      double v = 0;
+      const auto r = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+      if (r.ec != std::errc() || r.ptr != tok.data() + tok.size() || !std::isfinite(v))
+        throw ParseError(name + ":" + std::to_string(line) + ":" + std::to_string(p + 1) + ": '" +
+                         quote_for_message(tok) + "' is not a finite number");
+      row.push_back(v);
+      p = q;
+    }
+    if (rows.empty() && row.empty()) continue;  // blank lines before the header
+    rows.push_back(std::move(row));
+    if (rows.size() == 1) {
+      const auto& h = rows[0];
+      auto whole = [](double v) { return v >= 1 && v <= (1 << 16) && v == std::floor(v); };
+      if (h.size() < 2 || h.size() > 4 || !whole(h[0]) || !whole(h[1]))
+        throw ParseError(name + ":" + std::to_string(line) +
+                         ": a matrix file starts with 'width height [scale [offset]]' (whole "
+                         "numbers from 1 to 65536, then numbers)");
+      if (h.size() > 2 && h[2] == 0)
+        throw ParseError(name + ":" + std::to_string(line) + ": scale is 0");
+      if (h[0] * h[1] > double(1 << 24))
+        throw ParseError(name + ": a " + format_number(h[0]) + " x " + format_number(h[1]) +
+                         " matrix is too large for a kernel");
+    } else if (rows.back().empty()) {
+      rows.pop_back();  // blank lines between and after the rows
+    } else {
+      const std::size_t width = static_cast<std::size_t>(rows[0][0]);
+      const std::size_t height = static_cast<std::size_t>(rows[0][1]);
+      if (rows.size() - 1 > height)
+        throw ParseError(name + ":" + std::to_string(line) + ": more than the " +
+                         std::to_string(height) + " rows the header gives");
+      if (rows.back().size() != width)
+        throw ParseError(name + ":" + std::to_string(line) + ": row " +
+                         std::to_string(rows.size() - 1) + " has " +
+                         std::to_string(rows.back().size()) + " values; the header gives width " +
+                         std::to_string(width));
+    }
+  }
+  if (rows.empty()) throw ParseError(name + ": empty matrix file");
+  const std::vector<double>& h = rows[0];
+  Kernel k;
+  k.name = name;
+  k.cols = static_cast<int>(h[0]);
+  k.rows = static_cast<int>(h[1]);
+  if (static_cast<int>(rows.size()) - 1 != k.rows)
+    throw ParseError(name + ": the header gives " + std::to_string(k.rows) +
+                     " rows; the file has " + std::to_string(rows.size() - 1));
+  const double scale = h.size() > 2 ? h[2] : 1.0;
+  k.offset = h.size() > 3 ? h[3] : 0.0;
+  k.data.reserve(static_cast<std::size_t>(k.rows) * k.cols);
+  for (std::size_t r = 1; r < rows.size(); ++r)
+    for (double v : rows[r]) k.data.push_back(v / scale);
+  return k;
+}
+
+void normalize_kernel(Kernel& k) {
+  double sum = 0, mag = 0;
+  for (double v : k.data) sum += v, mag += std::fabs(v);
+  // A sum that is 0 up to the rounding of adding the taps: a derivative or
+  // other zero-sum kernel, which no division can normalize.
+  if (!(std::fabs(sum) > 1e-12 * mag) || !std::isfinite(sum))
+    throw UsageError("kernel '" + quote_for_message(k.name) + "': its taps sum to " +
+                     format_number(sum) +
+                     ", so it cannot be normalized (a zero-sum kernel, such "
+                     "as a derivative, keeps its scale)");
+  for (double& v : k.data) v /= sum;
+}
+
 Kernel load_kernel(const std::string& spec) {
   const std::size_t first = spec.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) throw UsageError("empty kernel argument");
   if (spec[first] == '[') {
     // An inline literal is part of the command line: its errors are usage
-    // errors (exit 2), like an unknown filter name.
+    // errors (exit 2), like an unknown filter name.  It may end in a scale:
+    // "[1 2 1; 2 4 2; 1 2 1]/16" or "[...]*0.5".
+    const std::string what = "kernel '" + quote_for_message(spec) + "'";
+    const std::size_t close = spec.find_last_of(']');
+    double factor = 1;
+    std::string body = spec;
+    if (close != std::string::npos) {
+      // The text after ']' without white space around it (one predicate for
+      // both ends: a lone "\v" is white space, not a scale).
+      std::string_view tail = std::string_view(spec).substr(close + 1);
+      auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+      while (!tail.empty() && space(tail.front())) tail.remove_prefix(1);
+      while (!tail.empty() && space(tail.back())) tail.remove_suffix(1);
+      if (!tail.empty()) {
+        const char op = tail[0];
+        std::string_view num = tail.substr(1);
+        const std::size_t b = num.find_first_not_of(" \t");
+        num.remove_prefix(b == std::string_view::npos ? num.size() : b);
+        double v = 0;
+        const auto r = std::from_chars(num.data(), num.data() + num.size(), v);
+        if ((op != '/' && op != '*') || num.empty() || r.ec != std::errc() ||
+            r.ptr != num.data() + num.size() || !std::isfinite(v))
+          throw UsageError(what +
+                           ": after ']' only a scale may follow, /N or *N (e.g. "
+                           "\"[1 2 1]/4\"), not '" +
+                           quote_for_message(tail) + "'");
+        if (op == '/' && v == 0) throw UsageError(what + ": the scale /0 divides by zero");
+        factor = op == '/' ? 1 / v : v;
+        if (op == '/' && !std::isfinite(factor))
+          throw UsageError(what + ": the scale /" + std::string(num) + " is out of range");
+      }
+      body = spec.substr(0, close + 1);
+    }
     try {
-      Kernel k = kernel_from_text(spec, "kernel '" + quote_for_message(spec) + "'");
+      Kernel k = kernel_from_text(body, what);
       k.name = spec;
+      if (factor != 1)
+        for (double& v : k.data) v *= factor;
       return k;
     } catch (const ParseError& e) {
       throw UsageError(e.what());
@@ -188,6 +340,8 @@ Kernel load_kernel(const std::string& spec) {
       k.origin = a.origin;  // a signal written by convkit keeps its first sample index
       return k;
     }
+    if (looks_like_image(bytes)) return kernel_from_image(bytes, name, spec);
+    if (has_extension(spec, ".mat")) return parse_vips_matrix(bytes, name);
     return kernel_from_text(bytes, name);
   }
   if (fs::is_directory(spec, ec)) throw UsageError("kernel '" + spec + "' is a directory");

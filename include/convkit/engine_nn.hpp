@@ -50,7 +50,7 @@ struct ConvBatchShape {
 };
 
 /// Patches of one sample x (C x H x W) into col ((C*KH*KW) x (OH*OW)).
-/// Samples outside the input follow g.border (zero -> 0).
+/// Samples outside the input follow g.border (zero -> its value, 0 unless given).
 template <class T>
 void im2col(const T* x, int channels, const ConvGeometry& g, T* col);
 

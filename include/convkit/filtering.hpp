@@ -96,16 +96,16 @@ int log_size_for_sigma(double sigma);
 /// (the separable schedule: a row pass and a column pass); a 1D mask is one
 /// pass.
 /// The float and double overloads compute in the samples' own precision.
-void separable_filter(const float* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const float* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       float* out);
-void separable_filter(const double* in, int h, int w, const SeparableMask& mask, Border border,
+void separable_filter(const double* in, int h, int w, const SeparableMask& mask, BorderRule border,
                       double* out);
 
 /// Correlate one plane with a full 2D mask (kh x kw, odd sizes), same size output.
 void filter_plane(const float* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, float* out);
+                  BorderRule border, float* out);
 void filter_plane(const double* in, int h, int w, const std::vector<double>& mask, int kh, int kw,
-                  Border border, double* out);
+                  BorderRule border, double* out);
 
 // ---- images ---------------------------------------------------------------
 
@@ -117,7 +117,7 @@ struct BlurOptions {
   BlurType type = BlurType::gaussian;
   int size = 0;      ///< odd kernel size; 0: from sigma (gaussian) or 3 (box)
   double sigma = 0;  ///< gaussian only; 0: from size, or 1 when the size is 0 too
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   /// Gaussian only: a different vertical sigma (0: the same as sigma).  The
   /// vertical size is then `size` when given, else 2*ceil(3*sigma_y)+1.
   double sigma_y = 0;
@@ -146,7 +146,7 @@ void blur(const Image& in, const BlurOptions& o, Image& out);
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;
   EdgeDirection direction = EdgeDirection::magnitude;  ///< ignored for laplacian, log, dog
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   int ksize = 3;  ///< 3, 5 or 7 for sobel (OpenCV's ksize); the other operators take only 3
   /// log and dog only (0: not given).  sigma: the Gaussian's (default 1);
   /// sigma2: dog's wider Gaussian (default 1.6 * sigma, must exceed sigma);
@@ -187,6 +187,47 @@ Image edge(const Image& in, const EdgeOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void edge(const Image& in, const EdgeOptions& o, Image& out);
 
+// ---- the filters as engine passes ------------------------------------------
+//
+// blur() and edge() run the passes below on each colour plane; the streaming
+// pipeline (convkit/pipeline.hpp) runs the same passes on bands of rows, so
+// both compute the same numbers by construction.
+
+/// One engine pass: correlate with `mask` (kh x kw, row-major, converted to
+/// the samples' type), same-size output (SizeMode::same), with `schedule`.
+struct PlanePass {
+  std::vector<double> mask;
+  int kh = 1, kw = 1;
+  Schedule schedule = Schedule::automatic;
+};
+/// The pass of a separable mask: its outer product on the fused separable
+/// schedule, or, when one factor has a single tap, the scaled 1D mask.
+PlanePass separable_pass(const SeparableMask& mask);
+
+/// What a filter does to each colour plane (alpha passes through).
+struct PlaneFilter {
+  std::vector<PlanePass> passes;             ///< one, or two (gx then gy) combined
+  EdgeDirection combine = EdgeDirection::x;  ///< two passes: magnitude or direction
+  int sum_sign = 0;  ///< two passes: first + second (1, log) or first - second (-1, dog)
+  BorderRule border = Border::reflect;
+  bool float_result = false;  ///< the result is float data (edge), else the input's depth (blur)
+  bool filter_alpha = false;  ///< alpha filtered like colour (premultiplied blur), else copied
+};
+PlaneFilter blur_filter(const BlurOptions& o);  ///< UsageError as resolve_blur
+PlaneFilter edge_filter(const EdgeOptions& o);  ///< UsageError on a bad ksize
+
+/// Run f on each colour plane of `in` (alpha copied) into `out`.
+void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out);
+
+/// Combine gradients: gx[i] becomes sqrt(gx^2 + gy^2) (magnitude) or
+/// atan2(gy, gx) in degrees in [0, 360) (direction), for i in [0, n).
+template <class T>
+void combine_gradients(T* gx, const T* gy, std::size_t n, EdgeDirection d);
+/// The two passes of f made one: first +/- second when f.sum_sign, else
+/// combine_gradients with f.combine.
+template <class T>
+void combine_passes(T* first, const T* second, std::size_t n, const PlaneFilter& f);
+
 // ---- integer pixels ---------------------------------------------------------
 //
 // The filters above on 8- and 16-bit interleaved pixels (convkit/pixels.hpp),
@@ -197,15 +238,12 @@ void edge(const Image& in, const EdgeOptions& o, Image& out);
 // clamped to the output type, as write_image() rounds it.  Instantiated for
 // In -> Out: uint8 -> uint8, int16, float; uint16 -> uint16, float.
 
-/// The mask blur() applies (UsageError as resolve_blur).
-SeparableMask blur_mask(const BlurOptions& o);
-
 template <class In, class Out>
-void separable_filter(Pixels<const In> in, const SeparableMask& mask, Border border,
+void separable_filter(Pixels<const In> in, const SeparableMask& mask, const BorderRule& border,
                       Pixels<Out> out);
 template <class In, class Out>
 void filter_plane(Pixels<const In> in, const std::vector<double>& mask, int kh, int kw,
-                  Border border, Pixels<Out> out);
+                  const BorderRule& border, Pixels<Out> out);
 /// blur() of 8-bit (T = std::uint8_t) or 16-bit (std::uint16_t) pixels.
 /// Every channel is blurred on its own (o.alpha does not apply: Pixels know
 /// no alpha); o.linear is refused (UsageError: linear light needs float).
@@ -213,7 +251,8 @@ template <class T>
 void blur(Pixels<const T> in, const BlurOptions& o, Pixels<T> out);
 /// edge() of integer pixels: x, y and laplacian into any Out (uint8 -> int16
 /// is exact for every operator but sobel --ksize 7, whose values can pass
-/// 32767 and saturate); magnitude and direction need float output.
+/// 32767 and saturate); magnitude, direction, log and dog (two passes
+/// combined) need float output.
 template <class In, class Out>
 void edge(Pixels<const In> in, const EdgeOptions& o, Pixels<Out> out);
 

@@ -9,9 +9,18 @@
 // 1D kernels are one row.  A kernel file may also be a signal in the
 // two-column form "n value" (as `convkit signal` writes it): it becomes a
 // one-row kernel whose first tap sits at sample index n (Kernel::origin).
+//
+// Numbers in kernels may be fractions ("1/9"), and an inline literal may be
+// followed by a scale: "[1 2 1; 2 4 2; 1 2 1]/16" or "[...]*0.5".  Other
+// kernel files: a libvips matrix (.mat: a header line "width height [scale
+// [offset]]", then the rows; the taps are divided by scale and offset is
+// added to every result, as vips_conv does), a 1-D or 2-D .npy array, or a
+// grey 8- or 16-bit image (PNG, PGM, ...), whose taps are its sample values
+// (0..255 or 0..65535: pair it with normalization).
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace convkit {
@@ -23,6 +32,7 @@ struct Kernel {
   long long origin = 0;      ///< 1D kernels: sample index of the first tap
   bool indexed = false;      ///< origin came from an "n value" file
   std::string description;
+  double offset = 0;  ///< added to every result of the filter (a vips .mat file's offset)
 };
 
 struct FilterInfo {
@@ -49,5 +59,16 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 /// an existing file path, or a filter name.  Throws Error naming the argument
 /// (and suggesting close filter names) when none fits.
 Kernel load_kernel(const std::string& spec);
+
+/// A libvips matrix file (see above), taps already divided by its scale.
+/// Throws ParseError naming `name` and the line on a bad header (size not a
+/// positive whole number, scale 0 or not finite), a row of the wrong length,
+/// too few rows, or numbers after the last row.
+Kernel parse_vips_matrix(std::string_view text, const std::string& name);
+
+/// Divide the taps by their sum (ImageMagick's convolve:scale='!'), so a
+/// constant input passes unchanged.  Throws UsageError when the sum is 0
+/// (within rounding of the taps' magnitudes, as for a derivative kernel).
+void normalize_kernel(Kernel& k);
 
 }  // namespace convkit

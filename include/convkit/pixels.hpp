@@ -40,7 +40,8 @@ struct Pixels {
   M(std::uint16_t, float)
 
 /// Correlate each channel of `in` with `kernel` (odd KH x KW, correlation
-/// form), same-size output, samples outside the image made up by `border`.
+/// form), same-size output, samples outside the image made up by `border`
+/// (each axis its own rule; under Border::zero the samples are border.value).
 /// In -> Out as CONVKIT_FOR_PIXEL_TYPES lists; an integer Out is the float
 /// result rounded half up and clamped, a float Out the float result itself.
 /// `schedule` as conv2d(): automatic picks what conv2d() would pick for one
@@ -50,7 +51,7 @@ struct Pixels {
 /// of reference, Error for separable with a kernel that is not rank 1; `in`
 /// and `out` must not overlap.
 template <class In, class Out>
-void conv2d_pixels(Pixels<const In> in, View<const float> kernel, Border border, Pixels<Out> out,
-                   Schedule schedule = Schedule::automatic);
+void conv2d_pixels(Pixels<const In> in, View<const float> kernel, const BorderRule& border,
+                   Pixels<Out> out, Schedule schedule = Schedule::automatic);
 
 }  // namespace convkit

@@ -29,7 +29,7 @@ struct SharpenOptions {
   double amount = 1;     ///< gain on the difference, >= 0
   double threshold = 0;  ///< fraction of the range, 0..1
   int size = 0;          ///< odd blur size; 0: 2*ceil(3*sigma)+1
-  Border border = Border::reflect;
+  BorderRule border = Border::reflect;
   AlphaMode alpha = AlphaMode::premultiply;
   bool linear = false;  ///< sharpen in linear light (sRGB converted before, back after)
 };

@@ -25,6 +25,7 @@
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/text.hpp"
+#include "convkit/io/tiff.hpp"
 
 namespace convkit::cli {
 
@@ -260,7 +261,14 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
   sub->add_option("--suffix", o.suffix, "Appended to each output's base name in --outdir");
   sub->add_option("--format", o.format,
                   "Output format in --outdir or on standard output (-o -): png, jpg, bmp, tga, "
-                  "pgm, ppm, npy (default: the input's)");
+                  "pgm, ppm, tif, npy (default: the input's)");
+  sub->add_option("--compression", o.compression, "TIFF output: none (default), lzw or deflate")
+      ->check(CLI::IsMember({"none", "lzw", "deflate"}));
+  sub->add_option("--tile", o.tile,
+                  "TIFF output in N x N tiles (N a multiple of 16) instead of strips")
+      ->check(whole_range(16, 65536));
+  sub->add_option("--quality", o.quality, "JPEG quality, 1 (smallest) to 100 (best); default 92")
+      ->check(whole_range(1, 100));
   sub->add_option("-j,--jobs", o.jobs, "Files processed at the same time")
       ->check(whole_range(1, 256))
       ->default_val(1);
@@ -283,6 +291,29 @@ void add_batch_flags(CLI::App* sub, BatchOptions& o) {
                   "Append one JSON line per input to FILE: input, output, status "
                   "(ok/skipped/failed), error, ms, bytes");
   sub->add_flag("-q,--quiet", o.quiet, "No progress output; errors only");
+}
+
+TiffWriteOptions tiff_options(const BatchOptions& o) {
+  TiffWriteOptions t;
+  if (!o.compression.empty()) t.compression = parse_tiff_compression(o.compression);
+  if (o.tile != 0) {
+    if (o.tile % 16 != 0)
+      throw UsageError("--tile must be a multiple of 16 (got " + std::to_string(o.tile) + ")");
+    t.tiled = true;
+    t.tile_width = t.tile_height = o.tile;
+  }
+  return t;
+}
+
+void check_tiff_flags(const BatchOptions& o, const std::string& output) {
+  if (o.compression.empty() && o.tile == 0) return;
+  const std::string ext =
+      output == "-" ? "." + lower(o.format) : lower(fs::path(output).extension().string());
+  if (ext != ".tif" && ext != ".tiff")
+    throw UsageError(
+        "--compression and --tile apply to TIFF output (.tif, .tiff, or --format tif "
+        "with -o -); '" +
+        output + "' is not one");
 }
 
 std::string stdout_format(const BatchOptions& o, const Image& in) {
@@ -332,6 +363,7 @@ void name_output(const BatchOptions& o, const std::string& ext, const fs::path& 
 }  // namespace
 
 std::vector<BatchItem> plan_batch(const BatchOptions& o) {
+  tiff_options(o);  // a bad --tile before any file
   std::vector<std::string> inputs = o.inputs;
   if (!o.files_from.empty()) {
     if (o.files_from == "-" && std::find(inputs.begin(), inputs.end(), "-") != inputs.end())
@@ -367,7 +399,7 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
     if (ext == ".jpeg") ext = ".jpg";
     if (!is_image_path("x" + ext))
       throw UsageError("--format '" + o.format +
-                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, npy)");
+                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, tif, npy)");
   }
   int shard_k = 1, shard_n = 1;
   if (o.shard == "auto")
@@ -389,7 +421,7 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
       if (item.output != "-" && !is_image_path(item.output))
         throw UsageError("output '" + item.output +
                          "' has no image extension convkit writes (png, jpg, bmp, tga, pgm, ppm, "
-                         "npy)");
+                         "tif, npy)");
     } else if (o.outdir.empty()) {
       if (in != "-") throw UsageError("where should the result go? give -o OUT or --outdir DIR");
       item.output = "-";
@@ -402,6 +434,14 @@ std::vector<BatchItem> plan_batch(const BatchOptions& o) {
             (o.relative_to.empty() ? "; use --relative-to DIR to keep their folders" : "") +
             ", --suffix, or separate runs");
     }
+    if (o.quality != 0 && !item.output.empty()) {
+      const std::string e = item.output == "-" ? "." + lower(o.format)
+                                               : lower(fs::path(item.output).extension().string());
+      if (e != ".jpg" && e != ".jpeg")
+        throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg); '" +
+                         display(item.output) + "' is not JPEG");
+    }
+    if (!item.output.empty()) check_tiff_flags(o, item.output);
     if (!mine) continue;
     if (item.output == "-" && isatty(1) == 1)
       throw UsageError(
@@ -509,6 +549,10 @@ void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb) 
       ->default_val("premultiply");
   sub->add_flag("--linear", c.linear,
                 verb + " in linear light: sRGB decoded before, encoded after (float in between)");
+}
+
+void apply_quality(const BatchOptions& o, ImageWriteOptions& opts) {
+  if (o.quality != 0) opts.jpeg_quality = o.quality;
 }
 
 bool apply_policy_flags(const PolicyFlags& p, ImageWriteOptions& opts) {

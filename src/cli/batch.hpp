@@ -8,9 +8,10 @@
 //   --outdir DIR    outputs for any number of inputs: DIR/<base><suffix>.<ext>
 //                   where <base> is the input's file name without extension
 //   --suffix S      appended to <base> (default none)
-//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, npy) in
+//   --format EXT    the output format (png, jpg, bmp, tga, pgm, ppm, tif, npy) in
 //                   --outdir or on standard output; default: the input's own
 //                   format (on standard output: NPY for float input, else PNG)
+//   --quality Q     JPEG quality 1..100 (refused when an output is not JPEG)
 //   -j N            N files at a time (default 1); each file's convolution
 //                   still runs on the --threads pool, so -j overlaps decoding
 //                   and encoding of some files with the filtering of another
@@ -49,6 +50,7 @@ struct BatchOptions {
   std::string outdir;
   std::string suffix;
   std::string format;
+  int quality = 0;  ///< --quality Q: JPEG quality 1..100; 0: the writer's default (92)
   int jobs = 1;
   std::string shard;
   bool quiet = false;
@@ -57,7 +59,16 @@ struct BatchOptions {
   std::string relative_to;
   bool skip_existing = false;
   std::string log;
+  std::string compression;  ///< TIFF output: none, lzw, deflate ("": none)
+  int tile = 0;             ///< TIFF output in tile x tile tiles; 0: strips
 };
+
+/// The TIFF writing options --compression and --tile ask for (UsageError for a
+/// tile size that is not a multiple of 16).
+TiffWriteOptions tiff_options(const BatchOptions& o);
+/// UsageError when --compression or --tile is given and `output` is not a TIFF
+/// (by its extension, or by --format for standard output).
+void check_tiff_flags(const BatchOptions& o, const std::string& output);
 
 /// Appended to the --help footer of every batch command.
 inline constexpr const char* kBatchFooter =
@@ -110,6 +121,8 @@ struct ColourFlags {
   bool linear = false;
 };
 void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb);
+/// --quality: the JPEG quality of `opts` (unchanged when not given).
+void apply_quality(const BatchOptions& o, ImageWriteOptions& opts);
 
 /// The format of standard output for input `in`: --format, else NPY for float
 /// input (.npy float32/float64) and PNG for 8/16-bit images.

@@ -1,9 +1,10 @@
 // convkit blur — box and Gaussian blur of images, many at a time.
-#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/streaming.hpp"
 #include "cli/validate.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/error.hpp"
@@ -22,22 +23,12 @@ struct BlurCli {
   double sigma = 0, sigma_x = 0, sigma_y = 0;
   std::string padding = "reflect";
   ColourFlags colour;
+  std::optional<double> border_value;
+  int bit_depth = 0;  // --bit-depth: 0 keeps the writer's choice
   int threads = 0;
   long long max_pixels = 0;
+  std::string memory;
 };
-
-// blur() of an integer image without float planes, each colour channel on
-// its own (--alpha pass): the integer path, alpha passed through.
-IntegerImage blur_integer(const IntegerImage& in, const BlurOptions& b) {
-  IntegerImage out = in;
-  const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(in.width) * in.channels;
-  blur(Pixels<const std::uint16_t>{in.samples.data(), in.height, in.width, in.channels, stride}, b,
-       Pixels<std::uint16_t>{out.samples.data(), in.height, in.width, in.channels, stride});
-  if (in.channels == 2 || in.channels == 4)  // alpha: the input's
-    for (std::size_t i = in.channels - 1; i < in.samples.size(); i += in.channels)
-      out.samples[i] = in.samples[i];
-  return out;
-}
 
 void run_blur(const BlurCli& o) {
   apply_threads(o.threads);
@@ -52,39 +43,37 @@ void run_blur(const BlurCli& o) {
     b.sigma = o.sigma_x > 0 ? o.sigma_x : 1.0;
     b.sigma_y = o.sigma_y > 0 ? o.sigma_y : 1.0;
   }
-  b.border = parse_border(o.padding);
+  b.border = border_from_flags(o.padding, o.border_value);
   b.alpha = parse_alpha_mode(o.colour.alpha);
   b.linear = o.colour.linear;
   resolve_blur(b);  // usage errors before any file is touched
   if (b.sigma_y > 0) resolve_blur({b.type, b.size, b.sigma_y, b.border});
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
+  user.bit_depth = o.bit_depth;
+  const std::int64_t memory = memory_budget(o.memory);
+  const PlaneFilter filter = blur_filter(b);
   const auto items = plan_batch(o.batch);
+  // A blur (non-negative weights summing to 1) stays inside the input's
+  // range; only float rounding can step past it, so clamping is safe.
+  const RuleFn rule = [&](const Image& in, const Image&, const std::string&) {
+    OutputRule r;
+    r.write = user;
+    if (!user_policy && in.max_value() > 0) r.write.policy = ValuePolicy::clip;
+    return r;
+  };
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "blur", [&](const BatchItem& item) {
-    ImageLimits limits;
-    limits.keep_float64 = true;  // float64 in, float64 out
-    IntegerImage ints;
-    Image in = read_image(item.input, limits, ints);
-    ImageWriteOptions w = user;
-    if (in.width == 0) {  // an 8- or 16-bit file, as decoded
-      if (item.output == "-") w.format = stdout_format(o.batch, Image{});
-      // Each colour channel on its own (not linear light, no premultiplied
-      // alpha) and written as it is: filtered as integers, the same values
-      // as through float planes (see convkit/pixels.hpp).
-      const bool alpha = ints.channels == 2 || ints.channels == 4;
-      const bool per_channel = !b.linear && (!alpha || b.alpha == AlphaMode::pass);
-      if (per_channel && !user_policy && writes_unchanged(ints, item.output, w)) {
-        write_image(blur_integer(ints, b), item.output, w);
-        return;
-      }
-      in = to_image(ints);
-    }
-    Image out = blur(in, b);
-    if (item.output == "-") w.format = stdout_format(o.batch, in);
-    // A blur (non-negative weights summing to 1) stays inside the input's
-    // range; only float rounding can step past it, so clamping is safe.
-    if (!user_policy && in.max_value() > 0) w.policy = ValuePolicy::clip;
-    write_image(out, item.output, w);
+    ItemHooks hooks;
+    // Premultiplied alpha and linear light are not done by bands: such inputs
+    // are read whole, through blur().
+    hooks.filter = [&](const Image& in, Image& out) { blur(in, b, out); };
+    hooks.streams = [&](const Image& in) {
+      return !b.linear && !(b.alpha == AlphaMode::premultiply && in.has_alpha());
+    };
+    filter_item(o.batch, item, filter, rule, memory, explicit_max_pixels(o.max_pixels), true,
+                hooks);
   });
 }
 
@@ -117,13 +106,21 @@ void register_blur(CLI::App& app) {
                       kPaddingAliases)
       ->default_val("reflect");
   add_colour_options(sub, o.colour, "Blur");
+  add_border_value_option(sub, o.border_value);
+  sub->add_option("--bit-depth", o.bit_depth,
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 32f "
+                  "(.npy float32), 64 (.npy float64); default: the input's")
+      ->transform(bit_depth_one_of({8, 16, 32, 64}, "8, 16, 32 or 64 (32f and 64f also)"));
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
+  add_memory_option(sub, o.memory);
   sub->footer(
       "Integer images keep their depth and stay in range (values are rounded). Float input\n"
       "(.npy) written to an integer format needs --clip, --normalize, --abs or --offset.\n"
       "float64 .npy input is filtered and written in float64; float32 in float32.\n"
+      "TIFF (.tif, .tiff: 8/16-bit, float, strips or tiles, BigTIFF) in and out; float\n"
+      "TIFF input gives float TIFF output with exact values, as .npy does.\n"
       "-o - writes NPY for .npy float input and PNG otherwise, or the --format given.\n"
       "Alpha: by default RGBA is blurred premultiplied (colour*alpha and alpha blurred, the\n"
       "colour divided by the blurred alpha after; colour 0 where it is 0), so transparent\n"
@@ -131,20 +128,28 @@ void register_blur(CLI::App& app) {
       "keeps alpha unchanged (convkit before premultiplying). --linear blurs linear light:\n"
       "the exact sRGB curve (IEC 61966-2-1) decoded before and encoded after, in float, so\n"
       "8-bit images do not band; alpha is not converted; float data is taken as 0..1.\n\n"
+      "Images of any size: PNG, JPEG, binary PGM/PPM and .npy files written to PNG, PGM/PPM\n"
+      "or .npy are blurred a band of rows at a time, in memory that does not grow with the\n"
+      "height (--memory is the budget); other inputs and outputs, --linear, and images with\n"
+      "alpha unless --alpha pass, are read and written whole.\n\n"
       "Examples:\n"
       "  convkit blur photo.png -o soft.png                      # Gaussian, sigma 1, 7x7\n"
       "  convkit blur photo.png --sigma 2 -o soft.png            # 13x13 Gaussian\n"
       "  convkit blur photo.png --type box --size 5 -o box.png\n"
+      "  convkit blur scan.tif --sigma 2 -o soft.tif --compression deflate --tile 256\n"
       "  convkit blur photo.png --sigma-x 4 --sigma-y 1 -o streak.png   # 25 wide, 7 tall\n"
       "  convkit blur logo-rgba.png --sigma 3 -o soft.png       # premultiplied: no halo\n"
       "  convkit blur logo-rgba.png --sigma 3 --alpha pass -o old.png\n"
       "  convkit blur photo.png --sigma 4 --linear -o soft.png  # in linear light\n"
+      "  convkit blur photo.png --padding reflect,constant --border-value 255 -o soft.png\n"
+      "  convkit blur photo.png --sigma 2 --bit-depth 16 -o soft16.png   # keep the fractions\n"
       "  convkit blur *.png --sigma 3 --outdir out/ --suffix -blur -j 2\n"
       "  convkit blur *.jpg --outdir out/ --format png --shard 2/4   # every 4th file from the "
       "2nd\n"
       "  cat in.png | convkit blur - --sigma 2 > out.png\n"
       "  convkit blur data.npy -o - | convkit blur - -o twice.npy  # NPY through the pipe\n"
-      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out" +
+      "  convkit blur data.npy --sigma 2 -o data-blur.npy         # float in, exact float out\n"
+      "  convkit blur scan.pgm --sigma 2 --memory 256M -o soft.pgm  # any height, 256 MiB at most" +
       std::string(kBatchFooter));
   sub->callback([] { run_blur(o); });
 }

@@ -12,8 +12,11 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "convkit/engine.hpp"
 
 namespace convkit::cli {
 
@@ -34,7 +37,15 @@ struct CommandRegistrar {
 inline constexpr const char* kPaddingAliases =
     ". Aliases: scipy's mirror (= reflect), nearest (= replicate), wrap (= circular), "
     "constant (= zero); numpy's edge, PyTorch's zeros. scipy's own 'reflect' repeats the edge "
-    "sample: that is our symmetric";
+    "sample: that is our symmetric. ROWS,COLS gives each axis its own mode, e.g. "
+    "symmetric,constant for scipy's mode=('reflect', 'constant')";
+
+/// --border-value V on a command with --padding: the value of the samples
+/// outside the input under a constant (zero) border, scipy's cval.
+void add_border_value_option(CLI::App* sub, std::optional<double>& value);
+/// The border from --padding (MODE or ROWS,COLS) and --border-value; a value
+/// with no constant axis is refused (UsageError naming both flags).
+BorderRule border_from_flags(const std::string& padding, const std::optional<double>& value);
 
 /// The process exit status main() returns when no exception escapes.
 void set_exit_status(int status);

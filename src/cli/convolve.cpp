@@ -44,7 +44,12 @@ struct ConvolveOptions {
   bool correlate = false;
   std::string stride = "1";
   std::string pad;
-  std::string padding = "zero";
+  std::string padding;  // empty: zero, or reflect with --same
+  std::optional<double> border_value;
+  std::string anchor;
+  bool same = false;
+  std::optional<double> kernel_scale, bias;
+  bool normalize_kernel = false;
   std::string mode;
   std::string as = "auto";
   std::string range;
@@ -113,6 +118,8 @@ ImageWriteOptions write_options(const ConvolveOptions& o) {
   }
   w.bit_depth = o.bit_depth;
   w.format = o.format;
+  apply_quality(o.batch, w);
+  w.tiff = tiff_options(o.batch);
   return w;
 }
 
@@ -143,11 +150,25 @@ void write_text(const std::string& out, const std::string& text) {
   }
 }
 
-// The engine's request from the flags; `one_d` for signals.
-ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
+// --anchor ROW,COL checked against the kernel, or the kernel's centre.
+std::pair<int, int> anchor_of(const ConvolveOptions& o, const Kernel& k) {
+  if (o.anchor.empty()) return {(k.rows - 1) / 2, (k.cols - 1) / 2};
+  const auto a = parse_ints("--anchor", o.anchor);
+  if (a.size() != 2) throw UsageError("--anchor '" + o.anchor + "': give ROW,COL");
+  if (a[0] < 0 || a[0] >= k.rows || a[1] < 0 || a[1] >= k.cols)
+    throw UsageError("--anchor " + o.anchor + " is outside the " + std::to_string(k.rows) + "x" +
+                     std::to_string(k.cols) + " kernel (rows 0.." + std::to_string(k.rows - 1) +
+                     ", columns 0.." + std::to_string(k.cols - 1) + ")");
+  return {a[0], a[1]};
+}
+
+// The engine's request from the flags; `one_d` for signals; `k` the kernel
+// (its size places an --anchor).
+ConvSpec make_spec(const ConvolveOptions& o, bool one_d, const Kernel& k) {
   ConvSpec spec;
   spec.correlate = o.correlate;
-  spec.border = parse_border(o.padding);
+  spec.border = border_from_flags(o.padding.empty() ? (o.same ? "reflect" : "zero") : o.padding,
+                                  o.border_value);
   auto s = parse_ints("--stride", o.stride);
   if (s.size() > 2 || (one_d && s.size() != 1))
     throw UsageError("--stride '" + o.stride + "': give S" +
@@ -157,7 +178,27 @@ ConvSpec make_spec(const ConvolveOptions& o, bool one_d) {
   spec.stride_y = one_d ? 1 : s[0];
   spec.stride_x = s.back();
   if (!o.mode.empty() && !o.pad.empty()) throw UsageError("give either --mode or --pad, not both");
-  if (!o.mode.empty()) {
+  if (o.same && (!o.pad.empty() || (!o.mode.empty() && o.mode != "same")))
+    throw UsageError("--same is --mode same with a reflect border; give no --pad or other --mode");
+  if (!o.anchor.empty()) {
+    // The kernel element h[ar, ac] sits over the output sample: a same-size
+    // output (OpenCV's filter2D anchor).  Correlation reads x[m + i - ar];
+    // true convolution reads x[m - (i - ar)], i.e. the flipped kernel with
+    // K-1-ar rows of padding above.
+    if (one_d)
+      throw UsageError("--anchor applies to matrices and images (signals: --kernel-origin)");
+    if (!o.pad.empty() || (!o.mode.empty() && o.mode != "same"))
+      throw UsageError("--anchor gives a same-size output; give no --pad or other --mode");
+    const auto [ar, ac] = anchor_of(o, k);
+    const int top = o.correlate ? ar : k.rows - 1 - ar;
+    const int left = o.correlate ? ac : k.cols - 1 - ac;
+    spec.mode = SizeMode::pad;
+    spec.pad = {top, k.rows - 1 - top, left, k.cols - 1 - left};
+    return spec;
+  }
+  if (o.same) {
+    spec.mode = SizeMode::same;
+  } else if (!o.mode.empty()) {
     spec.mode = parse_size_mode(o.mode);
   } else if (o.pad.empty()) {
     spec.mode = one_d ? SizeMode::full : SizeMode::pad;
@@ -319,7 +360,7 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   if (k.rows != 1 && k.cols != 1)
     throw UsageError("a signal needs a 1D kernel; '" + k.name + "' is " + std::to_string(k.rows) +
                      "x" + std::to_string(k.cols));
-  const ConvSpec spec = make_spec(o, true);
+  const ConvSpec spec = make_spec(o, true, k);
   const auto& x = in.signal.values;
   const int n = static_cast<int>(x.size());
   const int kw = static_cast<int>(k.data.size());
@@ -368,8 +409,13 @@ void run_signal(const ConvolveOptions& o, Input& in, const Kernel& k) {
   write_text(o.output, text);
 }
 
+// --bias and a .mat file's offset: added to every result sample.
+double total_bias(const ConvolveOptions& o, const Kernel& k) {
+  return k.offset + o.bias.value_or(0.0);
+}
+
 void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
-  const ConvSpec spec = make_spec(o, false);
+  const ConvSpec spec = make_spec(o, false, k);
   const Matrix& m = in.matrix;
   const ConvGeometry g = plan(spec, m.rows, m.cols, k.rows, k.cols);
   check_output_size(o, g);
@@ -380,6 +426,8 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
   conv2d<double>(make_view<const double>(m.data.data(), m.rows, m.cols),
                  make_view<const double>(k.data.data(), k.rows, k.cols), g,
                  make_view<double>(out.data.data(), out.rows, out.cols));
+  if (const double b = total_bias(o, k); b != 0)
+    for (double& v : out.data) v += b;
   const std::string ext = extension(o.output);
   if (ext == "npy" && (o.bit_depth == 0 || o.bit_depth == 64)) {
     NpyArray a;
@@ -413,23 +461,29 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const void* map
   dst.samples<T>().resize(plane * src.channels);
   std::vector<T> kernel(k.data.begin(), k.data.end());
   // Alpha passes through: the engine samples it at each output position under
-  // the kernel's centre (a delta kernel with the same geometry).
+  // the kernel's centre, or its --anchor (a delta kernel with the same
+  // geometry and border rules; a constant border is transparent, value 0).
   std::vector<T> delta(kernel.size(), T(0));
-  const int cy = (k.rows - 1) / 2, cx = (k.cols - 1) / 2;
+  const auto [cy, cx] = anchor_of(o, k);
   delta[static_cast<std::size_t>(cy) * k.cols + cx] = T(1);
   ConvGeometry ga = g;
   ga.correlate = true;
-  if (!o.correlate) {  // the flipped kernel's centre, so alpha lines up with the colour channels
+  ga.border.value = 0;
+  if (!o.correlate) {  // the flipped kernel's element, so alpha lines up with the colour channels
     std::fill(delta.begin(), delta.end(), T(0));
     delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = T(1);
   }
+  const T bias = static_cast<T>(total_bias(o, k));
   for (int c = 0; c < src.channels; ++c) {
     const bool alpha =
         src.has_alpha() && c == src.channels - 1 && !o.filter_alpha && o.alpha != "premultiply";
     const T* in = mapped_plane ? static_cast<const T*>(mapped_plane) : src.plane_of<T>(c);
+    T* out = dst.plane_of<T>(c);
     conv2d<T>(make_view<const T>(in, src.height, src.width),
               make_view<const T>(alpha ? delta.data() : kernel.data(), k.rows, k.cols),
-              alpha ? ga : g, make_view<T>(dst.plane_of<T>(c), g.out_h, g.out_w));
+              alpha ? ga : g, make_view<T>(out, g.out_h, g.out_w));
+    if (!alpha && bias != T(0))
+      for (std::size_t i = 0; i < plane; ++i) out[i] += bias;
   }
   return dst;
 }
@@ -439,7 +493,7 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
     throw UsageError(
         "an image result needs -o OUT (e.g. -o out.png, out.npy, or -o - for standard "
         "output)");
-  const ConvSpec spec = make_spec(o, false);
+  const ConvSpec spec = make_spec(o, false, k);
   const bool premultiply = o.alpha == "premultiply" && in.image.has_alpha();
   Image premultiplied;
   if (premultiply) {
@@ -478,18 +532,21 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
     throw UsageError(
         "--format applies to an image result written to standard output (-o -); with -o "
         "FILE the extension picks the format");
+  Image matrix_result;  // a matrix result is written as a float64 image
+  matrix_result.bit_depth = 64;
   const bool integer_out =
       in.kind == Kind::image
           ? !o.output.empty() && (o.output == "-" || is_image_path(o.output)) &&
                 !writes_float(o.output, write_options(o), in.image)
-          : (is_image_path(o.output) && extension(o.output) != "npy") ||
-                (extension(o.output) == "npy" && (o.bit_depth == 8 || o.bit_depth == 16));
+          : is_image_path(o.output) && !writes_float(o.output, write_options(o), matrix_result);
   if (has_policy(o) && !integer_out)
     throw UsageError(
         "--abs, --normalize, --offset and --clip apply when writing an 8- or 16-bit "
         "image; this output keeps exact values");
   if (o.kernel_origin && in.kind != Kind::signal)
     throw UsageError("--kernel-origin applies to signals only");
+  if ((o.bias || k.offset != 0) && in.kind == Kind::signal)
+    throw UsageError("--bias (or a matrix file's offset) applies to matrices and images");
   if (!o.range.empty() && in.kind != Kind::signal)
     throw UsageError("--range applies to 1D signals only");
   // Every flag acts or is refused.
@@ -515,6 +572,17 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
   }
 }
 
+// The kernel with --kernel-scale or --normalize-kernel applied.
+Kernel convolve_kernel(const ConvolveOptions& o) {
+  if (o.kernel_scale && o.normalize_kernel)
+    throw UsageError("give --kernel-scale or --normalize-kernel, not both");
+  Kernel k = load_kernel(o.kernel);
+  if (o.normalize_kernel) normalize_kernel(k);
+  if (o.kernel_scale)
+    for (double& v : k.data) v *= *o.kernel_scale;
+  return k;
+}
+
 // convolve INPUT KERNEL, or INPUT... KERNEL --outdir DIR (and --files-from):
 // many inputs go through the batch driver, each as one convolve INPUT KERNEL.
 // `more` are the operands after the first two (the kernel is the last).
@@ -534,7 +602,14 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
       throw UsageError(
           "--shard, --skip-existing, --log, --relative-to, --suffix and -0 apply with --outdir");
     o.format = b.format;  // one input: --format names the format of -o -
-    run_one(o, load_kernel(o.kernel));
+    if (b.quality != 0) {
+      const std::string e = o.output == "-" ? extension("x." + b.format) : extension(o.output);
+      if (e != "jpg" && e != "jpeg")
+        throw UsageError("--quality applies to JPEG output (.jpg, or --format jpg with -o -)");
+    }
+    tiff_options(b);
+    if (!o.output.empty()) check_tiff_flags(b, o.output);
+    run_one(o, convolve_kernel(o));
     return;
   }
   std::vector<std::string> operands = {o.input};
@@ -551,7 +626,7 @@ void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
   b.inputs = operands;
   b.output = o.output;
   const auto items = plan_batch(b);
-  const Kernel k = load_kernel(o.kernel);
+  const Kernel k = convolve_kernel(o);
   run_batch(b, items, "convolve", [&](const BatchItem& item) {
     ConvolveOptions one = o;
     one.input = item.input;
@@ -577,7 +652,7 @@ void register_convolve(CLI::App& app) {
   sub->allow_extras();
   sub->add_option("-o,--output", opts->output,
                   "Output file, format by extension (.txt, .npy, .png, .jpg, .bmp, .tga, .pgm, "
-                  ".ppm); default: text on standard output");
+                  ".ppm, .tif); default: text on standard output");
   sub->add_flag("--correlate", opts->correlate,
                 "Correlation (no kernel flip), as CNN layers compute it");
   sub->add_option("--stride", opts->stride, "Stride S, or SY,SX")->default_str("1");
@@ -586,9 +661,30 @@ void register_convolve(CLI::App& app) {
                   "output size floor((N+2P-K)/S)+1");
   sub->add_option("--padding", opts->padding,
                   std::string("How padded samples are made: zero, circular, reflect (OpenCV's "
-                              "BORDER_REFLECT_101), symmetric, replicate") +
+                              "BORDER_REFLECT_101), symmetric, replicate (default zero; reflect "
+                              "with --same)") +
                       kPaddingAliases)
       ->default_str("zero");
+  add_border_value_option(sub, opts->border_value);
+  sub->add_flag("--same", opts->same,
+                "Same-size output with a reflect border: --mode same --padding reflect (the "
+                "usual image filter; --padding may change the border)");
+  sub->add_option("--anchor", opts->anchor,
+                  "ROW,COL: the kernel element (from 0, in the kernel as given) that sits over "
+                  "each output sample, as OpenCV's anchor; same-size output. Default: the "
+                  "centre. scipy.ndimage's origin=(o0,o1) on a KxL kernel is --anchor "
+                  "K//2+o0,L//2+o1, for convolve (true convolution) and correlate "
+                  "(--correlate) alike");
+  sub->add_option("--kernel-scale", opts->kernel_scale,
+                  "Multiply the kernel by S (after a literal's /N and a matrix file's scale)")
+      ->check(any_finite());
+  sub->add_flag("--normalize-kernel", opts->normalize_kernel,
+                "Divide the kernel by the sum of its taps (ImageMagick's convolve:scale='!'); "
+                "refused when they sum to 0");
+  sub->add_option("--bias", opts->bias,
+                  "Add B to every result (after filtering, before --abs/--clip/...; images: "
+                  "colour channels, in the image's units)")
+      ->check(any_finite());
   sub->add_option("--mode", opts->mode,
                   "Output size as scipy.signal: full, same or valid (default: full for signals; "
                   "no padding for matrices and images)");
@@ -626,9 +722,10 @@ void register_convolve(CLI::App& app) {
       ->check(CLI::IsMember({"pass", "premultiply"}))
       ->default_val("pass");
   sub->add_option("--bit-depth", opts->bit_depth,
-                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, .npy as uint8/uint16), 32 or 64 "
-                  "(.npy float32/float64); default: the input's")
-      ->check(whole_one_of({0, 8, 16, 32, 64}, "8, 16, 32 or 64 (or 0: the input's depth)"));
+                  "Output sample depth: 8 or 16 (PNG, PGM/PPM, TIFF, .npy as uint8/uint16), 32 or "
+                  "64 (.npy or TIFF float32/float64); default: the input's")
+      ->transform(bit_depth_one_of({0, 8, 16, 32, 64},
+                                   "8, 16, 32 or 64 (32f and 64f also; 0: the input's depth)"));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
   add_batch_flags(sub, opts->batch);
@@ -647,11 +744,22 @@ void register_convolve(CLI::App& app) {
                    --offset 128 -o edges.png
   # many images, each as above, 2 at a time
   convkit convolve *.png sobel-x --mode same --offset 128 --outdir out/ -j 2
+  # the usual image filter: same size, reflect border; a kernel with its scale
+  convkit convolve photo.png "[1 2 1; 2 4 2; 1 2 1]/16" --same -o soft.png
+  # ImageMagick: -define convolve:scale='!' -morphology Convolve '3x3:1,2,1 2,4,2 1,2,1'
+  convkit convolve in.png "[1 2 1; 2 4 2; 1 2 1]" --normalize-kernel --same --padding replicate \
+                   -o out.png
+  # scipy.ndimage.convolve(a, k, mode='constant', cval=7, origin=(0,1)), k 3x3
+  convkit convolve a.npy k.npy --padding constant --border-value 7 --anchor 1,2 -o out.npy
+  # a libvips matrix file (width height scale offset, then rows), JPEG quality 85
+  convkit convolve photo.png sharpen.mat --same --clip --quality 85 -o out.jpg
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
 stride 1.  Results are never silently clipped into 8-bit files: choose
---abs, --normalize, --offset V or --clip, or write .npy.)" +
+--abs, --normalize, --offset V or --clip, or write .npy.  --anchor ROW,COL:
+scipy.ndimage's origin=(o0,o1) on a KxL kernel is --anchor K//2+o0,L//2+o1
+(scipy's convolve; its correlate with --correlate).)" +
               std::string(kBatchFooter));
   sub->callback([opts, sub] { run_convolve(*opts, sub->remaining()); });
 }

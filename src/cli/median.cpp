@@ -31,7 +31,9 @@ void run_median(const MedianCli& o) {
   check_median_size(m.size);
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "median", [&](const BatchItem& item) {
     Image in = read_image(item.input);
     Image out = median(in, m);
@@ -56,7 +58,8 @@ void register_median(CLI::App& app) {
   sub->footer(
       "Every output sample is the median of the K x K window around it; the border\n"
       "replicates the edge samples (OpenCV's BORDER_REPLICATE, which cv::medianBlur uses),\n"
-      "so results equal cv::medianBlur(img, K). An even K is refused. Colour channels are\n"
+      "so results equal cv::medianBlur(img, K); there is no --padding (a constant border\n"
+      "would drag the median towards its value). An even K is refused. Colour channels are\n"
       "filtered independently; alpha passes through. 8-bit images: a sorting network for\n"
       "K = 3 and 5, a constant-time histogram method (Perreault & Hebert) for K >= 7.\n"
       "16-bit and float (.npy) images: exact too; K = 3 and 5 are as fast, but K >= 7\n"

@@ -1,4 +1,5 @@
 // convkit sharpen — unsharp mask of images, many at a time.
+#include <optional>
 #include <string>
 
 #include "cli/batch.hpp"
@@ -18,6 +19,7 @@ struct SharpenCli {
   SharpenOptions s;
   std::string padding = "reflect";
   ColourFlags colour;
+  std::optional<double> border_value;
   int threads = 0;
   long long max_pixels = 0;
 };
@@ -25,13 +27,15 @@ struct SharpenCli {
 void run_sharpen(SharpenCli& o) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
-  o.s.border = parse_border(o.padding);
+  o.s.border = border_from_flags(o.padding, o.border_value);
   o.s.alpha = parse_alpha_mode(o.colour.alpha);
   o.s.linear = o.colour.linear;
   resolve_blur({BlurType::gaussian, o.s.size, o.s.sigma, o.s.border});  // usage errors first
   ImageWriteOptions user;
   const bool user_policy = apply_policy_flags(o.policy, user);
+  apply_quality(o.batch, user);
   const auto items = plan_batch(o.batch);
+  user.tiff = tiff_options(o.batch);
   run_batch(o.batch, items, "sharpen", [&](const BatchItem& item) {
     Image in = read_image(item.input);
     Image out = sharpen(in, o.s);
@@ -63,10 +67,12 @@ void register_sharpen(CLI::App& app) {
   sub->add_option("--size", o.s.size, "Blur size K (odd; default 2*ceil(3*sigma)+1)")
       ->check(whole_range(1, 4095));
   sub->add_option("--padding", o.padding,
-                  "Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, replicate, "
-                  "circular or zero")
+                  std::string("Border: reflect (default; OpenCV's BORDER_REFLECT_101), symmetric, "
+                              "replicate, circular or zero") +
+                      kPaddingAliases)
       ->default_val("reflect");
   add_colour_options(sub, o.colour, "Sharpen");
+  add_border_value_option(sub, o.border_value);
   add_policy_options(sub, o.policy);
   add_threads_option(sub, o.threads);
   add_max_pixels_option(sub, o.max_pixels);
@@ -85,6 +91,7 @@ void register_sharpen(CLI::App& app) {
       "  convkit sharpen photo.png -o sharp.png                     # sigma 1, amount 1\n"
       "  convkit sharpen photo.png --sigma 2 --amount 1 --threshold 0.05 -o sharp.png\n"
       "  convkit sharpen icon-rgba.png --linear -o sharp.png       # premultiplied, linear\n"
+      "  convkit sharpen photo.jpg --quality 90 -o sharp.jpg\n"
       "  convkit sharpen *.jpg --sigma 1.5 --amount 0.8 --outdir out/ -j 2" +
       std::string(kBatchFooter));
   sub->callback([] { run_sharpen(o); });

@@ -92,4 +92,14 @@ CLI::Validator whole_one_of(std::vector<long long> allowed, const std::string& w
       "", "whole one of");
 }
 
+CLI::Validator bit_depth_one_of(std::vector<long long> allowed, const std::string& words) {
+  const CLI::Validator one_of = whole_one_of(allowed, words);
+  return CLI::Validator(
+      [one_of](std::string& s) -> std::string {
+        if (s == "32f" || s == "64f") s.pop_back();
+        return one_of(s);
+      },
+      "", "bit depth");
+}
+
 }  // namespace convkit::cli

@@ -27,5 +27,8 @@ CLI::Validator any_finite();
 CLI::Validator whole_range(long long lo, long long hi);
 /// One of `allowed`; `words` says which ("8, 16 or 32").
 CLI::Validator whole_one_of(std::vector<long long> allowed, const std::string& words);
+/// --bit-depth: one of `allowed`, where 32 and 64 may also be written 32f and
+/// 64f (float32 / float64 samples); the f is dropped before the value is read.
+CLI::Validator bit_depth_one_of(std::vector<long long> allowed, const std::string& words);
 
 }  // namespace convkit::cli

@@ -6,7 +6,8 @@
 //      is ever computed (correlation_kernel);
 //   2. the border is a wrapper: rows of the extended input are built on the
 //      fly, one band of output rows at a time, by BandFiller (border_index
-//      for the few samples outside the input, memcpy for the rest), so any
+//      for the few samples outside the input, each axis by its own rule, the
+//      border value where a zero border says so; memcpy for the rest), so any
 //      padding amount works, including pads larger than the input and
 //      circular wrap-around, and memory stays bounded by a band;
 //   3. a valid-only strided correlation of that band.  A horizontal stride
@@ -41,7 +42,8 @@ std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) {
 template <class T>
 class BandFiller {
  public:
-  BandFiller(View<const T> in, const ConvGeometry& g) : in_(in), g_(g) {
+  BandFiller(View<const T> in, const ConvGeometry& g)
+      : in_(in), g_(g), value_(static_cast<T>(g.border.value)) {
     sx_ = g.stride_x;
     wneed_ = static_cast<std::ptrdiff_t>(g.out_w - 1) * sx_ + g.k_w;
     lp_ = round_up(g.out_w, kRowSlack) + (g.k_w - 1) / sx_ + 1;
@@ -52,9 +54,9 @@ class BandFiller {
     left_.resize(static_cast<std::size_t>(a_));
     right_.resize(static_cast<std::size_t>(wneed_ - b_));
     for (std::ptrdiff_t c = 0; c < a_; ++c)
-      left_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
+      left_[c] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border.cols);
     for (std::ptrdiff_t c = b_; c < wneed_; ++c)
-      right_[c - b_] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border);
+      right_[c - b_] = border_index(static_cast<long long>(c) - g.pad.left, g.in_w, g.border.cols);
   }
 
   std::ptrdiff_t phase_len() const { return lp_; }
@@ -62,16 +64,16 @@ class BandFiller {
 
   // Fill dst (row_len() elements) with extended row r (0 = first padded row).
   void fill(long long r, T* dst) const {
-    int sr = border_index(r - g_.pad.top, g_.in_h, g_.border);
-    if (sr < 0) {
-      std::fill(dst, dst + row_len(), T(0));
+    int sr = border_index(r - g_.pad.top, g_.in_h, g_.border.rows);
+    if (sr < 0) {  // a row outside under a zero border: all the border value
+      std::fill(dst, dst + row_len(), value_);
       return;
     }
     const T* src = in_.data + static_cast<std::ptrdiff_t>(sr) * in_.stride;
     auto at = [&](std::ptrdiff_t c) -> T {
       if (c >= a_ && c < b_) return src[c - g_.pad.left];
       int ci = c < a_ ? left_[c] : right_[c - b_];
-      return ci < 0 ? T(0) : src[ci];
+      return ci < 0 ? value_ : src[ci];
     };
     if (sx_ == 1) {
       for (std::ptrdiff_t c = 0; c < a_; ++c) dst[c] = at(c);
@@ -91,6 +93,7 @@ class BandFiller {
  private:
   View<const T> in_;
   const ConvGeometry& g_;
+  T value_ = T(0);  // samples outside the input under a zero border (scipy's cval)
   int sx_ = 1;
   std::ptrdiff_t wneed_ = 0, lp_ = 0, a_ = 0, b_ = 0;
   std::vector<int> left_, right_;
@@ -346,16 +349,44 @@ bool all_finite(View<const T> v) {
 }  // namespace detail
 
 template <class T>
+Schedule resolve_schedule(View<const T> kernel, const ConvGeometry& g) {
+  bool sep = false;
+  if (g.k_h > 1 && g.k_w > 1) {
+    std::vector<T> w = detail::correlation_kernel(kernel, true), col, row;
+    sep = detail::rank1_factors(w, g.k_h, g.k_w, col, row);
+  }
+  return detail::choose_schedule(g, sep);
+}
+
+int band_alignment(const ConvGeometry& g, Schedule schedule) {
+  return schedule == Schedule::fft ? detail::fft_rows(g).t : 1;
+}
+
+template <class T>
+void conv2d_band(View<const T> ext, View<const T> kernel, const ConvGeometry& g, int m0,
+                 View<T> out, Schedule schedule) {
+  if (schedule == Schedule::automatic)
+    throw Error("conv2d_band: resolve the schedule on the whole geometry first");
+  const long long need = static_cast<long long>(out.rows - 1) * g.stride_y + g.k_h;
+  if (m0 < 0 || out.rows < 1 || static_cast<long long>(m0) + out.rows > g.out_h ||
+      out.cols != g.out_w || ext.cols != g.in_w || ext.rows != need ||
+      m0 % band_alignment(g, schedule) != 0)
+    throw Error("conv2d_band: the band does not match the planned geometry");
+  ConvGeometry b = g;  // the band alone: its rows already carry the vertical border
+  b.in_h = ext.rows;
+  b.pad.top = b.pad.bottom = 0;
+  b.out_h = out.rows;
+  if (schedule == Schedule::fft)
+    return detail::conv2d_fft(ext, kernel, b, out, detail::fft_rows(g));
+  conv2d(ext, kernel, b, out, schedule);
+}
+
+template <class T>
 void conv2d(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
             Schedule schedule) {
   detail::check_shapes(in, kernel, g, out);
   if (schedule == Schedule::automatic) {
-    bool sep = false;
-    if (g.k_h > 1 && g.k_w > 1) {
-      std::vector<T> w = detail::correlation_kernel(kernel, true), col, row;
-      sep = detail::rank1_factors(w, g.k_h, g.k_w, col, row);
-    }
-    schedule = detail::choose_schedule(g, sep);
+    schedule = resolve_schedule(kernel, g);
     // A NaN or infinity stays local in the direct loops (it reaches only the
     // outputs whose window covers it, as in the definition), but an FFT
     // spreads it over its whole tile: such data never takes the FFT path.
@@ -401,6 +432,9 @@ std::vector<T> conv2d(const std::vector<T>& in, int h, int w, const std::vector<
 
 #define CONVKIT_INSTANTIATE(T)                                                                   \
   template void conv2d<T>(View<const T>, View<const T>, const ConvGeometry&, View<T>, Schedule); \
+  template Schedule resolve_schedule<T>(View<const T>, const ConvGeometry&);                     \
+  template void conv2d_band<T>(View<const T>, View<const T>, const ConvGeometry&, int, View<T>,  \
+                               Schedule);                                                        \
   template std::vector<T> conv2d<T>(const std::vector<T>&, int, int, const std::vector<T>&, int, \
                                     int, const ConvSpec&, int*, int*, Schedule);
 CONVKIT_INSTANTIATE(float)

@@ -190,12 +190,22 @@ struct FftPlan {
   AxisPlan y, x;
 };
 
-FftPlan plan_fft(const ConvGeometry& g) {
-  return FftPlan{plan_axis(g.out_h, g.stride_y, g.k_h, false),
-                 plan_axis(g.out_w, g.stride_x, g.k_w, true)};
+FftPlan plan_fft(const ConvGeometry& g, const FftRows* rows = nullptr) {
+  AxisPlan y = rows ? AxisPlan{rows->f, rows->t, (g.out_h + rows->t - 1) / rows->t}
+                    : plan_axis(g.out_h, g.stride_y, g.k_h, false);
+  return FftPlan{y, plan_axis(g.out_w, g.stride_x, g.k_w, true)};
 }
 
+template <class T>
+void fft_tiles_run(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                   const FftRows* rows);
+
 }  // namespace
+
+FftRows fft_rows(const ConvGeometry& g) {
+  const AxisPlan y = plan_axis(g.out_h, g.stride_y, g.k_h, false);
+  return FftRows{y.f, y.t};
+}
 
 long long fft_tiles(const ConvGeometry& g) {
   FftPlan p = plan_fft(g);
@@ -216,11 +226,27 @@ double cost_fft(const ConvGeometry& g) {
 
 template <class T>
 void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out) {
+  fft_tiles_run(in, kernel, g, out, nullptr);
+}
+
+template <class T>
+void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                const FftRows& rows) {
+  if (rows.t < 1 || rows.f < (rows.t - 1) * g.stride_y + g.k_h)
+    throw Error("conv2d_fft: the row tiling does not fit the kernel");
+  fft_tiles_run(in, kernel, g, out, &rows);
+}
+
+namespace {
+
+template <class T>
+void fft_tiles_run(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                   const FftRows* rows) {
   if (in.rows != g.in_h || in.cols != g.in_w || kernel.rows != g.k_h || kernel.cols != g.k_w ||
       out.rows != g.out_h || out.cols != g.out_w)
     throw Error("conv2d: array shapes do not match the planned geometry");
   using cpx = std::complex<T>;
-  const FftPlan p = plan_fft(g);
+  const FftPlan p = plan_fft(g, rows);
   const int fy = p.y.f, fx = p.x.f, hx = fx / 2 + 1;
   const std::size_t area = static_cast<std::size_t>(fy) * fx;
   const std::size_t sarea = static_cast<std::size_t>(fy) * hx;
@@ -241,6 +267,7 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
   }
 
   const std::ptrdiff_t ntiles = static_cast<std::ptrdiff_t>(p.y.n) * p.x.n;
+  const T bvalue = static_cast<T>(g.border.value);
   parallel_for(0, ntiles, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
     Fft2<T> fft(fy, fx);
     std::vector<T> tile(area);
@@ -255,14 +282,17 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
       const int span_r = (m1 - 1 - m0) * g.stride_y + g.k_h;
       const int span_c = (n1 - 1 - n0) * g.stride_x + g.k_w;
       for (int j = 0; j < span_c; ++j)
-        cmap[j] = border_index(c0 + j - g.pad.left, g.in_w, g.border);
+        cmap[j] = border_index(c0 + j - g.pad.left, g.in_w, g.border.cols);
       std::fill(tile.begin(), tile.end(), T(0));
       for (int i = 0; i < span_r; ++i) {
-        int sr = border_index(r0 + i - g.pad.top, g.in_h, g.border);
-        if (sr < 0) continue;
-        const T* src = in.data + static_cast<std::ptrdiff_t>(sr) * in.stride;
+        int sr = border_index(r0 + i - g.pad.top, g.in_h, g.border.rows);
         T* dst = tile.data() + static_cast<std::size_t>(i) * fx;
-        for (int j = 0; j < span_c; ++j) dst[j] = cmap[j] < 0 ? T(0) : src[cmap[j]];
+        if (sr < 0) {  // a row outside under a zero border: the border value
+          std::fill(dst, dst + span_c, bvalue);
+          continue;
+        }
+        const T* src = in.data + static_cast<std::ptrdiff_t>(sr) * in.stride;
+        for (int j = 0; j < span_c; ++j) dst[j] = cmap[j] < 0 ? bvalue : src[cmap[j]];
       }
       fft.forward(tile.data(), spec.data());
       for (std::size_t k = 0; k < sarea; ++k) {
@@ -280,8 +310,14 @@ void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, V
   });
 }
 
+}  // namespace
+
 template void conv2d_fft<float>(View<const float>, View<const float>, const ConvGeometry&,
                                 View<float>);
+template void conv2d_fft<float>(View<const float>, View<const float>, const ConvGeometry&,
+                                View<float>, const FftRows&);
+template void conv2d_fft<double>(View<const double>, View<const double>, const ConvGeometry&,
+                                 View<double>, const FftRows&);
 template void conv2d_fft<double>(View<const double>, View<const double>, const ConvGeometry&,
                                  View<double>);
 

@@ -37,8 +37,10 @@ inline std::int64_t col_row(const ConvGeometry& g, int c, int i, int j) {
 // column map for kernel column j; shared by im2col and col2im.
 template <class F>
 void for_each_patch_row(int channels, const ConvGeometry& g, F&& fn) {
-  const std::vector<int> rmap = axis_map(g.out_h, g.k_h, g.stride_y, g.pad.top, g.in_h, g.border);
-  const std::vector<int> cmap = axis_map(g.out_w, g.k_w, g.stride_x, g.pad.left, g.in_w, g.border);
+  const std::vector<int> rmap =
+      axis_map(g.out_h, g.k_h, g.stride_y, g.pad.top, g.in_h, g.border.rows);
+  const std::vector<int> cmap =
+      axis_map(g.out_w, g.k_w, g.stride_x, g.pad.left, g.in_w, g.border.cols);
   for (int c = 0; c < channels; ++c)
     for (int i = 0; i < g.k_h; ++i)
       for (int j = 0; j < g.k_w; ++j) {
@@ -166,15 +168,16 @@ void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
   if (plane_shifts(g)) return im2col_shifted(x, channels, g, wrap_masks<T>(g).data(), col);
   const std::int64_t ohw = static_cast<std::int64_t>(g.out_h) * g.out_w;
   const std::int64_t plane = static_cast<std::int64_t>(g.in_h) * g.in_w;
+  const T bv = static_cast<T>(g.border.value);  // samples outside under a zero border
   for_each_patch_row(channels, g,
                      [&](int c, std::int64_t row, int m, int r, const int* cm, int k0, int k1) {
                        T* dst = col + row * ohw + static_cast<std::int64_t>(m) * g.out_w;
                        if (r < 0) {
-                         std::fill(dst, dst + g.out_w, T(0));
+                         std::fill(dst, dst + g.out_w, bv);
                          return;
                        }
                        const T* src = x + c * plane + static_cast<std::int64_t>(r) * g.in_w;
-                       for (int k = 0; k < k0; ++k) dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+                       for (int k = 0; k < k0; ++k) dst[k] = cm[k] < 0 ? bv : src[cm[k]];
                        if (k1 > k0) {
                          if (g.stride_x == 1) {
                            // Rows are short (a few dozen samples): a loop beats a memcpy call.
@@ -187,7 +190,7 @@ void im2col(const T* x, int channels, const ConvGeometry& g, T* col) {
                          }
                        }
                        for (int k = std::max(k0, k1); k < g.out_w; ++k)
-                         dst[k] = cm[k] < 0 ? T(0) : src[cm[k]];
+                         dst[k] = cm[k] < 0 ? bv : src[cm[k]];
                      });
 }
 

@@ -148,23 +148,23 @@ void narrow(const float* s, Out* d, std::ptrdiff_t n) {
 template <class In>
 class RowMaker {
  public:
-  RowMaker(Pixels<const In> in, Border border, int ry, int rx)
-      : in_(in), border_(border), ry_(ry), rx_(rx) {}
+  RowMaker(Pixels<const In> in, const BorderRule& border, int ry, int rx)
+      : in_(in), border_(border), value_(static_cast<float>(border.value)), ry_(ry), rx_(rx) {}
 
   void fill(std::ptrdiff_t r, int x0, int x1, float* dst) const {
     const int c = in_.channels, w = in_.cols;
     const long long e0 = static_cast<long long>(x0) - rx_, e1 = static_cast<long long>(x1) + rx_;
-    const int sr = border_index(r - ry_, in_.rows, border_);
-    if (sr < 0) {
-      std::fill(dst, dst + (e1 - e0) * c, 0.f);
+    const int sr = border_index(r - ry_, in_.rows, border_.rows);
+    if (sr < 0) {  // a row outside under a zero border: all the border value
+      std::fill(dst, dst + (e1 - e0) * c, value_);
       return;
     }
     const In* src = in_.data + static_cast<std::ptrdiff_t>(sr) * in_.stride;
     const long long a = std::max<long long>(e0, 0), b = std::min<long long>(e1, w);
     auto pixel = [&](long long e) {
       float* d = dst + (e - e0) * c;
-      const int ci = border_index(e, w, border_);
-      for (int k = 0; k < c; ++k) d[k] = ci < 0 ? 0.f : static_cast<float>(src[ci * c + k]);
+      const int ci = border_index(e, w, border_.cols);
+      for (int k = 0; k < c; ++k) d[k] = ci < 0 ? value_ : static_cast<float>(src[ci * c + k]);
     };
     for (long long e = e0; e < a; ++e) pixel(e);
     widen(src + a * c, dst + (a - e0) * c, (b - a) * c);
@@ -173,7 +173,8 @@ class RowMaker {
 
  private:
   Pixels<const In> in_;
-  Border border_;
+  BorderRule border_;
+  float value_;  // samples outside under a zero border
   int ry_, rx_;
 };
 
@@ -214,7 +215,7 @@ Out* out_row(Pixels<Out> out, std::ptrdiff_t y, int x0) {
 // once into a ring of KH rows, the vertical pass reading its KH rows there.
 template <class In, class Out>
 void separable_pixels(Pixels<const In> in, const std::vector<float>& col,
-                      const std::vector<float>& row, Border border, Pixels<Out> out) {
+                      const std::vector<float>& row, const BorderRule& border, Pixels<Out> out) {
   const int kh = static_cast<int>(col.size()), kw = static_cast<int>(row.size());
   const int c = in.channels, w = in.cols;
   const RowMaker<In> maker(in, border, (kh - 1) / 2, (kw - 1) / 2);
@@ -251,8 +252,8 @@ void separable_pixels(Pixels<const In> in, const std::vector<float>& col,
 
 // conv2d_direct's bands: KH-1+mb extended rows, then block_rows / row_taps.
 template <class In, class Out>
-void direct_pixels(Pixels<const In> in, const std::vector<float>& w, int kh, int kw, Border border,
-                   Pixels<Out> out) {
+void direct_pixels(Pixels<const In> in, const std::vector<float>& w, int kh, int kw,
+                   const BorderRule& border, Pixels<Out> out) {
   const int c = in.channels, width = in.cols;
   const RowMaker<In> maker(in, border, (kh - 1) / 2, (kw - 1) / 2);
   const int mb = 16;
@@ -331,8 +332,8 @@ void check_pixels(Pixels<const In> in, View<const float> kernel, Pixels<Out> out
 }  // namespace detail
 
 template <class In, class Out>
-void conv2d_pixels(Pixels<const In> in, View<const float> kernel, Border border, Pixels<Out> out,
-                   Schedule schedule) {
+void conv2d_pixels(Pixels<const In> in, View<const float> kernel, const BorderRule& border,
+                   Pixels<Out> out, Schedule schedule) {
   detail::check_pixels(in, kernel, out);
   if (schedule == Schedule::reference)
     throw UsageError("conv2d_pixels: the reference schedule is for float planes only");
@@ -364,9 +365,9 @@ void conv2d_pixels(Pixels<const In> in, View<const float> kernel, Border border,
   }
 }
 
-#define CONVKIT_INSTANTIATE(In, Out)                                                             \
-  template void conv2d_pixels<In, Out>(Pixels<const In>, View<const float>, Border, Pixels<Out>, \
-                                       Schedule);
+#define CONVKIT_INSTANTIATE(In, Out)                                                           \
+  template void conv2d_pixels<In, Out>(Pixels<const In>, View<const float>, const BorderRule&, \
+                                       Pixels<Out>, Schedule);
 CONVKIT_FOR_PIXEL_TYPES(CONVKIT_INSTANTIATE)
 #undef CONVKIT_INSTANTIATE
 

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <string>
 
 #include "convkit/engine.hpp"
@@ -42,6 +43,9 @@ ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
   g.stride_x = spec.stride_x;
   g.correlate = spec.correlate;
   g.border = spec.border;
+  if (!std::isfinite(spec.border.value))
+    throw UsageError("the border value must be a finite number (got " +
+                     format_number(spec.border.value) + ")");
   switch (spec.mode) {
     case SizeMode::pad:
       g.pad = spec.pad;
@@ -158,6 +162,30 @@ Border parse_border(std::string_view name) {
   throw UsageError(msg + did_you_mean(std::string(name),
                                       {"zero", "circular", "reflect", "symmetric", "replicate",
                                        "constant", "zeros", "wrap", "mirror", "nearest", "edge"}));
+}
+
+std::string to_string(const BorderRule& b) {
+  std::string s(to_string(b.rows));
+  if (b.cols != b.rows) {
+    s.push_back(',');
+    s.append(to_string(b.cols));
+  }
+  if (b.uses_value() && b.value != 0) {
+    s.append(" (value ");
+    s.append(format_number(b.value));
+    s.push_back(')');
+  }
+  return s;
+}
+
+BorderRule parse_border_rule(std::string_view text) {
+  const std::size_t comma = text.find(',');
+  if (comma == std::string_view::npos) return BorderRule(parse_border(text));
+  const std::string_view rows = text.substr(0, comma), cols = text.substr(comma + 1);
+  if (rows.empty() || cols.empty() || cols.find(',') != std::string_view::npos)
+    throw UsageError("padding '" + quote_for_message(text) +
+                     "': give one mode, or ROWS,COLS (two modes, e.g. reflect,constant)");
+  return BorderRule(parse_border(rows), parse_border(cols));
 }
 
 SizeMode parse_size_mode(std::string_view name) {

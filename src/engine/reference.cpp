@@ -14,15 +14,18 @@ void conv2d_reference(View<const T> in, View<const T> kernel, const ConvGeometry
     for (int n = 0; n < g.out_w; ++n) {
       T acc = 0;
       for (int i = 0; i < g.k_h; ++i) {
-        int r =
-            border_index(static_cast<long long>(m) * g.stride_y + i - g.pad.top, g.in_h, g.border);
-        if (r < 0) continue;
+        int r = border_index(static_cast<long long>(m) * g.stride_y + i - g.pad.top, g.in_h,
+                             g.border.rows);
         for (int j = 0; j < g.k_w; ++j) {
           int c = border_index(static_cast<long long>(n) * g.stride_x + j - g.pad.left, g.in_w,
-                               g.border);
-          if (c < 0) continue;
+                               g.border.cols);
+          // Outside the input under a zero border: the border value.  Value 0
+          // adds nothing (as zero padding always has, even for an infinite tap).
+          const bool outside = r < 0 || c < 0;
+          if (outside && g.border.value == 0) continue;
+          const T x = outside ? static_cast<T>(g.border.value) : in(r, c);
           T w = g.correlate ? kernel(i, j) : kernel(g.k_h - 1 - i, g.k_w - 1 - j);
-          acc += in(r, c) * w;
+          acc += x * w;
         }
       }
       out(m, n) = acc;

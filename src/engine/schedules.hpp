@@ -69,6 +69,17 @@ void conv2d_separable(View<const T> in, View<const T> kernel, const ConvGeometry
 template <class T>
 void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out);
 
+/// The FFT schedule's tiling of the rows: FFT length and output rows per tile.
+struct FftRows {
+  int f = 1, t = 1;
+};
+FftRows fft_rows(const ConvGeometry& g);
+/// conv2d_fft with the row tiling given (a band of a larger geometry tiles
+/// its rows as the whole does, so its numbers are the same).
+template <class T>
+void conv2d_fft(View<const T> in, View<const T> kernel, const ConvGeometry& g, View<T> out,
+                const FftRows& rows);
+
 /// FFT cost per point of a tile, per log2 of the tile area and flat, in units
 /// of one lane multiply-add of the direct loop (measured: README "Engine").
 inline constexpr double kFftCostPerLog = 40.0;

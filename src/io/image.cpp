@@ -19,6 +19,7 @@
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/npy.hpp"
+#include "convkit/io/rows.hpp"
 #include "convkit/io/text.hpp"
 
 namespace convkit {
@@ -50,11 +51,122 @@ void check_dimensions(long long width, long long height, const ImageLimits& limi
                 " pixels, see --max-pixels)");
 }
 
+ValueConverter::ValueConverter(const Image& img, int depth_, int channels_out,
+                               const ImageWriteOptions& o, std::string name_, const char* format_)
+    : name(std::move(name_)),
+      format(format_),
+      depth(depth_),
+      channels(channels_out),
+      width(img.width),
+      name_channel(img.channels > 1),
+      opts(o) {
+  max_out = depth == 16 ? 65535.0 : 255.0;
+  // Integer sources are rescaled between 8 and 16 bits; float data keeps its numbers.
+  scale = img.max_value() > 0 ? max_out / img.max_value() : 1.0;
+  colour = img.has_alpha() ? img.channels - 1 : img.channels;
+  // Which source plane feeds each output channel.
+  src.resize(static_cast<std::size_t>(channels_out));
+  out_alpha = channels_out == 2 || channels_out == 4;
+  const int out_colour = out_alpha ? channels_out - 1 : channels_out;
+  for (int c = 0; c < out_colour; ++c) src[c] = colour == 1 ? 0 : c;
+  if (out_alpha) src[channels_out - 1] = img.channels - 1;
+}
+
+template <class T>
+void widen_range(const T* p, std::size_t n, double& lo, double& hi) {
+  for (std::size_t k = 0; k < n; ++k) {
+    double v = p[k];
+    if (std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+}
+
+namespace {
+const char* policy_hint =
+    "choose a value policy: --abs, --normalize, --offset V or --clip, or write a float format "
+    "(.npy)";
+}  // namespace
+
+template <class T>
+void ValueConverter::convert(const T* p, std::size_t k0, std::size_t n, int c, double lo, double hi,
+                             std::uint16_t* out) const {
+  const bool is_alpha = out_alpha && c == channels - 1;
+  const ValuePolicy policy =
+      is_alpha && opts.policy != ValuePolicy::none ? ValuePolicy::clip : opts.policy;
+  auto where = [&](std::size_t k) {
+    k += k0;
+    return " at x=" + std::to_string(k % width) + ", y=" + std::to_string(k / width) +
+           (name_channel ? ", channel " + std::to_string(src[c]) : "");
+  };
+  // Checks first (one branch-free pass each; the element is looked up only
+  // to name it in the error), then the conversion with the policy chosen
+  // once per plane, so the loops vectorize.
+  bool bad = false;
+  for (std::size_t k = 0; k < n; ++k) bad |= std::isnan(p[k]);
+  if (bad)
+    for (std::size_t k = 0; k < n; ++k)
+      if (std::isnan(p[k]))
+        throw Error(name + ": value nan" + where(k) + " cannot be written to " + format);
+  if (policy == ValuePolicy::none) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const double v = p[k] * scale;
+      bad |= !(v >= -0.5 && v < max_out + 0.5);
+    }
+    if (bad)
+      for (std::size_t k = 0; k < n; ++k) {
+        const double v = p[k] * scale;
+        if (!(v >= -0.5 && v < max_out + 0.5))
+          throw Error(name + ": value " + format_number(p[k]) + where(k) + " does not fit " +
+                      std::to_string(depth) + "-bit " + format + " (0.." + format_number(max_out) +
+                      "); " + policy_hint);
+      }
+  }
+  // Rounding half up, then clamping to [0, max]: for v + 0.5 clamped to
+  // [0, max + 0.5], truncation is floor and needs no libm call.
+  const std::size_t step = static_cast<std::size_t>(channels);
+  const double scale_ = scale, max_out_ = max_out;
+  auto store = [&](auto value_of) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out_ + 0.5);
+      out[k * step] = static_cast<std::uint16_t>(static_cast<int>(v));
+    }
+  };
+  switch (policy) {
+    case ValuePolicy::none:
+    case ValuePolicy::clip:
+      store([&](T v) { return v * scale_; });
+      break;
+    case ValuePolicy::abs:
+      store([&](T v) { return std::fabs(double(v)) * scale_; });
+      break;
+    case ValuePolicy::offset:
+      // The offset is in the output's units: 32768 is mid-grey of a 16-bit
+      // file even when the input had 8 bits (v is rescaled, V is not).
+      store([&](T v) { return double(v) * scale_ + double(opts.offset); });
+      break;
+    case ValuePolicy::normalize:
+      store([&](T v) {
+        if (std::isinf(v)) return v > 0 ? max_out_ : 0.0;
+        return hi > lo ? (v - lo) / (hi - lo) * max_out_ : 0.0;
+      });
+      break;
+  }
+}
+
+template void widen_range<float>(const float*, std::size_t, double&, double&);
+template void widen_range<double>(const double*, std::size_t, double&, double&);
+template void ValueConverter::convert<float>(const float*, std::size_t, std::size_t, int, double,
+                                             double, std::uint16_t*) const;
+template void ValueConverter::convert<double>(const double*, std::size_t, std::size_t, int, double,
+                                              double, std::uint16_t*) const;
+
 }  // namespace detail
 
 namespace {
 
-enum class Format { png, jpeg, bmp, tga, pnm, npy, unknown };
+enum class Format { png, jpeg, bmp, tga, pnm, npy, tiff, unknown };
 
 std::string lower_extension(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -73,6 +185,7 @@ Format format_from_extension(const std::string& ext) {
   if (ext == "tga") return Format::tga;
   if (ext == "pgm" || ext == "ppm" || ext == "pnm") return Format::pnm;
   if (ext == "npy") return Format::npy;
+  if (ext == "tif" || ext == "tiff") return Format::tiff;
   return Format::unknown;
 }
 
@@ -84,6 +197,9 @@ Format sniff(std::string_view b) {
   if (starts("\xff\xd8\xff", 3)) return Format::jpeg;
   if (starts("BM", 2)) return Format::bmp;
   if (starts("\x93NUMPY", 6)) return Format::npy;
+  // TIFF: byte order, then 42 (classic) or 43 (BigTIFF)
+  if (starts("II*\0", 4) || starts("MM\0*", 4) || starts("II+\0", 4) || starts("MM\0+", 4))
+    return Format::tiff;
   if (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '7') return Format::pnm;
   if (detail::looks_like_tga(b)) return Format::tga;
   return Format::unknown;
@@ -94,10 +210,10 @@ Format detect(std::string_view b, const std::string& name, const std::string& pa
   const Format f = sniff(b);
   if (f != Format::unknown) return f;
   if (format_from_extension(lower_extension(path_hint)) == Format::tga) return Format::tga;
-  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, NPY)");
+  throw Error(name + ": not an image convkit can read (PNG, JPEG, BMP, TGA, PGM/PPM, TIFF, NPY)");
 }
 
-Image from_pixels(const IntegerImage& px) {
+Image from_pixels(const detail::Pixels& px) {
   Image img;
   img.width = px.width;
   img.height = px.height;
@@ -156,10 +272,6 @@ Image from_npy(const NpyView& a, const std::string& name, const ImageLimits& lim
   return img;
 }
 
-const char* policy_hint =
-    "choose a value policy: --abs, --normalize, --offset V or --clip, or write a float format "
-    "(.npy)";
-
 // Converts planar samples (T: the image's sample type) to interleaved
 // integers in [0, max_out] by the policy.
 template <class T>
@@ -170,96 +282,17 @@ detail::Pixels to_pixels(const Image& img, int depth, int channels_out, const Im
   px.height = img.height;
   px.channels = channels_out;
   px.depth = depth;
-  const double max_out = depth == 16 ? 65535.0 : 255.0;
-  // Integer sources are rescaled between 8 and 16 bits; float data keeps its numbers.
-  const double scale = img.max_value() > 0 ? max_out / img.max_value() : 1.0;
+  const detail::ValueConverter conv(img, depth, channels_out, o, name, format);
   const std::size_t plane = static_cast<std::size_t>(img.width) * img.height;
-  const int colour = img.has_alpha() ? img.channels - 1 : img.channels;
-  // Which source plane feeds each output channel.
-  std::vector<int> src(channels_out);
-  const bool out_alpha = channels_out == 2 || channels_out == 4;
-  const int out_colour = out_alpha ? channels_out - 1 : channels_out;
-  for (int c = 0; c < out_colour; ++c) src[c] = colour == 1 ? 0 : c;
-  if (out_alpha) src[channels_out - 1] = img.channels - 1;
-
   double lo = 0, hi = 0;
   if (o.policy == ValuePolicy::normalize) {
     lo = INFINITY;
     hi = -INFINITY;
-    for (int c = 0; c < colour; ++c)
-      for (std::size_t k = 0; k < plane; ++k) {
-        double v = img.plane_of<T>(c)[k];
-        if (std::isfinite(v)) {
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-      }
+    for (int c = 0; c < conv.colour; ++c) detail::widen_range(img.plane_of<T>(c), plane, lo, hi);
   }
   px.samples.resize(plane * channels_out);
-  auto where = [&](std::size_t k, int c) {
-    return " at x=" + std::to_string(k % img.width) + ", y=" + std::to_string(k / img.width) +
-           (img.channels > 1 ? ", channel " + std::to_string(src[c]) : "");
-  };
-  for (int c = 0; c < channels_out; ++c) {
-    const T* p = img.plane_of<T>(src[c]);
-    const bool is_alpha = out_alpha && c == channels_out - 1;
-    const ValuePolicy policy =
-        is_alpha && o.policy != ValuePolicy::none ? ValuePolicy::clip : o.policy;
-    // Checks first (one branch-free pass each; the element is looked up only
-    // to name it in the error), then the conversion with the policy chosen
-    // once per plane, so the loops vectorize.
-    bool bad = false;
-    for (std::size_t k = 0; k < plane; ++k) bad |= std::isnan(p[k]);
-    if (bad)
-      for (std::size_t k = 0; k < plane; ++k)
-        if (std::isnan(p[k]))
-          throw Error(name + ": value nan" + where(k, c) + " cannot be written to " + format);
-    if (policy == ValuePolicy::none) {
-      for (std::size_t k = 0; k < plane; ++k) {
-        const double v = p[k] * scale;
-        bad |= !(v >= -0.5 && v < max_out + 0.5);
-      }
-      if (bad)
-        for (std::size_t k = 0; k < plane; ++k) {
-          const double v = p[k] * scale;
-          if (!(v >= -0.5 && v < max_out + 0.5))
-            throw Error(name + ": value " + format_number(p[k]) + where(k, c) + " does not fit " +
-                        std::to_string(depth) + "-bit " + format + " (0.." +
-                        format_number(max_out) + "); " + policy_hint);
-        }
-    }
-    // Rounding half up, then clamping to [0, max]: for v + 0.5 clamped to
-    // [0, max + 0.5], truncation is floor and needs no libm call.
-    std::uint16_t* out = px.samples.data() + c;
-    const std::size_t step = static_cast<std::size_t>(channels_out);
-    auto store = [&](auto value_of) {
-      for (std::size_t k = 0; k < plane; ++k) {
-        const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out + 0.5);
-        out[k * step] = static_cast<std::uint16_t>(static_cast<int>(v));
-      }
-    };
-    switch (policy) {
-      case ValuePolicy::none:
-      case ValuePolicy::clip:
-        store([&](T v) { return v * scale; });
-        break;
-      case ValuePolicy::abs:
-        store([&](T v) { return std::fabs(double(v)) * scale; });
-        break;
-      case ValuePolicy::offset:
-        // The offset is in the output's units: 32768 is mid-grey of a 16-bit
-        // file even when the input had 8 bits (v is rescaled, V is not).
-        store([&](T v) { return double(v) * scale + double(o.offset); });
-        break;
-      case ValuePolicy::normalize: {
-        store([&](T v) {
-          if (std::isinf(v)) return v > 0 ? max_out : 0.0;
-          return hi > lo ? (v - lo) / (hi - lo) * max_out : 0.0;
-        });
-        break;
-      }
-    }
-  }
+  for (int c = 0; c < channels_out; ++c)
+    conv.convert(img.plane_of<T>(conv.src[c]), 0, plane, c, lo, hi, px.samples.data() + c);
   return px;
 }
 
@@ -370,6 +403,43 @@ std::pair<long long, long long> declared_size(Format f, Source& in) {
   return {-1, -1};
 }
 
+// TIFF: width and height from the first directory's tags.  The directory may
+// follow the pixels (libtiff writes it last), so the input is read up to it,
+// but never past `cap` bytes.  {-1, -1} when they cannot be found.
+std::pair<long long, long long> tiff_declared_size(Source& in, std::uint64_t cap) {
+  if (in.buf.size() < 16) return {-1, -1};
+  const bool le = in.buf[0] == 'I';
+  const bool big = in.buf[2] == '+' || in.buf[3] == '+';
+  auto get = [&](std::uint64_t at, int n) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < n; ++k) {
+      const auto byte = static_cast<unsigned char>(in.buf[at + (le ? n - 1 - k : k)]);
+      v = v << 8 | byte;
+    }
+    return v;
+  };
+  const std::uint64_t ifd = big ? get(8, 8) : get(4, 4);
+  const std::uint64_t count_bytes = big ? 8 : 2, entry = big ? 20 : 12;
+  if (ifd < 8 || ifd > cap) return {-1, -1};
+  in.fill(ifd + count_bytes);
+  if (in.buf.size() < ifd + count_bytes) return {-1, -1};
+  const std::uint64_t n = std::min<std::uint64_t>(get(ifd, static_cast<int>(count_bytes)), 4096);
+  in.fill(ifd + count_bytes + n * entry);
+  long long size[2] = {-1, -1};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t at = ifd + count_bytes + i * entry;
+    if (at + entry > in.buf.size()) break;
+    const std::uint64_t tag = get(at, 2), type = get(at + 2, 2), value = at + (big ? 12 : 8);
+    if (tag != 256 && tag != 257) continue;  // ImageWidth, ImageLength
+    const int bytes = type == 3 ? 2 : type == 4 ? 4 : type == 16 ? 8 : 0;  // SHORT, LONG, LONG8
+    if (bytes == 0) continue;
+    size[tag - 256] =
+        static_cast<long long>(std::min<std::uint64_t>(get(value, bytes), 1ULL << 40));
+  }
+  if (size[0] < 0 || size[1] < 0) return {-1, -1};
+  return {size[0], size[1]};
+}
+
 }  // namespace
 
 namespace {
@@ -404,7 +474,11 @@ void fill_declared(Format fmt, Source& in, const ImageLimits& limits, const std:
   if (fmt == Format::npy) {
     bound = npy_declared_size(in.buf, name, limits.max_pixels * 4) + 1;
   } else {
-    const auto [w, h] = declared_size(fmt, in);
+    const auto [w, h] =
+        fmt == Format::tiff
+            ? tiff_declared_size(
+                  in, (std::uint64_t(1) << 24) + 64 * static_cast<std::uint64_t>(limits.max_pixels))
+            : declared_size(fmt, in);
     if (w >= 0 && h >= 0) {
       detail::check_dimensions(w, h, limits, name);
       bound = (std::size_t(1) << 24) + 64 * static_cast<std::size_t>(w) * h;
@@ -415,56 +489,18 @@ void fill_declared(Format fmt, Source& in, const ImageLimits& limits, const std:
 
 }  // namespace
 
-namespace {
-
-// Decode the bytes: an integer format into `ints` (the Image returned is
-// empty), NPY into the Image returned.
-Image decode_either(std::string_view bytes, const std::string& name, const ImageLimits& limits,
-                    const std::string& path_hint, IntegerImage& ints) {
-  if (bytes.empty()) throw Error(name + ": file is empty");
-  const Format f = detect(bytes, name, path_hint);
-  switch (f) {
-    case Format::png:
-      ints = detail::decode_png(bytes, name, limits);
-      return {};
-    case Format::jpeg:
-      ints = detail::decode_jpeg(bytes, name, limits);
-      return {};
-    case Format::bmp:
-      ints = detail::decode_bmp_tga(bytes, name, limits, false);
-      return {};
-    case Format::tga:
-      ints = detail::decode_bmp_tga(bytes, name, limits, true);
-      return {};
-    case Format::pnm:
-      ints = detail::decode_pnm(bytes, name, limits);
-      return {};
-    case Format::npy: {
-      return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
-    }
-    case Format::unknown:
-      break;
-  }
-  throw Error(name + ": unknown image format");
-}
-
-}  // namespace
-
-Image read_image(const std::string& path, const ImageLimits& limits, IntegerImage& ints) {
+Image read_image(const std::string& path, const ImageLimits& limits) {
   const std::string name = path == "-" ? "<stdin>" : path;
   Opened file = open_input(path, name);
   Source in{file.f, name};
   in.fill(std::size_t(1) << 16);
   if (in.buf.empty()) throw Error(name + ": file is empty");
-  fill_declared(detect(in.buf, name, path), in, limits, name);
-  return decode_either(in.buf, name, limits, path, ints);
-}
-
-Image read_image(const std::string& path, const ImageLimits& limits) {
-  IntegerImage ints;
-  Image img = read_image(path, limits, ints);
-  if (img.width > 0) return img;
-  return from_pixels(ints);
+  const Format fmt = detect(in.buf, name, path);
+  // A TIFF file is read a strip or tile row at a time, never whole.
+  if (fmt == Format::tiff && path != "-" && S_ISREG(file.st.st_mode))
+    return detail::read_tiff_file(path, limits);
+  fill_declared(fmt, in, limits, name);
+  return decode_image(in.buf, name, limits, path);
 }
 
 std::string read_input_bytes(const std::string& path, const ImageLimits& limits,
@@ -504,14 +540,28 @@ std::string read_input_bytes(const std::string& path, const ImageLimits& limits,
 
 Image decode_image(std::string_view bytes, const std::string& name, const ImageLimits& limits,
                    const std::string& path_hint) {
-  IntegerImage ints;
-  Image img = decode_either(bytes, name, limits, path_hint, ints);
-  if (img.width > 0) return img;
-  return from_pixels(ints);
-}
-
-Image to_image(const IntegerImage& img) {
-  return from_pixels(img);
+  if (bytes.empty()) throw Error(name + ": file is empty");
+  const Format f = detect(bytes, name, path_hint);
+  switch (f) {
+    case Format::png:
+      return from_pixels(detail::decode_png(bytes, name, limits));
+    case Format::jpeg:
+      return from_pixels(detail::decode_jpeg(bytes, name, limits));
+    case Format::bmp:
+      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, false));
+    case Format::tga:
+      return from_pixels(detail::decode_bmp_tga(bytes, name, limits, true));
+    case Format::pnm:
+      return from_pixels(detail::decode_pnm(bytes, name, limits));
+    case Format::tiff:
+      return detail::decode_tiff(bytes, name, limits);
+    case Format::npy: {
+      return from_npy(parse_npy_view(bytes, name, limits.max_pixels * 4), name, limits);
+    }
+    case Format::unknown:
+      break;
+  }
+  throw Error(name + ": unknown image format");
 }
 
 std::string output_format(const std::string& path, const ImageWriteOptions& opts,
@@ -525,16 +575,18 @@ std::string output_format(const std::string& path, const ImageWriteOptions& opts
   if (format_from_extension(ext) == Format::unknown) {
     if (path == "-")
       throw UsageError("--format '" + opts.format +
-                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, npy)");
+                       "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, tif, npy)");
     throw UsageError(path + ": unknown image format '" + ext +
-                     "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm or .npy)");
+                     "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm, .tif or .npy)");
   }
   return ext;
 }
 
 bool writes_float(const std::string& path, const ImageWriteOptions& opts, const Image& img) {
-  return format_from_extension(output_format(path, opts, img)) == Format::npy &&
-         opts.bit_depth != 8 && opts.bit_depth != 16;
+  const Format f = format_from_extension(output_format(path, opts, img));
+  if (f == Format::tiff)  // TIFF keeps the image's own depth, float included
+    return opts.bit_depth == 32 || opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_float());
+  return f == Format::npy && opts.bit_depth != 8 && opts.bit_depth != 16;
 }
 
 namespace {
@@ -563,78 +615,123 @@ void write_float_npy(const Image& img, const std::string& path, const std::strin
   });
 }
 
-template <class T>
-void write_image_as(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
-  const std::string name = path == "-" ? "<stdout>" : path;
+// What write_image writes for an image: the format and the samples' depth
+// and channels.  Throws the usage errors of an impossible combination.
+struct OutputPlan {
+  Format f = Format::unknown;
+  std::string name;
+  int depth = 8, channels = 1;  ///< npy: 8/16 integer, 32/64 float
+  const char* format = "PNG";
+  char pnm_kind = '5';
+};
+
+OutputPlan plan_output(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
+  OutputPlan p;
+  p.name = path == "-" ? "<stdout>" : path;
   const std::string ext = output_format(path, opts, img);
-  const Format f = format_from_extension(ext);
+  p.f = format_from_extension(ext);
   if (opts.bit_depth != 0 && opts.bit_depth != 8 && opts.bit_depth != 16 && opts.bit_depth != 32 &&
       opts.bit_depth != 64)
     throw UsageError("bit depth must be 8, 16, 32 or 64");
-
-  if (f == Format::npy) {
+  p.channels = img.channels;
+  if (p.f == Format::npy) {
     // The image's own float type unless a depth is asked for; integer depths
     // go through the value policy.
+    p.format = "NPY";
+    p.depth = opts.bit_depth == 8 || opts.bit_depth == 16                        ? opts.bit_depth
+              : opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_double()) ? 64
+                                                                                 : 32;
+    return p;
+  }
+  const int colour = img.has_alpha() ? img.channels - 1 : img.channels;
+  p.depth = opts.bit_depth == 0 ? (img.bit_depth == 16 ? 16 : 8) : opts.bit_depth;
+  switch (p.f) {
+    case Format::png:
+      break;
+    case Format::jpeg:
+      p.format = "JPEG";
+      p.depth = 8;
+      p.channels = colour;  // JPEG has no alpha
+      break;
+    case Format::bmp:
+    case Format::tga:
+      p.format = p.f == Format::bmp ? "BMP" : "TGA";
+      p.depth = 8;
+      // stb writes grey+alpha BMP as 24-bit RGB without alpha; as RGBA it keeps it.
+      if (p.f == Format::bmp && img.channels == 2) p.channels = 4;
+      break;
+    case Format::pnm:
+      if (ext == "ppm" || (ext == "pnm" && colour == 3)) {
+        p.format = "PPM";
+        p.pnm_kind = '6';
+        p.channels = 3;
+      } else {
+        p.format = "PGM";
+        if (colour != 1)
+          throw UsageError(p.name + ": PGM stores grey images; this one has " +
+                           std::to_string(colour) + " colour channels (write .ppm or .png)");
+        p.channels = 1;
+      }
+      break;
+    case Format::tiff:  // the image's own depth, float included (see writes_float)
+      p.format = "TIFF";
+      if (writes_float(path, opts, img))
+        p.depth = opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_double()) ? 64 : 32;
+      break;
+    default:
+      break;
+  }
+  if ((p.depth == 32 || p.depth == 64) && p.f != Format::tiff)
+    throw UsageError(p.name + ": " + p.format + " cannot store float data; write .npy or .tif");
+  if (opts.bit_depth == 16 && p.f != Format::png && p.f != Format::pnm && p.f != Format::tiff)
+    throw UsageError(p.name + ": " + p.format + " stores 8-bit samples only");
+  return p;
+}
+
+// Said once the file is written, so a failed write gives its error line alone.
+void warn_alpha_dropped(const Image& img, const OutputPlan& p) {
+  if (img.has_alpha() && p.f != Format::npy && p.channels != img.channels && p.channels != 4)
+    std::fprintf(stderr, "convkit: warning: %s: %s has no alpha channel; alpha dropped\n",
+                 p.name.c_str(), p.format);
+}
+
+template <class T>
+void write_image_as(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
+  const OutputPlan p = plan_output(img, path, opts);
+  const std::string& name = p.name;
+  if (p.f == Format::npy) {
     NpyArray a;
     a.shape = {img.height, img.width};
     if (img.channels > 1) a.shape.push_back(img.channels);
-    if (opts.bit_depth == 8 || opts.bit_depth == 16) {
+    if (p.depth == 8 || p.depth == 16) {
       a.data.resize(static_cast<std::size_t>(img.width) * img.height * img.channels);
-      auto px = to_pixels<T>(img, opts.bit_depth, img.channels, opts, name, "NPY");
+      auto px = to_pixels<T>(img, p.depth, img.channels, opts, name, "NPY");
       for (std::size_t k = 0; k < a.data.size(); ++k) a.data[k] = px.samples[k];
-      write_npy(path, a, opts.bit_depth == 8 ? NpyType::u1 : NpyType::u2);
-    } else if (opts.bit_depth == 64 || (opts.bit_depth == 0 && img.is_double())) {
+      write_npy(path, a, p.depth == 8 ? NpyType::u1 : NpyType::u2);
+    } else if (p.depth == 64) {
       write_float_npy<T, double>(img, path, name, a.shape, NpyType::f8);
     } else {
       write_float_npy<T, float>(img, path, name, a.shape, NpyType::f4);
     }
     return;
   }
-
-  const bool has_alpha = img.has_alpha();
-  const int colour = has_alpha ? img.channels - 1 : img.channels;
-  int depth = opts.bit_depth == 0 ? (img.bit_depth == 16 ? 16 : 8) : opts.bit_depth;
-  int channels = img.channels;
-  const char* format = "PNG";
-  char pnm_kind = '5';
-  switch (f) {
-    case Format::png:
-      break;
-    case Format::jpeg:
-      format = "JPEG";
-      depth = 8;
-      channels = colour;  // JPEG has no alpha
-      break;
-    case Format::bmp:
-    case Format::tga:
-      format = f == Format::bmp ? "BMP" : "TGA";
-      depth = 8;
-      // stb writes grey+alpha BMP as 24-bit RGB without alpha; as RGBA it keeps it.
-      if (f == Format::bmp && img.channels == 2) channels = 4;
-      break;
-    case Format::pnm:
-      if (ext == "ppm" || (ext == "pnm" && colour == 3)) {
-        format = "PPM";
-        pnm_kind = '6';
-        channels = 3;
-      } else {
-        format = "PGM";
-        if (colour != 1)
-          throw UsageError(name + ": PGM stores grey images; this one has " +
-                           std::to_string(colour) + " colour channels (write .ppm or .png)");
-        channels = 1;
-      }
-      break;
-    default:
-      break;
+  if (p.f == Format::tiff) {
+    // The image's own depth unless one is asked for: float data stays float
+    // (float32, or float64 for a float64 image); integer depths go through
+    // the value policy.
+    if (p.depth == 32 || p.depth == 64) {
+      write_file_atomic(path, [&](std::FILE* out) {
+        detail::encode_tiff_float(out, img, p.depth == 64, opts.tiff, name);
+      });
+      return;
+    }
+    auto px = to_pixels<T>(img, p.depth, img.channels, opts, name, "TIFF");
+    write_file_atomic(path, [&](std::FILE* out) { detail::encode_tiff(out, px, opts.tiff, name); });
+    return;
   }
-  if (depth == 32 || depth == 64)
-    throw UsageError(name + ": " + format + " cannot store float data; write .npy");
-  if (opts.bit_depth == 16 && f != Format::png && f != Format::pnm)
-    throw UsageError(name + ": " + format + " stores 8-bit samples only");
-  auto px = to_pixels<T>(img, depth, channels, opts, name, format);
+  auto px = to_pixels<T>(img, p.depth, p.channels, opts, name, p.format);
   write_file_atomic(path, [&](std::FILE* out) {
-    switch (f) {
+    switch (p.f) {
       case Format::png:
         detail::encode_png(out, px, opts.png_compression, name);
         break;
@@ -648,48 +745,138 @@ void write_image_as(const Image& img, const std::string& path, const ImageWriteO
         detail::encode_bmp_tga(out, px, true, name);
         break;
       case Format::pnm:
-        detail::encode_pnm(out, px, pnm_kind, name);
+        detail::encode_pnm(out, px, p.pnm_kind, name);
         break;
       default:
         break;
     }
   });
-  // Said once the file is written, so a failed write gives its error line alone.
-  if (has_alpha && channels != img.channels && channels != 4)
-    std::fprintf(stderr, "convkit: warning: %s: %s has no alpha channel; alpha dropped\n",
-                 name.c_str(), format);
+  warn_alpha_dropped(img, p);
 }
+
+// ---- row sinks (convkit/io/rows.hpp) ----------------------------------------
+
+void write_or_fail(std::FILE* out, const void* data, std::size_t n, const std::string& name) {
+  if (std::fwrite(data, 1, n, out) != n)
+    throw Error(name + ": write failed: " + std::strerror(errno));
+}
+
+// PNG and PGM/PPM: the value policy by ValueConverter, then the encoder.
+class IntegerRowSink : public RowSink {
+ public:
+  IntegerRowSink(std::FILE* out, const Image& shape, OutputPlan plan, const ImageWriteOptions& o,
+                 double lo, double hi)
+      : out_(out),
+        shape_(shape),
+        plan_(std::move(plan)),
+        conv_(shape, plan_.depth, plan_.channels, o, plan_.name, plan_.format),
+        lo_(lo),
+        hi_(hi) {
+    if (plan_.f == Format::png) {
+      png_ = std::make_unique<detail::PngRowWriter>(out, shape.width, shape.height, plan_.channels,
+                                                    plan_.depth, o.png_compression, plan_.name);
+    } else {
+      const int maxval = plan_.depth == 16 ? 65535 : 255;
+      if (std::fprintf(out, "P%c\n%d %d\n%d\n", plan_.pnm_kind, shape.width, shape.height, maxval) <
+          0)
+        throw Error(plan_.name + ": write failed: " + std::strerror(errno));
+    }
+  }
+  void write(int n, const float* const* planes, std::ptrdiff_t stride) override {
+    write_as(n, planes, stride);
+  }
+  void write(int n, const double* const* planes, std::ptrdiff_t stride) override {
+    write_as(n, planes, stride);
+  }
+  void finish() override {
+    if (png_) png_->finish();
+    warn_alpha_dropped(shape_, plan_);
+  }
+
+ private:
+  template <class T>
+  void write_as(int n, const T* const* planes, std::ptrdiff_t stride) {
+    const std::size_t w = static_cast<std::size_t>(shape_.width);
+    const int ch = plan_.channels;
+    px_.resize(static_cast<std::size_t>(n) * w * ch);
+    for (int y = 0; y < n; ++y)
+      for (int c = 0; c < ch; ++c)
+        conv_.convert(planes[conv_.src[c]] + y * stride, (row_ + y) * w, w, c, lo_, hi_,
+                      px_.data() + y * w * ch + c);
+    row_ += static_cast<std::size_t>(n);
+    if (png_) {
+      png_->write(px_.data(), n);
+      return;
+    }
+    const std::size_t bps = plan_.depth == 16 ? 2 : 1;
+    raw_.resize(px_.size() * bps);
+    for (std::size_t k = 0; k < px_.size(); ++k) {
+      if (bps == 2) {
+        raw_[2 * k] = static_cast<unsigned char>(px_[k] >> 8);
+        raw_[2 * k + 1] = static_cast<unsigned char>(px_[k] & 0xff);
+      } else {
+        raw_[k] = static_cast<unsigned char>(px_[k]);
+      }
+    }
+    write_or_fail(out_, raw_.data(), raw_.size(), plan_.name);
+  }
+
+  std::FILE* out_;
+  Image shape_;
+  OutputPlan plan_;
+  detail::ValueConverter conv_;
+  double lo_, hi_;
+  std::unique_ptr<detail::PngRowWriter> png_;
+  std::size_t row_ = 0;
+  std::vector<std::uint16_t> px_;
+  std::vector<unsigned char> raw_;
+};
+
+// Float .npy: the header, then the rows interleaved as float32 or float64.
+class NpyRowSink : public RowSink {
+ public:
+  NpyRowSink(std::FILE* out, const Image& shape, OutputPlan plan)
+      : out_(out), shape_(shape), plan_(std::move(plan)) {
+    std::vector<std::int64_t> dims = {shape.height, shape.width};
+    if (shape.channels > 1) dims.push_back(shape.channels);
+    const std::string header = npy_header(dims, plan_.depth == 64 ? NpyType::f8 : NpyType::f4);
+    write_or_fail(out, header.data(), header.size(), plan_.name);
+  }
+  void write(int n, const float* const* planes, std::ptrdiff_t stride) override {
+    write_as(n, planes, stride);
+  }
+  void write(int n, const double* const* planes, std::ptrdiff_t stride) override {
+    write_as(n, planes, stride);
+  }
+  void finish() override {}
+
+ private:
+  template <class T>
+  void write_as(int n, const T* const* planes, std::ptrdiff_t stride) {
+    if (plan_.depth == 64)
+      put<T, double>(n, planes, stride);
+    else
+      put<T, float>(n, planes, stride);
+  }
+  template <class T, class Out>
+  void put(int n, const T* const* planes, std::ptrdiff_t stride) {
+    const std::size_t w = static_cast<std::size_t>(shape_.width), c = shape_.channels;
+    buf_.resize(static_cast<std::size_t>(n) * w * c * sizeof(Out));
+    Out* b = reinterpret_cast<Out*>(buf_.data());
+    for (int y = 0; y < n; ++y)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        const T* p = planes[ch] + y * stride;
+        for (std::size_t x = 0; x < w; ++x) b[(y * w + x) * c + ch] = static_cast<Out>(p[x]);
+      }
+    write_or_fail(out_, buf_.data(), buf_.size(), plan_.name);
+  }
+  std::FILE* out_;
+  Image shape_;
+  OutputPlan plan_;
+  std::vector<unsigned char> buf_;
+};
 
 }  // namespace
-
-bool writes_unchanged(const IntegerImage& img, const std::string& path,
-                      const ImageWriteOptions& opts) {
-  if (opts.bit_depth != 0 && opts.bit_depth != img.depth) return false;
-  if (img.depth != 8 && img.depth != 16) return false;
-  Image probe;  // output_format asks only whether the image is float
-  probe.bit_depth = img.depth;
-  const std::string ext = output_format(path, opts, probe);
-  const Format f = format_from_extension(ext);
-  if (f == Format::png) return img.channels >= 1 && img.channels <= 4;
-  if (f != Format::pnm) return false;
-  if (ext == "pgm") return img.channels == 1;
-  if (ext == "ppm") return img.channels == 3;
-  return img.channels == 1 || img.channels == 3;
-}
-
-void write_image(const IntegerImage& img, const std::string& path, const ImageWriteOptions& opts) {
-  const std::string name = path == "-" ? "<stdout>" : path;
-  if (img.samples.size() != static_cast<std::size_t>(img.width) * img.height * img.channels ||
-      !writes_unchanged(img, path, opts))
-    throw Error(name + ": cannot write this integer image as it is");
-  const bool png = format_from_extension(output_format(path, opts, Image{})) == Format::png;
-  write_file_atomic(path, [&](std::FILE* out) {
-    if (png)
-      detail::encode_png(out, img, opts.png_compression, name);
-    else
-      detail::encode_pnm(out, img, img.channels == 3 ? '6' : '5', name);
-  });
-}
 
 void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts) {
   const std::string name = path == "-" ? "<stdout>" : path;
@@ -698,6 +885,28 @@ void write_image(const Image& img, const std::string& path, const ImageWriteOpti
     throw Error(name + ": cannot write an image of shape " + std::to_string(img.width) + "x" +
                 std::to_string(img.height) + "x" + std::to_string(img.channels));
   with_sample_type(img, [&](auto t) { write_image_as<decltype(t)>(img, path, opts); });
+}
+
+bool row_sink_supported(const Image& shape, const std::string& path, const ImageWriteOptions& opts,
+                        std::string* why_not) {
+  const OutputPlan p = plan_output(shape, path, opts);
+  std::string reason;
+  if (p.f == Format::npy && (p.depth == 8 || p.depth == 16))
+    reason = "an integer .npy output";
+  else if (p.f != Format::png && p.f != Format::pnm && p.f != Format::npy)
+    reason = std::string("a ") + p.format + " output";
+  if (why_not) *why_not = reason;
+  return reason.empty();
+}
+
+std::unique_ptr<RowSink> open_row_sink(std::FILE* out, const Image& shape, const std::string& path,
+                                       const ImageWriteOptions& opts, double lo, double hi) {
+  std::string why;
+  if (!row_sink_supported(shape, path, opts, &why))
+    throw Error(path + ": " + why + " cannot be written by rows");
+  OutputPlan p = plan_output(shape, path, opts);
+  if (p.f == Format::npy) return std::make_unique<NpyRowSink>(out, shape, std::move(p));
+  return std::make_unique<IntegerRowSink>(out, shape, std::move(p), opts, lo, hi);
 }
 
 }  // namespace convkit

@@ -3,6 +3,8 @@
 // objects with destructors; buffers belong to the callers.
 #include <csetjmp>
 #include <cstdio>
+#include <memory>
+#include <vector>
 // clang-format off
 #include <jpeglib.h>
 #include <jerror.h>
@@ -112,6 +114,92 @@ Pixels decode_jpeg(std::string_view bytes, const std::string& name, const ImageL
     }
   }
   return px;
+}
+
+namespace {
+
+bool start_rows(jpeg_decompress_struct* cinfo, ErrorManager* err, std::FILE* f, bool* progressive) {
+  if (setjmp(err->jump)) return false;
+  jpeg_create_decompress(cinfo);
+  jpeg_stdio_src(cinfo, f);
+  jpeg_read_header(cinfo, TRUE);
+  // As read_header: CMYK and YCCK come out as CMYK, turned into RGB by rows.
+  const bool cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  *progressive = jpeg_has_multiple_scans(cinfo);
+  if (*progressive) return true;  // not started: the caller reads it whole
+  jpeg_start_decompress(cinfo);
+  return true;
+}
+
+bool some_rows(jpeg_decompress_struct* cinfo, ErrorManager* err, unsigned char* out,
+               std::size_t row_bytes, int n) {
+  if (setjmp(err->jump)) return false;
+  for (int y = 0; y < n; ++y) {
+    JSAMPROW row = out + static_cast<std::size_t>(y) * row_bytes;
+    jpeg_read_scanlines(cinfo, &row, 1);
+  }
+  return true;
+}
+
+bool finish_rows(jpeg_decompress_struct* cinfo, ErrorManager* err) {
+  if (setjmp(err->jump)) return false;
+  jpeg_finish_decompress(cinfo);
+  return true;
+}
+
+}  // namespace
+
+struct JpegRowReader::State {
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err;
+  bool created = false;
+  std::vector<unsigned char> cmyk;
+  ~State() {
+    if (created) jpeg_destroy_decompress(&cinfo);
+  }
+};
+
+JpegRowReader::JpegRowReader(std::FILE* f, std::string name)
+    : s_(std::make_unique<State>()), name_(std::move(name)) {
+  install(s_->err);
+  s_->cinfo.err = &s_->err.pub;
+  s_->created = true;
+  if (!start_rows(&s_->cinfo, &s_->err, f, &progressive))
+    throw Error(name_ + ": corrupt JPEG: " + s_->err.message);
+  if (progressive) return;
+  width = s_->cinfo.output_width;
+  height = s_->cinfo.output_height;
+  channels = s_->cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
+}
+
+JpegRowReader::~JpegRowReader() = default;
+
+void JpegRowReader::read(int n, unsigned char* out) {
+  const bool cmyk = s_->cinfo.out_color_space == JCS_CMYK;
+  const std::size_t w = static_cast<std::size_t>(width);
+  unsigned char* dst = out;
+  if (cmyk) {
+    s_->cmyk.resize(w * 4 * n);
+    dst = s_->cmyk.data();
+  }
+  if (!some_rows(&s_->cinfo, &s_->err, dst, w * (cmyk ? 4 : channels), n))
+    throw Error(name_ + ": corrupt JPEG: " + s_->err.message);
+  if (!cmyk) return;
+  // As decode_jpeg: Adobe's inverted inks (APP14), else plain ink amounts.
+  const bool inverted = s_->cinfo.saw_Adobe_marker;
+  for (std::size_t k = 0; k < w * n; ++k) {
+    const unsigned char* p = dst + 4 * k;
+    const unsigned key = inverted ? p[3] : 255u - p[3];
+    for (int c = 0; c < 3; ++c) {
+      const unsigned ink = inverted ? p[c] : 255u - p[c];
+      out[3 * k + c] = static_cast<unsigned char>((ink * key + 127) / 255);
+    }
+  }
+}
+
+void JpegRowReader::finish() {
+  if (!finish_rows(&s_->cinfo, &s_->err)) throw Error(name_ + ": corrupt JPEG: " + s_->err.message);
 }
 
 namespace {

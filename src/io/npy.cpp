@@ -305,26 +305,39 @@ std::size_t npy_declared_size(std::string_view head, const std::string& name,
   return l.data_start + static_cast<std::size_t>(l.n) * l.h.item;
 }
 
-NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
-  const Layout l = parse_layout(bytes, name, max_elements);
+namespace {
+
+NpyView view_of(const Layout& l) {
   const Header& h = l.h;
-  const std::int64_t n = l.n;
-  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t data_start = l.data_start;
-  const std::size_t have = bytes.size() - data_start;
-  const std::size_t need = static_cast<std::size_t>(n) * h.item;
-  if (have != need)
-    throw ParseError(name + ": the header promises " + std::to_string(need) + " bytes of data (" +
-                     std::to_string(n) + " elements) but the file holds " + std::to_string(have));
   NpyView v;
   v.shape = h.shape;
   v.dtype = h.kind == 'b' ? "b1" : std::string(1, h.kind) + std::to_string(h.item);
-  v.data = u + data_start;
   v.kind = h.kind;
   v.item = h.item;
   v.swap = h.item > 1 && h.order == (std::endian::native == std::endian::little ? '>' : '<');
   v.fortran = h.fortran;
   v.origin = h.origin;
+  return v;
+}
+
+}  // namespace
+
+NpyView parse_npy_header(std::string_view head, const std::string& name, std::int64_t max_elements,
+                         std::size_t* data_start) {
+  const Layout l = parse_layout(head, name, max_elements);
+  if (data_start) *data_start = l.data_start;
+  return view_of(l);
+}
+
+NpyView parse_npy_view(std::string_view bytes, const std::string& name, std::int64_t max_elements) {
+  const Layout l = parse_layout(bytes, name, max_elements);
+  const std::size_t have = bytes.size() - l.data_start;
+  const std::size_t need = static_cast<std::size_t>(l.n) * l.h.item;
+  if (have != need)
+    throw ParseError(name + ": the header promises " + std::to_string(need) + " bytes of data (" +
+                     std::to_string(l.n) + " elements) but the file holds " + std::to_string(have));
+  NpyView v = view_of(l);
+  v.data = reinterpret_cast<const unsigned char*>(bytes.data()) + l.data_start;
   return v;
 }
 

@@ -191,6 +191,25 @@ std::vector<std::vector<Token>> tokenize(std::string_view text, const std::strin
       if (num.size() > 1 && num[0] == '+' && num[1] != '-') num.remove_prefix(1);
       double v = 0;
       auto r = std::from_chars(num.data(), num.data() + num.size(), v);
+      if (r.ec == std::errc() && r.ptr != num.data() + num.size() && *r.ptr == '/') {
+        // A fraction A/B ("1/9"): the quotient, which must be a finite number.
+        std::string_view den(r.ptr + 1,
+                             static_cast<std::size_t>(num.data() + num.size() - r.ptr - 1));
+        if (den.size() > 1 && den[0] == '+' && den[1] != '-') den.remove_prefix(1);
+        double d = 0;
+        auto rd = std::from_chars(den.data(), den.data() + den.size(), d);
+        if (rd.ec != std::errc() || rd.ptr != den.data() + den.size())
+          throw ParseError(where(line, col) + ": '" + quote_for_message(tok) +
+                           "' is not a number or a fraction A/B");
+        if (d == 0)
+          throw ParseError(where(line, col) + ": fraction '" + quote_for_message(tok) +
+                           "' divides by zero");
+        v /= d;
+        if (!std::isfinite(v))
+          throw ParseError(where(line, col) + ": fraction '" + quote_for_message(tok) +
+                           "' is not a finite number");
+        r.ptr = num.data() + num.size();
+      }
       if (r.ec == std::errc::result_out_of_range)
         throw ParseError(where(line, col) + ": number '" + quote_for_message(tok) +
                          "' is out of range");

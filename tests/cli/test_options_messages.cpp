@@ -305,19 +305,20 @@ TEST_CASE("[cli] --offset is in the output's units when 8-bit input is written a
 
 TEST_CASE("[cli] convolve on a binary file says it is not a text matrix or a supported image") {
   const std::string dir = temp_dir();
-  std::string tif("II*\0\x08\0\0\0\x10\x00\xff\xfe", 12);
-  tif += std::string(100, '\0');
-  write_file(dir + "/grey.tif", tif);
-  auto r = run_convkit({"convolve", "grey.tif", "identity"}, "", dir);
+  // A GIF header (TIFF, which this test used before, is read now).
+  std::string gif("GIF8\0\x08\0\0\x10\x00\xff\xfe", 12);
+  gif += std::string(100, '\0');
+  write_file(dir + "/grey.gif", gif);
+  auto r = run_convkit({"convolve", "grey.gif", "identity"}, "", dir);
   CHECK(r.status == 1);
   CHECK(one_printable_error_line(r));
-  CHECK(r.err.find("grey.tif: not a text matrix or a supported image") != std::string::npos);
-  CHECK(r.err.find("II*\\x00\\x08") != std::string::npos);  // escapes, past the NUL
+  CHECK(r.err.find("grey.gif: not a text matrix or a supported image") != std::string::npos);
+  CHECK(r.err.find("GIF8\\x00\\x08") != std::string::npos);  // escapes, past the NUL
   // The same bytes as a kernel file.
-  r = run_convkit({"convolve", "[1 2 3]", "grey.tif"}, "", dir);
+  r = run_convkit({"convolve", "[1 2 3]", "grey.gif"}, "", dir);
   CHECK(r.status == 1);
   CHECK(one_printable_error_line(r));
-  CHECK(r.err.find("grey.tif: not a text matrix or signal") != std::string::npos);
+  CHECK(r.err.find("grey.gif: not a text matrix or signal") != std::string::npos);
 }
 
 TEST_CASE("[cli] unknown commands and top-level options get a did-you-mean") {
@@ -606,7 +607,7 @@ TEST_CASE("[cli] flags that would do nothing are refused: signal, plot and convo
 TEST_CASE(
     "[cli] every command given binary data where it reads a file names it in printable text") {
   const std::string dir = temp_dir();
-  std::string bin("II*\0\x08\0\0\0\x1b[31m\xff\xfe\n\r", 17);
+  std::string bin("GIF8\0\x08\0\0\x1b[31m\xff\xfe\n\r", 17);
   bin += std::string(200, '\0');
   write_file(dir + "/bin.dat", bin);
   const std::vector<std::vector<std::string>> commands = {

@@ -184,6 +184,7 @@ void make_inputs(const std::string& dir) {
   write_file(in + "trunc.bmp", cut(encode(rgb, ".bmp")));
   write_file(in + "trunc.pgm", cut(encode(grey, ".pgm")));
   write_file(in + "trunc.ppm", cut(encode(rgb, ".ppm")));
+  write_file(in + "trunc.tif", cut(encode(rgb, ".tif")));
   write_file(in + "trunc.tga", cut(tga_file()));
   write_file(in + "trunc.npy", cut(npy_file()));
   write_file(in + "garbage.bin", garbage());
@@ -261,7 +262,7 @@ struct Hostile {
 
 std::vector<Hostile> hostile_images() {
   std::vector<Hostile> h;
-  for (const char* ext : {"png", "jpg", "bmp", "tga", "pgm", "ppm", "npy"})
+  for (const char* ext : {"png", "jpg", "bmp", "tga", "pgm", "ppm", "tif", "npy"})
     h.push_back({std::string("truncated ") + ext, std::string("in/trunc.") + ext,
                  std::string("trunc.") + ext});
   return h;

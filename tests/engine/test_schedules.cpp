@@ -15,8 +15,10 @@
 #include "convkit/error.hpp"
 #include "convkit/parallel.hpp"
 #include "engine/schedules.hpp"
+#include "support/cv_border.hpp"
 
 using namespace convkit;
+using convkit::test::cv_border;
 
 namespace {
 
@@ -259,22 +261,6 @@ TEST_CASE("[engine] a long 1D signal gives the same result on 1, 2 and 3 threads
 }
 
 namespace {
-
-int cv_border(Border b) {
-  switch (b) {
-    case Border::zero:
-      return cv::BORDER_CONSTANT;
-    case Border::reflect:
-      return cv::BORDER_REFLECT_101;
-    case Border::symmetric:
-      return cv::BORDER_REFLECT;
-    case Border::replicate:
-      return cv::BORDER_REPLICATE;
-    case Border::circular:
-      return cv::BORDER_WRAP;
-  }
-  return cv::BORDER_CONSTANT;
-}
 
 template <class T>
 void against_opencv(unsigned seed, int count) {

@@ -11,8 +11,10 @@
 #include "convkit/filtering.hpp"
 #include "convkit/filters.hpp"
 #include "convkit/parallel.hpp"
+#include "support/cv_border.hpp"
 
 using namespace convkit;
+using convkit::test::cv_border;
 
 namespace {
 
@@ -52,22 +54,6 @@ cv::Mat grey_mat_from(const Image& img) {
   cv::Mat m(img.height, img.width, CV_32F);
   std::copy(img.data.begin(), img.data.begin() + m.total(), m.ptr<float>(0));
   return m;
-}
-
-int cv_border(Border b) {
-  switch (b) {
-    case Border::zero:
-      return cv::BORDER_CONSTANT;
-    case Border::reflect:
-      return cv::BORDER_REFLECT_101;
-    case Border::symmetric:
-      return cv::BORDER_REFLECT;
-    case Border::replicate:
-      return cv::BORDER_REPLICATE;
-    case Border::circular:
-      return cv::BORDER_WRAP;
-  }
-  return -1;
 }
 
 }  // namespace

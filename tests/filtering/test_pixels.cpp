@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "convkit/engine.hpp"
@@ -96,8 +97,23 @@ void check_equal(const std::vector<Out>& got, const Image& ref, Shape s) {
   CHECK(bad == 0);
 }
 
-const Border kBorders[] = {Border::reflect, Border::zero, Border::replicate, Border::symmetric,
-                           Border::circular};
+// One rule on both axes, per-axis rules, and border values under Border::zero
+// (a fractional one too).
+const BorderRule kBorders[] = {Border::reflect,
+                               Border::zero,
+                               Border::replicate,
+                               Border::symmetric,
+                               Border::circular,
+                               {Border::zero, Border::reflect, 7},
+                               {Border::replicate, Border::zero, 200},
+                               {Border::circular, Border::symmetric},
+                               {Border::zero, Border::zero, 37.5}};
+
+// Describes a border rule for CAPTURE.
+std::string describe(const BorderRule& b) {
+  return std::to_string(static_cast<int>(b.rows)) + "/" + std::to_string(static_cast<int>(b.cols)) +
+         " value " + std::to_string(b.value);
+}
 
 const Shape kShapes[] = {{1, 1, 1}, {2, 3, 3}, {7, 5, 1}, {37, 53, 3}, {19, 40, 4}, {9, 1300, 3}};
 
@@ -118,17 +134,19 @@ void each_setting(F&& f) {
   set_thread_count(0);
 }
 
-// Brute-force integer correlation of channel c at (y, x) with an integer mask.
+// Brute-force integer correlation of channel c at (y, x) with an integer mask
+// (b.value an integer: the samples outside under Border::zero).
 long long int_correlate(const std::vector<std::uint8_t>& v, Shape s, const std::vector<int>& m,
-                        int kh, int kw, Border b, int y, int x, int c) {
+                        int kh, int kw, const BorderRule& b, int y, int x, int c) {
   long long sum = 0;
   for (int i = 0; i < kh; ++i)
     for (int j = 0; j < kw; ++j) {
-      const int yy = border_index(y + i - kh / 2, s.h, b),
-                xx = border_index(x + j - kw / 2, s.w, b);
-      if (yy < 0 || xx < 0) continue;
-      sum += m[static_cast<std::size_t>(i) * kw + j] *
-             static_cast<long long>(v[(static_cast<std::size_t>(yy) * s.w + xx) * s.c + c]);
+      const int yy = border_index(y + i - kh / 2, s.h, b.rows),
+                xx = border_index(x + j - kw / 2, s.w, b.cols);
+      const long long sample = yy < 0 || xx < 0
+                                   ? static_cast<long long>(b.value)
+                                   : v[(static_cast<std::size_t>(yy) * s.w + xx) * s.c + c];
+      sum += m[static_cast<std::size_t>(i) * kw + j] * sample;
     }
   return sum;
 }
@@ -143,13 +161,13 @@ TEST_CASE("[pixels] 8-bit blur equals the float path rounded, bit for bit") {
                               {BlurType::box, 3, 0, Border::reflect}};
   each_setting([&] {
     for (Shape s : kShapes)
-      for (Border b : kBorders)
+      for (const BorderRule& b : kBorders)
         for (BlurOptions o : opts) {
           o.border = b;
           CAPTURE(s.h);
           CAPTURE(s.w);
           CAPTURE(s.c);
-          CAPTURE(static_cast<int>(b));
+          CAPTURE(describe(b));
           const auto in = random_pixels<std::uint8_t>(s, 7, 255);
           std::vector<std::uint8_t> out(in.size());
           blur(view(in, s), o, view(out, s));
@@ -174,7 +192,7 @@ TEST_CASE("[pixels] a wide image is cut into strips without changing a sample") 
 TEST_CASE("[pixels] 16-bit blur equals the float path rounded, bit for bit") {
   each_setting([&] {
     for (Shape s : {Shape{37, 53, 3}, Shape{8, 9, 1}})
-      for (Border b : kBorders)
+      for (const BorderRule& b : kBorders)
         for (BlurOptions o :
              {BlurOptions{BlurType::gaussian, 0, 1.7, b}, BlurOptions{BlurType::box, 5, 0, b}}) {
           const auto in = random_pixels<std::uint16_t>(s, 11, 65535);
@@ -195,7 +213,7 @@ TEST_CASE("[pixels] 8-bit edges into int16 and float equal the float path exactl
                     {EdgeOperator::prewitt, 3}, {EdgeOperator::laplacian, 3}};
   each_setting([&] {
     for (Shape s : {Shape{37, 53, 3}, Shape{2, 3, 1}, Shape{11, 700, 1}})
-      for (Border b : kBorders)
+      for (const BorderRule& b : kBorders)
         for (Op op : ops)
           for (EdgeDirection d : {EdgeDirection::x, EdgeDirection::y, EdgeDirection::magnitude,
                                   EdgeDirection::direction}) {
@@ -218,12 +236,34 @@ TEST_CASE("[pixels] 8-bit edges into int16 and float equal the float path exactl
             // Integer masks give integers, except Scharr and Sobel 5: the
             // engine factors the outer product by its largest tap, e.g.
             // (0.3, 1, 0.3) x (-10, 0, 10), and 0.3 is not a float.
-            if (op.op != EdgeOperator::scharr && op.ksize == 3)
+            if (op.op != EdgeOperator::scharr && op.ksize == 3 && b.value == std::floor(b.value))
               for (float v : f) REQUIRE(v == std::nearbyint(v));
             std::vector<std::int16_t> i16(in.size());
             edge(view(in, s), o, view(i16, s));
             check_equal(i16, ref, s);
           }
+  });
+}
+
+TEST_CASE("[pixels] log and dog of 8/16-bit pixels equal the float path; they need float output") {
+  each_setting([&] {
+    for (const BorderRule& b : kBorders)
+      for (EdgeOperator op : {EdgeOperator::log, EdgeOperator::dog}) {
+        CAPTURE(describe(b));
+        CAPTURE(static_cast<int>(op));
+        EdgeOptions o{op, EdgeDirection::magnitude, b};
+        o.sigma = 1.2;
+        const Shape s{29, 31, 3};
+        const auto in8 = random_pixels<std::uint8_t>(s, 14, 255);
+        std::vector<float> f(in8.size());
+        edge(view(in8, s), o, view(f, s));
+        check_equal(f, float_path(in8, s, 8, [&](const Image& g) { return edge(g, o); }), s);
+        const auto in16 = random_pixels<std::uint16_t>(s, 15, 65535);
+        edge(view(in16, s), o, view(f, s));
+        check_equal(f, float_path(in16, s, 16, [&](const Image& g) { return edge(g, o); }), s);
+        std::vector<std::int16_t> i16(in8.size());
+        CHECK_THROWS_AS(edge(view(in8, s), o, view(i16, s)), UsageError);
+      }
   });
 }
 
@@ -239,7 +279,9 @@ TEST_CASE("[pixels] integer masks on 8-bit pixels give the exact integer sums") 
   for (int a : {1, 4, 6, 4, 1})
     for (int b : {-1, -2, 0, 2, 1}) sobel5.push_back(a * b);
   each_setting([&] {
-    for (Border b : kBorders) {
+    for (const BorderRule& b : kBorders) {
+      if (b.value != std::floor(b.value)) continue;  // integer sums need an integer value
+      CAPTURE(describe(b));
       std::vector<std::int16_t> gx(in.size()), gy(in.size()), g5(in.size()), box(in.size());
       edge(view(in, s), EdgeOptions{EdgeOperator::sobel, EdgeDirection::x, b, 5}, view(g5, s));
       edge(view(in, s), EdgeOptions{EdgeOperator::sobel, EdgeDirection::x, b}, view(gx, s));
@@ -272,7 +314,7 @@ TEST_CASE("[pixels] general masks on 8-bit pixels equal the float path, every sc
       random_mask(3), random_mask(5), {1, 2, 1, 2, 4, 2, 1, 2, 1}};  // rank 1: separable
   each_setting([&] {
     for (Shape s : {Shape{37, 53, 3}, Shape{6, 4, 1}})
-      for (Border b : kBorders)
+      for (const BorderRule& b : kBorders)
         for (const auto& m : masks) {
           const int k = static_cast<int>(std::lround(std::sqrt(double(m.size()))));
           const auto in = random_pixels<std::uint8_t>(s, 2, 255);

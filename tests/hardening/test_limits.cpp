@@ -30,7 +30,7 @@ void write_picture(const std::string& path) {
 
 TEST_CASE("[hardening] --max-pixels refuses larger images in every format, from the header") {
   const std::string dir = temp_dir();
-  for (const char* ext : {"png", "jpg", "bmp", "tga", "ppm", "npy"}) {
+  for (const char* ext : {"png", "jpg", "bmp", "tga", "ppm", "tif", "npy"}) {
     CAPTURE(ext);
     const std::string in = dir + "/in." + ext, out = dir + "/out." + ext;
     write_picture(in);

@@ -854,13 +854,23 @@ TEST_CASE("[io] a pipe or device is read only as far as its header allows") {
   auto [big, berr] = fed("P5\n100000 100000\n255\n", '\0');
   CHECK(berr.find("too large") != std::string::npos);
   CHECK(big < (std::size_t(4) << 20));
+  // A TIFF whose directory (16x16, first in the file) is followed by zeros without end: the
+  // size is read from the directory, then the same bound as for PNG.
+  const Bytes tiff("II*\0\x08\0\0\0\x02\0"
+                   "\x00\x01\x03\0\x01\0\0\0\x10\0\0\0"
+                   "\x01\x01\x03\0\x01\0\0\0\x10\0\0\0"
+                   "\0\0\0\0",
+                   34);
+  auto [tiffs, terr] = fed(tiff, '\0');
+  CHECK(terr.find("TIFF") != std::string::npos);
+  CHECK(tiffs < (std::size_t(20) << 20));
   // The command line, on the device itself.
   const std::string dir = temp_dir();
   auto r = convkit::test::run_convkit({"blur", "/dev/zero", "-o", dir + "/z.png"});
   CHECK(r.status == 1);
   CHECK(r.err ==
         "convkit: error: /dev/zero: not an image convkit can read (PNG, JPEG, BMP, TGA, "
-        "PGM/PPM, NPY)\n");
+        "PGM/PPM, TIFF, NPY)\n");
   CHECK(!std::filesystem::exists(dir + "/z.png"));
 }
 

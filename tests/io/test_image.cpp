@@ -13,25 +13,14 @@
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
+#include "support/images.hpp"
 #include "support/run.hpp"
 
 using namespace convkit;
+using convkit::test::random_image;
 using convkit::test::temp_dir;
 
 namespace {
-
-Image random_image(int w, int h, int c, int depth, unsigned seed) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = c;
-  img.bit_depth = depth;
-  img.data.resize(static_cast<std::size_t>(w) * h * c);
-  std::mt19937 rng(seed);
-  const unsigned max = depth == 16 ? 65535u : 255u;
-  for (auto& v : img.data) v = static_cast<float>(rng() % (max + 1));
-  return img;
-}
 
 // OpenCV stores interleaved BGR(A); convert our planar RGB(A) sample (c, y, x).
 double cv_sample(const cv::Mat& m, int y, int x, int c) {

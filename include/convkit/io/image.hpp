@@ -62,15 +62,6 @@ struct Image {
   float max_value() const { return bit_depth == 8 ? 255.f : bit_depth == 16 ? 65535.f : 0.f; }
 };
 
-/// An 8- or 16-bit image as decoded, not converted to float: interleaved
-/// samples, (y, x, c) at samples[(y * width + x) * channels + c], in
-/// 0..255 (depth 8) or 0..65535 (depth 16).
-struct IntegerImage {
-  int width = 0, height = 0, channels = 0;
-  int depth = 8;  ///< 8 or 16
-  std::vector<std::uint16_t> samples;
-};
-
 /// Call f(T{}) with T = double for a float64 image and float otherwise, so one
 /// template serves both sample types.
 template <class F>
@@ -100,15 +91,6 @@ struct ImageLimits {
 /// most 16 MiB + 64 bytes per declared pixel), so a pipe or device is never
 /// slurped.
 Image read_image(const std::string& path, const ImageLimits& limits = {});
-
-/// read_image, except that a file in an integer format (PNG, JPEG, BMP, TGA,
-/// PGM/PPM) is returned as decoded in `ints`, not converted to float; the
-/// Image returned is then empty (width 0).  NPY data is read as read_image
-/// reads it.  Errors as read_image.
-Image read_image(const std::string& path, const ImageLimits& limits, IntegerImage& ints);
-
-/// The planar float Image read_image gives for the same samples.
-Image to_image(const IntegerImage& img);
 
 /// The most text read_input_bytes reads from a pipe or device (256 MiB).
 inline constexpr std::size_t kMaxStreamTextBytes = std::size_t(256) << 20;
@@ -147,6 +129,19 @@ bool looks_like_image(std::string_view bytes);
 enum class ValuePolicy { none, clip, abs, normalize, offset };
 // clang-format on
 
+enum class TiffCompression { none, lzw, deflate };
+
+/// How TIFF files are written (see convkit/io/tiff.hpp).
+struct TiffWriteOptions {
+  TiffCompression compression = TiffCompression::none;
+  bool tiled = false;                       ///< tiles instead of strips
+  int tile_width = 256, tile_height = 256;  ///< multiples of 16
+  int rows_per_strip = 0;                   ///< 0: about 64 KiB of samples a strip
+  /// BigTIFF (64-bit offsets) is written when the file may pass 4 GiB (see
+  /// tiff_may_exceed_4gib), or always when force_bigtiff is set.
+  bool force_bigtiff = false;
+};
+
 struct ImageWriteOptions {
   ValuePolicy policy = ValuePolicy::none;
   float offset = 0;  ///< for ValuePolicy::offset, in the OUTPUT's units (128: 8-bit mid-grey)
@@ -158,6 +153,7 @@ struct ImageWriteOptions {
   std::string format;
   int jpeg_quality = 92;
   int png_compression = 1;  ///< zlib level: 1 is fast and still small
+  TiffWriteOptions tiff;
 };
 
 /// The format write_image gives `path` ("png", "jpg", "npy", ...; "-": see
@@ -172,16 +168,6 @@ bool writes_float(const std::string& path, const ImageWriteOptions& opts, const 
 /// warning on standard error.
 /// The file appears atomically (temporary file + rename): never half-written.
 void write_image(const Image& img, const std::string& path, const ImageWriteOptions& opts = {});
-
-/// True when write_image(to_image(img), path, opts) would store img's samples
-/// as they are: PNG, PGM (one channel) or PPM (three), at the image's own
-/// depth (opts.bit_depth 0 or the same).  Then write_image(img, path, opts)
-/// writes the same file without going through float.
-bool writes_unchanged(const IntegerImage& img, const std::string& path,
-                      const ImageWriteOptions& opts);
-/// Write an integer image as it is; Error unless writes_unchanged().
-void write_image(const IntegerImage& img, const std::string& path,
-                 const ImageWriteOptions& opts = {});
 
 /// True when the path's extension names an image format we can write.
 bool is_image_path(const std::string& path);

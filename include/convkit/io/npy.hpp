@@ -48,6 +48,10 @@ struct NpyView {
 };
 NpyView parse_npy_view(std::string_view bytes, const std::string& name,
                        std::int64_t max_elements = std::int64_t(1) << 30);
+/// The header alone (at the start of `head`), checked as parse_npy_view checks
+/// it; data is null and *data_start (when given) is the data's byte offset.
+NpyView parse_npy_header(std::string_view head, const std::string& name, std::int64_t max_elements,
+                         std::size_t* data_start);
 
 /// A regular .npy file mapped read-only (pages prefaulted from the page
 /// cache): its bytes without copying them into memory of our own.

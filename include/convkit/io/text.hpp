@@ -63,6 +63,7 @@ struct Matrix {
 
 /// Rows of numbers, one row per line (whitespace or comma separated), or an
 /// inline literal "[1 2 3; 4 5 6]" (rows separated by ';' or newlines).
+/// A number may be written as a fraction A/B ("1/9"; B not 0).
 /// Ragged rows, bad numbers and empty input are errors naming line:column.
 Matrix parse_matrix(std::string_view text, const std::string& name);
 Matrix read_matrix(const std::string& path);  ///< "-" = stdin
