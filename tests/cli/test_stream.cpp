@@ -116,7 +116,14 @@ TEST_CASE(
     same_as_whole(dir, {"blur", "--sigma", "2.5", "--padding", pad}, dir + "/rgb.png", "png");
     same_as_whole(dir, {"edge", "--padding", pad}, dir + "/g.pgm", "pgm");  // normalized: 2 passes
   }
-  same_as_whole(dir, {"blur", "--type", "box", "--size", "5"}, dir + "/rgba16.png", "png");
+  same_as_whole(dir, {"blur", "--type", "box", "--size", "5", "--alpha", "pass"},
+                dir + "/rgba16.png", "png");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/rgba16.png", "png");  // premultiplied
+  same_as_whole(dir, {"blur", "--padding", "reflect,constant", "--border-value", "200"},
+                dir + "/rgb.png", "png");
+  same_as_whole(dir, {"edge", "--operator", "log", "--sigma", "1.5"}, dir + "/g.pgm", "pgm");
+  same_as_whole(dir, {"edge", "--operator", "dog", "--sigma", "1", "--sigma2", "2.5"},
+                dir + "/rgb.png", "npy");
   same_as_whole(dir, {"blur", "--sigma-x", "1", "--sigma-y", "3"}, dir + "/c16.ppm", "ppm");
   same_as_whole(dir, {"blur", "--sigma", "1.5", "--normalize"}, dir + "/g.pgm", "png");
   same_as_whole(dir, {"edge", "--direction", "x"}, dir + "/rgb.png", "png");  // mid-grey offset

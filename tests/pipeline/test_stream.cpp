@@ -133,11 +133,12 @@ TEST_CASE("[pipeline] streamed blur and edge equal the whole-image path bit for 
     Image img = random_image(rng, w, h, fm.channels, fm.depth);
     const std::string file = dir + "/in" + std::to_string(trial) + "." + fm.ext;
     write_image(img, file);
-    const Border border = kBorders[uni(0, 4)];
+    // Per-axis rules, with a value for a constant axis.
+    const BorderRule border(kBorders[uni(0, 4)], kBorders[uni(0, 4)], uni(0, 1) ? 0.0 : 0.25);
     const int band = uni(1, 12);
     const std::string what = std::string(fm.ext) + " " + std::to_string(w) + "x" +
                              std::to_string(h) + "x" + std::to_string(fm.channels) + " border " +
-                             std::string(to_string(border)) + " band " + std::to_string(band);
+                             to_string(border) + " band " + std::to_string(band);
     BlurOptions b;
     b.sigma = uni(1, 40) / 10.0;
     b.border = border;
@@ -154,8 +155,12 @@ TEST_CASE("[pipeline] streamed blur and edge equal the whole-image path bit for 
     const EdgeDirection dirs[] = {EdgeDirection::x, EdgeDirection::y, EdgeDirection::magnitude,
                                   EdgeDirection::direction};
     e.direction = dirs[uni(0, 3)];
-    e.op = static_cast<EdgeOperator>(uni(0, 3));
+    e.op = static_cast<EdgeOperator>(uni(0, 5));
     if (e.op == EdgeOperator::sobel) e.ksize = 2 * uni(1, 3) + 1;
+    if (e.op == EdgeOperator::log || e.op == EdgeOperator::dog) {  // two passes, added or not
+      e.sigma = uni(5, 20) / 10.0;
+      if (e.op == EdgeOperator::dog) e.sigma2 = e.sigma * uni(12, 30) / 10.0;
+    }
     check_streamed(
         file, edge_filter(e), band,
         what + " edge " + std::string(to_string(e.op)) + " " + std::string(to_string(e.direction)));
