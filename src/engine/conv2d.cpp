@@ -33,10 +33,6 @@ namespace detail {
 
 namespace {
 
-std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) {
-  return (n + m - 1) / m * m;
-}
-
 // Builds rows of the extended input (the input padded by the border rule),
 // split into stride_x phase rows of `lp` elements each.
 template <class T>

@@ -27,10 +27,6 @@ namespace detail {
 
 namespace {
 
-std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) {
-  return (n + m - 1) / m * m;
-}
-
 // ---- row conversions, compiled for the baseline and for AVX2 -------------
 
 template <class In>

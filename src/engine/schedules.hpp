@@ -19,6 +19,11 @@ inline constexpr int kRowSlack = 64;
 /// Output rows computed together by block_rows.
 inline constexpr int kBlockRows = 3;
 
+/// n rounded up to a multiple of m (n >= 0, m > 0).
+inline std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) {
+  return (n + m - 1) / m * m;
+}
+
 /// out[x] = sum_t w[t] * base[offs[t] + x], x in [0, n).  Runtime-dispatched
 /// between the AVX2+FMA and the portable loop.  May read up to
 /// base[offs[t] + round_up(n, kRowSlack) - 1].
