@@ -91,8 +91,8 @@ void unify_classes(DataSource& s) {
 bool is_image_file(const fs::path& p) {
   std::string e = p.extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const char* kExt[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga",
-                               ".pgm", ".ppm", ".pnm",  ".tif", ".tiff"};
+  static const char* kExt[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".pgm", ".ppm", ".pnm",
+                               ".tif", ".tiff"};
   return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* x) { return e == x; });
 }
 
