@@ -93,6 +93,16 @@ struct ConvGeometry {
   BorderRule border = Border::zero;
 };
 
+/// The output length of one axis of a sliding window (convolution, pooling):
+/// the number of window positions, floor((n + before + after - k) / stride) + 1,
+/// or 0 when the window does not fit.  stride >= 1.  plan() and the CNN
+/// shape inference (arch) both size their outputs with it.
+constexpr long long window_output_length(long long n, long long before, long long after,
+                                         long long k, long long stride) {
+  const long long span = n + before + after - k;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
 /// Resolve a request.  Throws UsageError (naming the axis and the numbers)
 /// when a stride is < 1, a padding is negative, a size is < 1, the output
 /// would be empty (e.g. a kernel larger than the input in valid mode), or

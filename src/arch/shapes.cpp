@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "convkit/arch.hpp"
+#include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 
 namespace convkit {
@@ -142,17 +143,17 @@ ShapeReport infer_shapes(const Arch& arch, Shape3 input) {
       const Padding pd = l.padding();
       const bool across = axis[0] == 'w';
       const std::int64_t before = across ? pd.left : pd.top, after = across ? pd.right : pd.bottom;
-      std::int64_t span = n + before + after - l.kernel;
+      const std::int64_t out = window_output_length(n, before, after, l.kernel, l.stride);
       const std::string padded =
           l.asymmetric ? " + padding " + std::to_string(before) + " + " + std::to_string(after)
                        : " + 2" + std::string(kTimes) + "padding " + std::to_string(l.pad);
-      if (span < 0)
+      if (out < 1)
         throw UsageError(label(arch, i) + ": the " + window_name(l) +
                          (l.kind == LayerKind::conv ? " kernel" : " window") +
                          " does not fit its " + format_shape(cur, false) + " input (" + axis + " " +
                          std::to_string(n) + padded + " < " + std::to_string(l.kernel) +
                          "): the output would be smaller than 1 pixel");
-      return span / l.stride + 1;
+      return out;
     };
     switch (l.kind) {
       case LayerKind::conv: {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
-#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "cli/validate.hpp"
 #include "convkit/data_table.hpp"
 #include "convkit/error.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit::cli {
 namespace {
@@ -28,12 +28,6 @@ struct SampleOptions {
 };
 
 constexpr std::int64_t kMaxSampleCells = 10'000'000;
-
-// Uniform double in [0, 1) from the top 53 bits: the same on every platform
-// (std::mt19937_64's output sequence is fixed by the standard).
-double uniform01(std::mt19937_64& g) {
-  return static_cast<double>(g() >> 11) * 0x1.0p-53;
-}
 
 // Lower-triangular L with L L^T = C (C symmetric positive semi-definite).
 std::vector<double> cholesky(const std::vector<double>& C, int d) {
@@ -69,7 +63,7 @@ void run_sample(const SampleOptions& o) {
   if (o.count < 1 || o.count > kMaxSampleCells / d)
     throw UsageError("--count must be between 1 and " + std::to_string(kMaxSampleCells / d) +
                      " for " + std::to_string(d) + " column(s)");
-  std::mt19937_64 gen(o.seed_given ? o.seed : std::random_device{}());
+  Rng rng(o.seed_given ? o.seed : std::random_device{}());
   DataTable t;
   t.rows = o.count;
   t.cols = d;
@@ -88,7 +82,7 @@ void run_sample(const SampleOptions& o) {
       if (!(hi[j] > lo[j])) throw UsageError("--high must be greater than --low");
     for (std::int64_t r = 0; r < o.count; ++r)
       for (int j = 0; j < d; ++j)
-        t.data[static_cast<std::size_t>(r * d + j)] = lo[j] + (hi[j] - lo[j]) * uniform01(gen);
+        t.data[static_cast<std::size_t>(r * d + j)] = rng.uniform(lo[j], hi[j]);
     write_data_table(t, o.output);
     return;
   }
@@ -141,12 +135,10 @@ void run_sample(const SampleOptions& o) {
       have_spare = false;
       return spare;
     }
-    const double u1 = 1.0 - uniform01(gen);  // (0, 1]
-    const double u2 = uniform01(gen);
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    spare = r * std::sin(2 * std::numbers::pi * u2);
+    const auto [first, second] = rng.normal_pair();
+    spare = second;
     have_spare = true;
-    return r * std::cos(2 * std::numbers::pi * u2);
+    return first;
   };
   for (std::int64_t r = 0; r < o.count; ++r) {
     for (int j = 0; j < d; ++j) z[j] = normal();

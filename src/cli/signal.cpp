@@ -20,6 +20,7 @@
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/npy.hpp"
 #include "convkit/io/text.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit::cli {
 
@@ -39,12 +40,9 @@ struct SignalOptions {
   std::string output;
 };
 
-// splitmix64: a fixed, portable hash from (seed, n) to 64 random bits.
+// A fixed, portable hash from (seed, n) to 64 random bits.
 std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+  return splitmix64_at(x, 1);
 }
 
 void run_signal(const SignalOptions& o) {

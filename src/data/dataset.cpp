@@ -221,7 +221,12 @@ Dataset make_synthetic_edges(std::size_t count, int size, std::uint64_t seed, fl
       for (int x = 0; x < size; ++x) im[at * size + x] = 255.f;
     if (cls == 1)
       for (int y = 0; y < size; ++y) im[y * size + at] = 255.f;
-    for (int p = 0; p < size * size; ++p) im[p] += 255.f * noise * static_cast<float>(rng.normal());
+    // These normals map u1 = 0 to 1e-300 where normal() uses 1 - u1: kept, so
+    // every synthetic set stays the one its seed always gave.
+    for (int p = 0; p < size * size; ++p) {
+      const double u1 = rng.uniform(), u2 = rng.uniform();
+      im[p] += 255.f * noise * static_cast<float>(box_muller(u1 < 1e-300 ? 1e-300 : u1, u2));
+    }
   }
   return d;
 }

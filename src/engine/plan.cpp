@@ -10,13 +10,6 @@ namespace convkit {
 
 namespace {
 
-// Output length of one axis: floor((n + p0 + p1 - k) / s) + 1, or 0 if empty.
-long long out_len(long long n, long long p0, long long p1, long long k, long long s) {
-  long long span = n + p0 + p1 - k;
-  if (span < 0) return 0;
-  return span / s + 1;
-}
-
 void check_axis(const char* axis, int n, int k, int s) {
   if (n < 1)
     throw UsageError(std::string("input ") + axis + " is " + std::to_string(n) +
@@ -63,8 +56,8 @@ ConvGeometry plan(const ConvSpec& spec, int in_h, int in_w, int k_h, int k_w) {
       g.pad = {0, 0, 0, 0};
       break;
   }
-  long long oh = out_len(in_h, g.pad.top, g.pad.bottom, k_h, spec.stride_y);
-  long long ow = out_len(in_w, g.pad.left, g.pad.right, k_w, spec.stride_x);
+  long long oh = window_output_length(in_h, g.pad.top, g.pad.bottom, k_h, spec.stride_y);
+  long long ow = window_output_length(in_w, g.pad.left, g.pad.right, k_w, spec.stride_x);
   auto describe = [&](const char* axis, int n, int p0, int p1, int k) {
     return std::string(axis) + ": input " + std::to_string(n) + " + padding " + std::to_string(p0) +
            "+" + std::to_string(p1) + " is smaller than the kernel (" + std::to_string(k) + ")";

@@ -6,6 +6,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/parallel.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit::nn {
 
@@ -46,12 +47,9 @@ std::unique_ptr<Layer<T>> make_layer(const LayerSpec& s, const BuildOptions& opt
   throw UsageError(where(s) + ": unknown layer kind");
 }
 
+// Independent streams per dropout layer: output i + 1 of splitmix64 from seed.
 std::uint64_t mix(std::uint64_t seed, std::uint64_t i) {
-  // splitmix64 of (seed, i): independent streams per dropout layer.
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (i + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+  return splitmix64_at(seed, i + 1);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "convkit/nn/model.hpp"
 #include "convkit/nn/optim.hpp"
 #include "convkit/parallel.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit {
 
@@ -22,11 +23,7 @@ using Model = nn::Sequential<float>;
 
 // An independent 64-bit stream seed from (seed, epoch, stream).
 std::uint64_t mix(std::uint64_t seed, std::uint64_t epoch, std::uint64_t stream) {
-  std::uint64_t z = seed * 0x9e3779b97f4a7c15ULL ^ (epoch + 1) * 0xbf58476d1ce4e5b9ULL ^
-                    (stream + 1) * 0x94d049bb133111ebULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return split_stream(seed, epoch, stream);
 }
 
 std::string fmt_double(double v) {

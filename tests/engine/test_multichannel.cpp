@@ -7,7 +7,7 @@
 
 #include "convkit/engine.hpp"
 #include "convkit/engine_nn.hpp"
-#include "convkit/nn/random.hpp"
+#include "convkit/random.hpp"
 #include "convkit/parallel.hpp"
 #include "engine/gemm_kernel.hpp"
 

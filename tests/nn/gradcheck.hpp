@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "convkit/nn/layers.hpp"
-#include "convkit/nn/random.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit::nn::test {
 

@@ -1,5 +1,7 @@
 // A model built from the architecture language and `shape`'s inference
-// (infer_shapes) agree on every layer's shape and parameter count.
+// (infer_shapes) agree on every layer's shape and parameter count.  Both size
+// windows with window_output_length (tested in engine/test_output_length.cpp);
+// this test holds the rest: each side's padding rules, flattening and counts.
 #include <doctest/doctest.h>
 
 #include <string>

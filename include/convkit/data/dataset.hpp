@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "convkit/data/rng.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit {
 

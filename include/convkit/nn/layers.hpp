@@ -37,7 +37,7 @@
 
 #include "convkit/engine.hpp"
 #include "convkit/engine_nn.hpp"
-#include "convkit/nn/random.hpp"
+#include "convkit/random.hpp"
 
 namespace convkit::nn {
 
