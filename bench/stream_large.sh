@@ -119,7 +119,7 @@ bench_input() {
     vips gaussblur "$in" "vips-blur13.$ext" 2 --min-ampl 0.01
   if [ -n "$big" ] && [ $cv = 1 ]; then
     local px
-    px=$(vips header -f width "$in")*$(vips header -f height "$in")
+    px=$(vipsheader -f width "$in")*$(vipsheader -f height "$in")
     [ "$(echo "$px > 2^30" | bc)" = 1 ] && cv=0 && echo "  (OpenCV skipped: more than 2^30 pixels)"
   fi
   [ $cv = 1 ] && measure "python3 cv2.GaussianBlur" "$py" -c \
