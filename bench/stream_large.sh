@@ -2,8 +2,8 @@
 # Large images, whole process: convkit blur --sigma 2 and edge (Sobel
 # magnitude) against `vips gaussblur 2`, `vips sobel` and python3 OpenCV
 # one-liners, on an RGB PNG and a large grey PGM generated here (never
-# committed).  Prints wall seconds and peak resident memory (/usr/bin/time
-# -f %M) of each command, and checks that convkit's blur is within one grey
+# committed).  Prints wall seconds, peak resident memory (/usr/bin/time
+# -f %M) and CPU seconds of each command, and checks that convkit's blur is within one grey
 # level of OpenCV's GaussianBlur.  convkit streams these files by row bands;
 # "convkit ... (whole)" reads the same file from standard input, which is
 # read whole, to show what streaming saves.
@@ -93,13 +93,15 @@ PY
 }
 
 # ---- one measured command --------------------------------------------------
-# measure NAME COMMAND...: wall seconds and peak RSS in MB.
+# measure NAME COMMAND...: wall seconds, peak RSS in MB and CPU seconds
+# (user + system: on a shared machine the wall time depends on the load).
 measure() {
   local name=$1
   shift
-  if /usr/bin/time -f "%e %M" -o time.txt "$@" >/dev/null 2>err.txt; then
-    read -r secs kib <time.txt
-    printf "  %-34s %8.2f s %8.1f MB\n" "$name" "$secs" "$(echo "$kib / 1024" | bc -l)"
+  if /usr/bin/time -f "%e %M %U %S" -o time.txt "$@" >/dev/null 2>err.txt; then
+    read -r secs kib user sys <time.txt
+    printf "  %-34s %8.2f s %8.1f MB %8.2f s CPU\n" "$name" "$secs" "$(echo "$kib / 1024" | bc -l)" \
+      "$(echo "$user + $sys" | bc -l)"
   else
     printf "  %-34s failed: %s\n" "$name" "$(tail -1 err.txt)"
   fi

@@ -129,6 +129,13 @@ void ValueConverter::convert(const T* p, std::size_t k0, std::size_t n, int c, d
   const std::size_t step = static_cast<std::size_t>(channels);
   const double scale_ = scale, max_out_ = max_out;
   auto store = [&](auto value_of) {
+    if (step == 1) {  // contiguous: the same loop, vectorized
+      for (std::size_t k = 0; k < n; ++k) {
+        const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out_ + 0.5);
+        out[k] = static_cast<std::uint16_t>(static_cast<int>(v));
+      }
+      return;
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out_ + 0.5);
       out[k * step] = static_cast<std::uint16_t>(static_cast<int>(v));
@@ -820,13 +827,13 @@ class IntegerRowSink : public RowSink {
     }
     const std::size_t bps = plan_.depth == 16 ? 2 : 1;
     raw_.resize(px_.size() * bps);
-    for (std::size_t k = 0; k < px_.size(); ++k) {
-      if (bps == 2) {
+    if (bps == 2) {
+      for (std::size_t k = 0; k < px_.size(); ++k) {
         raw_[2 * k] = static_cast<unsigned char>(px_[k] >> 8);
         raw_[2 * k + 1] = static_cast<unsigned char>(px_[k] & 0xff);
-      } else {
-        raw_[k] = static_cast<unsigned char>(px_[k]);
       }
+    } else {  // a loop of its own, so it vectorizes
+      for (std::size_t k = 0; k < px_.size(); ++k) raw_[k] = static_cast<unsigned char>(px_[k]);
     }
     if (tiff_)
       tiff_->write_rows(raw_.data(), n);
