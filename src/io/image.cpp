@@ -21,6 +21,7 @@
 #include "convkit/io/npy.hpp"
 #include "convkit/io/rows.hpp"
 #include "convkit/io/text.hpp"
+#include "convkit/io/tiff.hpp"
 
 namespace convkit {
 
@@ -128,6 +129,13 @@ void ValueConverter::convert(const T* p, std::size_t k0, std::size_t n, int c, d
   const std::size_t step = static_cast<std::size_t>(channels);
   const double scale_ = scale, max_out_ = max_out;
   auto store = [&](auto value_of) {
+    if (step == 1) {  // contiguous: the same loop, vectorized
+      for (std::size_t k = 0; k < n; ++k) {
+        const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out_ + 0.5);
+        out[k] = static_cast<std::uint16_t>(static_cast<int>(v));
+      }
+      return;
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const double v = std::min(std::max(value_of(p[k]) + 0.5, 0.0), max_out_ + 0.5);
       out[k * step] = static_cast<std::uint16_t>(static_cast<int>(v));
@@ -775,6 +783,10 @@ class IntegerRowSink : public RowSink {
     if (plan_.f == Format::png) {
       png_ = std::make_unique<detail::PngRowWriter>(out, shape.width, shape.height, plan_.channels,
                                                     plan_.depth, o.png_compression, plan_.name);
+    } else if (plan_.f == Format::tiff) {
+      tiff_ = std::make_unique<TiffWriter>(
+          out, plan_.name, shape.width, shape.height, plan_.channels,
+          plan_.depth == 16 ? SampleType::u16 : SampleType::u8, o.tiff);
     } else {
       const int maxval = plan_.depth == 16 ? 65535 : 255;
       if (std::fprintf(out, "P%c\n%d %d\n%d\n", plan_.pnm_kind, shape.width, shape.height, maxval) <
@@ -790,6 +802,7 @@ class IntegerRowSink : public RowSink {
   }
   void finish() override {
     if (png_) png_->finish();
+    if (tiff_) tiff_->finish();
     warn_alpha_dropped(shape_, plan_);
   }
 
@@ -808,17 +821,24 @@ class IntegerRowSink : public RowSink {
       png_->write(px_.data(), n);
       return;
     }
+    if (tiff_ && plan_.depth == 16) {
+      tiff_->write_rows(px_.data(), n);
+      return;
+    }
     const std::size_t bps = plan_.depth == 16 ? 2 : 1;
     raw_.resize(px_.size() * bps);
-    for (std::size_t k = 0; k < px_.size(); ++k) {
-      if (bps == 2) {
+    if (bps == 2) {
+      for (std::size_t k = 0; k < px_.size(); ++k) {
         raw_[2 * k] = static_cast<unsigned char>(px_[k] >> 8);
         raw_[2 * k + 1] = static_cast<unsigned char>(px_[k] & 0xff);
-      } else {
-        raw_[k] = static_cast<unsigned char>(px_[k]);
       }
+    } else {  // a loop of its own, so it vectorizes
+      for (std::size_t k = 0; k < px_.size(); ++k) raw_[k] = static_cast<unsigned char>(px_[k]);
     }
-    write_or_fail(out_, raw_.data(), raw_.size(), plan_.name);
+    if (tiff_)
+      tiff_->write_rows(raw_.data(), n);
+    else
+      write_or_fail(out_, raw_.data(), raw_.size(), plan_.name);
   }
 
   std::FILE* out_;
@@ -827,16 +847,24 @@ class IntegerRowSink : public RowSink {
   detail::ValueConverter conv_;
   double lo_, hi_;
   std::unique_ptr<detail::PngRowWriter> png_;
+  std::unique_ptr<TiffWriter> tiff_;
   std::size_t row_ = 0;
   std::vector<std::uint16_t> px_;
   std::vector<unsigned char> raw_;
 };
 
-// Float .npy: the header, then the rows interleaved as float32 or float64.
-class NpyRowSink : public RowSink {
+// Float .npy (the header, then the rows interleaved as float32 or float64)
+// or float TIFF (the same rows through TiffWriter).
+class FloatRowSink : public RowSink {
  public:
-  NpyRowSink(std::FILE* out, const Image& shape, OutputPlan plan)
+  FloatRowSink(std::FILE* out, const Image& shape, OutputPlan plan, const ImageWriteOptions& o)
       : out_(out), shape_(shape), plan_(std::move(plan)) {
+    if (plan_.f == Format::tiff) {
+      tiff_ = std::make_unique<TiffWriter>(
+          out, plan_.name, shape.width, shape.height, shape.channels,
+          plan_.depth == 64 ? SampleType::f64 : SampleType::f32, o.tiff);
+      return;
+    }
     std::vector<std::int64_t> dims = {shape.height, shape.width};
     if (shape.channels > 1) dims.push_back(shape.channels);
     const std::string header = npy_header(dims, plan_.depth == 64 ? NpyType::f8 : NpyType::f4);
@@ -848,7 +876,9 @@ class NpyRowSink : public RowSink {
   void write(int n, const double* const* planes, std::ptrdiff_t stride) override {
     write_as(n, planes, stride);
   }
-  void finish() override {}
+  void finish() override {
+    if (tiff_) tiff_->finish();
+  }
 
  private:
   template <class T>
@@ -868,11 +898,15 @@ class NpyRowSink : public RowSink {
         const T* p = planes[ch] + y * stride;
         for (std::size_t x = 0; x < w; ++x) b[(y * w + x) * c + ch] = static_cast<Out>(p[x]);
       }
-    write_or_fail(out_, buf_.data(), buf_.size(), plan_.name);
+    if (tiff_)
+      tiff_->write_rows(buf_.data(), n);
+    else
+      write_or_fail(out_, buf_.data(), buf_.size(), plan_.name);
   }
   std::FILE* out_;
   Image shape_;
   OutputPlan plan_;
+  std::unique_ptr<TiffWriter> tiff_;
   std::vector<unsigned char> buf_;
 };
 
@@ -893,7 +927,7 @@ bool row_sink_supported(const Image& shape, const std::string& path, const Image
   std::string reason;
   if (p.f == Format::npy && (p.depth == 8 || p.depth == 16))
     reason = "an integer .npy output";
-  else if (p.f != Format::png && p.f != Format::pnm && p.f != Format::npy)
+  else if (p.f != Format::png && p.f != Format::pnm && p.f != Format::npy && p.f != Format::tiff)
     reason = std::string("a ") + p.format + " output";
   if (why_not) *why_not = reason;
   return reason.empty();
@@ -905,7 +939,8 @@ std::unique_ptr<RowSink> open_row_sink(std::FILE* out, const Image& shape, const
   if (!row_sink_supported(shape, path, opts, &why))
     throw Error(path + ": " + why + " cannot be written by rows");
   OutputPlan p = plan_output(shape, path, opts);
-  if (p.f == Format::npy) return std::make_unique<NpyRowSink>(out, shape, std::move(p));
+  if (p.f == Format::npy || p.depth == 32 || p.depth == 64)
+    return std::make_unique<FloatRowSink>(out, shape, std::move(p), opts);
   return std::make_unique<IntegerRowSink>(out, shape, std::move(p), opts, lo, hi);
 }
 

@@ -1,5 +1,6 @@
 // Row sources (see convkit/io/rows.hpp): PNG through libpng's row interface,
-// baseline JPEG by scanlines, binary PGM/PPM, and .npy by offset.  The sinks are in image.cpp,
+// baseline JPEG by scanlines, binary PGM/PPM, .npy by offset, and TIFF by
+// strips or tiles through TiffReader.  The sinks are in image.cpp,
 // beside write_image, whose format rules they share.
 #include "convkit/io/rows.hpp"
 
@@ -12,6 +13,7 @@
 #include "codecs.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/npy.hpp"
+#include "convkit/io/tiff.hpp"
 
 namespace convkit {
 
@@ -45,6 +47,14 @@ void deinterleave(const unsigned char* raw, int rows, int channels, int width, T
                   std::ptrdiff_t stride) {
   const S* s = reinterpret_cast<const S*>(raw);
   const std::size_t w = static_cast<std::size_t>(width);
+  if (channels == 1) {  // contiguous: a loop the compiler vectorizes
+    for (int y = 0; y < rows; ++y) {
+      T* dst = planes[0] + y * stride;
+      const S* src = s + static_cast<std::size_t>(y) * w;
+      for (std::size_t x = 0; x < w; ++x) dst[x] = static_cast<T>(src[x]);
+    }
+    return;
+  }
   for (int c = 0; c < channels; ++c)
     for (int y = 0; y < rows; ++y) {
       T* dst = planes[c] + y * stride;
@@ -426,6 +436,82 @@ class NpySource : public RowSource {
   std::vector<unsigned char> raw_;
 };
 
+// ---- TIFF (strips or tiles, through TiffReader) --------------------------------
+
+// The samples as tiff_to_image gives them: the file's own type (float64 as
+// float32 unless kept), associated alpha made straight by the same formula.
+class TiffSource : public RowSource {
+ public:
+  TiffSource(const std::string& path, bool keep_float64) {
+    ImageLimits unlimited;
+    unlimited.max_pixels = std::int64_t(1) << 62;
+    reader_ = std::make_unique<TiffReader>(path, unlimited);
+    const SampleType t = reader_->sample_type();
+    const bool f64 = t == SampleType::f64 && keep_float64;
+    set_shape(reader_->width(), reader_->height(), reader_->channels(),
+              t == SampleType::u8    ? 8
+              : t == SampleType::u16 ? 16
+              : f64                  ? 64
+                                     : 32,
+              t == SampleType::u8    ? RowSampleType::u8
+              : t == SampleType::u16 ? RowSampleType::u16
+              : f64                  ? RowSampleType::f64
+                                     : RowSampleType::f32);
+    narrow_ = t == SampleType::f64 && !keep_float64;
+    unpremultiply_ = reader_->premultiplied() && channels() > 1;
+  }
+  bool seekable() const override { return true; }
+
+ protected:
+  void decode(int n, unsigned char* dst) override {
+    const std::size_t count = static_cast<std::size_t>(n) * width() * channels();
+    if (narrow_) {  // float64 samples read as float32
+      raw_.resize(count * sizeof(double));
+      reader_->read_rows(next_row(), n, raw_.data());
+      const double* s = reinterpret_cast<const double*>(raw_.data());
+      float* d = reinterpret_cast<float*>(dst);
+      for (std::size_t k = 0; k < count; ++k) d[k] = static_cast<float>(s[k]);
+    } else {
+      reader_->read_rows(next_row(), n, dst);
+    }
+    if (!unpremultiply_) return;
+    switch (bit_depth()) {
+      case 8:
+        return straight<std::uint8_t, float>(dst, count, 255);
+      case 16:
+        return straight<std::uint16_t, float>(dst, count, 65535);
+      case 32:
+        return straight<float, float>(dst, count, 0);
+      default:
+        return straight<double, double>(dst, count, 0);
+    }
+  }
+
+ private:
+  // Associated to straight alpha in the sample type T of the planes, as
+  // tiff_to_image does it.
+  template <class S, class T>
+  void straight(unsigned char* raw, std::size_t count, double max) const {
+    S* s = reinterpret_cast<S*>(raw);
+    const std::size_t c = static_cast<std::size_t>(channels());
+    for (std::size_t p = 0; p < count; p += c) {
+      const double a = static_cast<T>(s[p + c - 1]);
+      for (std::size_t ch = 0; ch + 1 < c; ++ch) {
+        const double v = static_cast<T>(s[p + ch]);
+        if (max > 0)
+          s[p + ch] = static_cast<S>(
+              static_cast<T>(a > 0 ? std::min(max, std::floor(v * max / a + 0.5)) : 0.0));
+        else if (a != 0)
+          s[p + ch] = static_cast<S>(static_cast<T>(v / a));
+      }
+    }
+  }
+
+  std::unique_ptr<TiffReader> reader_;
+  bool narrow_ = false, unpremultiply_ = false;
+  std::vector<unsigned char> raw_;
+};
+
 }  // namespace
 
 namespace {
@@ -493,10 +579,12 @@ std::unique_ptr<RowSource> open_any(const std::string& path, bool keep_float64,
     if (!src->ok()) return nullptr;
     return src;
   }
+  if (starts("II*\0", 4) || starts("MM\0*", 4) || starts("II+\0", 4) || starts("MM\0+", 4))
+    return std::make_unique<TiffSource>(path, keep_float64);
   if (starts("P2", 2) || starts("P3", 2))
     *why_not = "a text (P2/P3) PGM/PPM file";
   else
-    *why_not = "this format (PNG, JPEG, binary PGM/PPM and .npy stream; BMP and TGA do not)";
+    *why_not = "this format (PNG, JPEG, binary PGM/PPM, .npy and TIFF stream; BMP and TGA do not)";
   return nullptr;
 }
 

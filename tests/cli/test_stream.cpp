@@ -2,10 +2,13 @@
 // whole-image path, --memory, atomic outputs when a stream fails mid-way.
 #include <doctest/doctest.h>
 #include <png.h>
+#include <tiffio.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -71,6 +74,33 @@ void write_interlaced_png(const std::string& path, int w, int h) {
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   std::fclose(f);
+}
+
+// A TIFF libtiff writes directly, for what convkit's writer never makes:
+// associated (premultiplied) alpha, float64 samples.  Samples from `value`.
+template <class S>
+void write_raw_tiff(const std::string& path, int w, int h, int c, int bits, int format, bool assoc,
+                    S (*value)(std::size_t)) {
+  TIFF* t = TIFFOpen(path.c_str(), "w");
+  REQUIRE(t);
+  TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+  TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+  TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, c);
+  TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, bits);
+  TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, format);
+  TIFFSetField(t, TIFFTAG_PHOTOMETRIC, c >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+  TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 7);
+  if (c == 2 || c == 4) {
+    std::uint16_t kind = assoc ? EXTRASAMPLE_ASSOCALPHA : EXTRASAMPLE_UNASSALPHA;
+    TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &kind);
+  }
+  std::vector<S> row(static_cast<std::size_t>(w) * c);
+  for (int y = 0; y < h; ++y) {
+    for (std::size_t k = 0; k < row.size(); ++k) row[k] = value(y * row.size() + k);
+    REQUIRE(TIFFWriteScanline(t, row.data(), static_cast<std::uint32_t>(y), 0) == 1);
+  }
+  TIFFClose(t);
 }
 
 }  // namespace
@@ -187,4 +217,92 @@ TEST_CASE("[cli] a stream that fails mid-way leaves the old output as it was") {
   CHECK(r.status == 1);
   CHECK(r.err.find("truncated") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/out.pgm"));
+}
+
+TEST_CASE("[cli] blur and edge stream TIFF in and out to the whole-image bytes") {
+  const std::string dir = temp_dir();
+  ImageWriteOptions lzw_tiles;
+  lzw_tiles.tiff.compression = TiffCompression::lzw;
+  lzw_tiles.tiff.tiled = true;
+  lzw_tiles.tiff.tile_width = 32;
+  lzw_tiles.tiff.tile_height = 16;
+  write_image(noise(201, 133, 3, 8, 11), dir + "/rgb.tif", lzw_tiles);
+  ImageWriteOptions deflate;
+  deflate.tiff.compression = TiffCompression::deflate;
+  write_image(noise(97, 150, 1, 16, 12), dir + "/g16.tif", deflate);
+  Image f = noise(70, 90, 2, 8, 13);
+  f.bit_depth = 32;
+  for (float& v : f.data) v = v / 255.f - 0.25f;
+  write_image(f, dir + "/f.tif");
+  write_raw_tiff<std::uint8_t>(
+      dir + "/pre.tif", 61, 45, 4, 8, SAMPLEFORMAT_UINT, true, [](std::size_t k) {
+        // Premultiplied: colour at most alpha (channel 3).
+        const auto a = static_cast<std::uint8_t>((k / 4) * 7 % 256);
+        return k % 4 == 3 ? a : static_cast<std::uint8_t>(k * 13 % (a + 1));
+      });
+  write_raw_tiff<double>(dir + "/f64.tif", 53, 40, 1, 64, SAMPLEFORMAT_IEEEFP, false,
+                         [](std::size_t k) { return std::sin(0.37 * static_cast<double>(k)) / 3; });
+  for (const char* pad : {"reflect", "circular", "zero"}) {
+    same_as_whole(dir, {"blur", "--sigma", "2.5", "--padding", pad}, dir + "/rgb.tif", "tif");
+    same_as_whole(dir, {"edge", "--padding", pad}, dir + "/g16.tif",
+                  "tif");  // normalized: 2 passes
+  }
+  same_as_whole(dir, {"blur", "--sigma", "2", "--compression", "lzw", "--tile", "32"},
+                dir + "/rgb.tif", "tif");
+  same_as_whole(dir, {"blur", "--sigma", "1.5", "--compression", "deflate"}, dir + "/g16.tif",
+                "tif");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/f.tif", "tif");  // float TIFF out
+  same_as_whole(dir, {"edge", "--operator", "scharr"}, dir + "/f.tif", "tif");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/pre.tif", "tif");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/f64.tif", "tif");
+  same_as_whole(dir, {"blur", "--sigma", "2", "--bit-depth", "32"}, dir + "/f64.tif", "tif");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/rgb.tif", "png");
+  write_image(noise(120, 99, 4, 16, 16), dir + "/rgba16.png");
+  same_as_whole(dir, {"blur", "--sigma", "2"}, dir + "/rgba16.png", "tif");
+  // Streamed, not read whole: 2000 x 600 grey needs about 19 MB whole, and
+  // --memory 8M is enough only for bands.
+  write_image(noise(2000, 600, 1, 8, 14), dir + "/wide.tif", lzw_tiles);
+  for (const char* cmd : {"blur", "edge"}) {
+    const RunResult r = run_convkit({cmd, dir + "/wide.tif", "--memory", "8M", "--compression",
+                                     "lzw", "--tile", "64", "-o", dir + "/wide_out.tif"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    same_as_whole(dir, {cmd, "--compression", "lzw", "--tile", "64"}, dir + "/wide.tif", "tif");
+  }
+}
+
+TEST_CASE("[cli] a TIFF stream that fails mid-way leaves the old output as it was") {
+  const std::string dir = temp_dir();
+  // 500 x 3000 grey in deflate strips; a strip in the middle gets a broken
+  // zlib header, so the first bands are written before the decoder fails.
+  ImageWriteOptions deflate;
+  deflate.tiff.compression = TiffCompression::deflate;
+  write_image(noise(500, 3000, 1, 8, 15), dir + "/bad.tif", deflate);
+  std::uint64_t at = 0;
+  {
+    TIFF* t = TIFFOpen((dir + "/bad.tif").c_str(), "r");
+    REQUIRE(t);
+    const std::uint32_t n = TIFFNumberOfStrips(t);
+    REQUIRE(n > 4);
+    std::uint64_t* offsets = nullptr;
+    REQUIRE(TIFFGetField(t, TIFFTAG_STRIPOFFSETS, &offsets));
+    at = offsets[n * 2 / 3];
+    TIFFClose(t);
+  }
+  std::string bytes = read_file(dir + "/bad.tif");
+  bytes[at] = '\xff';
+  bytes[at + 1] = '\xff';
+  write_file(dir + "/bad.tif", bytes);
+  write_file(dir + "/out.tif", "old contents");
+  for (const char* cmd : {"blur", "edge"}) {
+    // --memory 12M: too little to read it whole (24 MB), so the failure is the stream's.
+    const RunResult r =
+        run_convkit({cmd, dir + "/bad.tif", "--memory", "12M", "-o", dir + "/out.tif"});
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK(is_one_error_line(r));
+    CHECK(r.err.find("bad.tif") != std::string::npos);
+    CHECK(r.err.find("--memory") == std::string::npos);
+    CHECK(read_file(dir + "/out.tif") == "old contents");
+  }
 }

@@ -306,22 +306,30 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
   const std::string dir = temp_dir();
   // 2000 x 500 and 2000 x 4000 grey: the whole-image path needs about 16
   // bytes a pixel, 16 MB against 128 MB; streamed, both need the same bands.
+  // Binary PGM, and TIFF in 256 x 256 LZW tiles written in strips.
   write_tall_pgm(dir + "/short.pgm", 2000, 500);
   write_tall_pgm(dir + "/tall.pgm", 2000, 4000);
-  for (const char* cmd : {"blur", "edge"}) {
-    INFO(std::string(cmd));
-    const long a =
-        peak_rss_kib({cmd, dir + "/short.pgm", "--threads", "2", "-o", dir + "/s.pgm"}, dir);
-    const long b =
-        peak_rss_kib({cmd, dir + "/tall.pgm", "--threads", "2", "-o", dir + "/t.pgm"}, dir);
-    MESSAGE(std::string(cmd) << ": peak RSS " << a << " KiB at 500 rows, " << b
-                             << " KiB at 4000 rows");
-    // 3500 more rows read whole would add at least 3500 * 2000 * 8 bytes (55 MB).
-    CHECK(b < a + 12 * 1024);
-    // And the streamed result is the whole-image one (standard input is read whole).
-    const RunResult whole = run_convkit({cmd, "-", "--threads", "2", "-o", dir + "/w.pgm"},
-                                        read_file(dir + "/tall.pgm"));
-    REQUIRE(whole.status == 0);
-    CHECK(read_file(dir + "/w.pgm") == read_file(dir + "/t.pgm"));
-  }
+  ImageWriteOptions tiles;
+  tiles.tiff.compression = TiffCompression::lzw;
+  tiles.tiff.tiled = true;
+  std::mt19937 rng(21);
+  write_image(random_image(rng, 2000, 500, 1, 8), dir + "/short.tif", tiles);
+  write_image(random_image(rng, 2000, 4000, 1, 8), dir + "/tall.tif", tiles);
+  for (const std::string ext : {"pgm", "tif"})
+    for (const char* cmd : {"blur", "edge"}) {
+      INFO(std::string(cmd) << " ." << ext);
+      const long a = peak_rss_kib(
+          {cmd, dir + "/short." + ext, "--threads", "2", "-o", dir + "/s." + ext}, dir);
+      const long b =
+          peak_rss_kib({cmd, dir + "/tall." + ext, "--threads", "2", "-o", dir + "/t." + ext}, dir);
+      MESSAGE(std::string(cmd) << " ." << ext << ": peak RSS " << a << " KiB at 500 rows, " << b
+                               << " KiB at 4000 rows");
+      // 3500 more rows read whole would add at least 3500 * 2000 * 8 bytes (55 MB).
+      CHECK(b < a + 12 * 1024);
+      // And the streamed result is the whole-image one (standard input is read whole).
+      const RunResult whole = run_convkit({cmd, "-", "--threads", "2", "-o", dir + "/w." + ext},
+                                          read_file(dir + "/tall." + ext));
+      REQUIRE(whole.status == 0);
+      CHECK(read_file(dir + "/w." + ext) == read_file(dir + "/t." + ext));
+    }
 }
