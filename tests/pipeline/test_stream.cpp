@@ -18,6 +18,7 @@
 #include "convkit/io/rows.hpp"
 #include "convkit/parallel.hpp"
 #include "convkit/pipeline.hpp"
+#include "support/images.hpp"
 #include "support/run.hpp"
 
 using namespace convkit;
@@ -70,27 +71,6 @@ bool same_samples(const Image& a, const Image& b) {
          std::memcmp(a.data.data(), b.data.data(), a.data.size() * 4) == 0;
 }
 
-Image random_image(std::mt19937& rng, int w, int h, int c, int depth) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = c;
-  img.bit_depth = depth;
-  const std::size_t n = static_cast<std::size_t>(w) * h * c;
-  std::uniform_real_distribution<double> u(0, 1);
-  const double max = depth == 8 ? 255 : depth == 16 ? 65535 : 0;
-  if (depth == 64) {
-    img.data64.resize(n);
-    for (double& v : img.data64) v = u(rng) * 4 - 2;
-  } else {
-    img.data.resize(n);
-    for (float& v : img.data)
-      v = max > 0 ? static_cast<float>(std::floor(u(rng) * (max + 1)))
-                  : static_cast<float>(u(rng) * 4 - 2);
-  }
-  return img;
-}
-
 // Stream `file` through f (bands of about `band` rows) and compare with the
 // whole-image path on the same file.
 void check_streamed(const std::string& file, const PlaneFilter& f, int band,
@@ -130,7 +110,7 @@ TEST_CASE("[pipeline] streamed blur and edge equal the whole-image path bit for 
   for (int trial = 0; trial < 36; ++trial) {
     const Format& fm = formats[trial % 9];
     const int w = uni(1, 70), h = uni(1, 90);
-    Image img = random_image(rng, w, h, fm.channels, fm.depth);
+    Image img = random_image(w, h, fm.channels, fm.depth, rng());
     const std::string file = dir + "/in" + std::to_string(trial) + "." + fm.ext;
     write_image(img, file);
     // Per-axis rules, with a value for a constant axis.
@@ -176,7 +156,7 @@ TEST_CASE("[pipeline] streamed passes equal whole-image ones on every schedule, 
                                 Schedule::automatic};
   for (int trial = 0; trial < 24; ++trial) {
     const int w = uni(5, 60), h = uni(5, 120);
-    Image img = random_image(rng, w, h, trial % 2 ? 1 : 3, trial % 3 ? 8 : 32);
+    Image img = random_image(w, h, trial % 2 ? 1 : 3, trial % 3 ? 8 : 32, rng());
     const std::string file = dir + "/p" + std::to_string(trial) + (trial % 3 ? ".png" : ".npy");
     write_image(img, file);
     PlanePass pass;
@@ -199,7 +179,7 @@ TEST_CASE("[pipeline] streamed passes equal whole-image ones on every schedule, 
 TEST_CASE("[pipeline] a NaN steps back from the FFT per channel, as in the whole-image path") {
   const std::string dir = temp_dir();
   std::mt19937 rng(9);
-  Image img = random_image(rng, 300, 260, 2, 32);
+  Image img = random_image(300, 260, 2, 32, rng());
   img.data[static_cast<std::size_t>(300 * 260) + 5000] = NAN;  // channel 1 only
   const std::string file = dir + "/nan.npy";
   write_image(img, file);
@@ -224,7 +204,7 @@ TEST_CASE("[pipeline] a NaN steps back from the FFT per channel, as in the whole
 TEST_CASE("[pipeline] the working set is refused, not exceeded, when --memory is too small") {
   const std::string dir = temp_dir();
   std::mt19937 rng(10);
-  write_image(random_image(rng, 200, 50, 1, 8), dir + "/a.pgm");
+  write_image(random_image(200, 50, 1, 8, rng()), dir + "/a.pgm");
   auto src = open_row_source(dir + "/a.pgm", false, nullptr);
   REQUIRE(src);
   BlurOptions b;
@@ -243,7 +223,7 @@ TEST_CASE("[pipeline] the working set is refused, not exceeded, when --memory is
 TEST_CASE("[pipeline] formats that cannot stream say why") {
   const std::string dir = temp_dir();
   std::mt19937 rng(11);
-  const Image img = random_image(rng, 20, 10, 3, 8);
+  const Image img = random_image(20, 10, 3, 8, rng());
   write_image(img, dir + "/a.bmp");
   std::string why;
   CHECK(open_row_source(dir + "/a.bmp", false, &why) == nullptr);
@@ -313,8 +293,8 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
   tiles.tiff.compression = TiffCompression::lzw;
   tiles.tiff.tiled = true;
   std::mt19937 rng(21);
-  write_image(random_image(rng, 2000, 500, 1, 8), dir + "/short.tif", tiles);
-  write_image(random_image(rng, 2000, 4000, 1, 8), dir + "/tall.tif", tiles);
+  write_image(random_image(2000, 500, 1, 8, rng()), dir + "/short.tif", tiles);
+  write_image(random_image(2000, 4000, 1, 8, rng()), dir + "/tall.tif", tiles);
   for (const std::string ext : {"pgm", "tif"})
     for (const char* cmd : {"blur", "edge"}) {
       INFO(std::string(cmd) << " ." << ext);
