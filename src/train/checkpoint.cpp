@@ -115,7 +115,8 @@ class Reader {
       }
       need(n * sizeof(float), "tensor data");
       t.data.resize(n);
-      std::memcpy(t.data.data(), b_.data() + pos_, n * sizeof(float));
+      if (n > 0)  // an empty tensor's data() may be null
+        std::memcpy(t.data.data(), b_.data() + pos_, n * sizeof(float));
       pos_ += n * sizeof(float);
     }
     return ts;

@@ -305,7 +305,14 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
       MESSAGE(std::string(cmd) << " ." << ext << ": peak RSS " << a << " KiB at 500 rows, " << b
                                << " KiB at 4000 rows");
       // 3500 more rows read whole would add at least 3500 * 2000 * 8 bytes (55 MB).
+#if !defined(__SANITIZE_ADDRESS__)
       CHECK(b < a + 12 * 1024);
+#else
+      // ASan's quarantine keeps freed blocks resident (up to 256 MB), so peak
+      // RSS counts every band ever allocated: the release build checks this.
+      static_cast<void>(a);
+      static_cast<void>(b);
+#endif
       // And the streamed result is the whole-image one (standard input is read whole).
       const RunResult whole = run_convkit({cmd, "-", "--threads", "2", "-o", dir + "/w." + ext},
                                           read_file(dir + "/tall." + ext));
