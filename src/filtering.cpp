@@ -343,14 +343,18 @@ Image blur(const Image& in, const BlurOptions& o) {
   return out;
 }
 
+bool blur_is_plane_filter(const Image& in, const BlurOptions& o) {
+  return !o.linear && !(o.alpha == AlphaMode::premultiply && in.has_alpha());
+}
+
 void blur(const Image& in, const BlurOptions& o, Image& out) {
   check_image(in);
   PlaneFilter f = blur_filter(o);
-  const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
-  if (!premultiply && !o.linear) {   // each colour channel on its own, alpha unchanged
-    apply_plane_filter(in, f, out);  // which never filters in place
+  if (blur_is_plane_filter(in, o)) {  // each colour channel on its own, alpha unchanged
+    apply_plane_filter(in, f, out);   // which never filters in place
     return;
   }
+  const bool premultiply = o.alpha == AlphaMode::premultiply && in.has_alpha();
   Image work = in;  // float intermediate: linear light and/or premultiplied colour
   if (o.linear) srgb_to_linear(work);
   if (premultiply) premultiply_alpha(work);

@@ -142,6 +142,9 @@ ResolvedBlur resolve_blur(const BlurOptions& o);
 Image blur(const Image& in, const BlurOptions& o);
 /// The same into `out`, whose buffer is reused when it already has the size.
 void blur(const Image& in, const BlurOptions& o, Image& out);
+/// True when blur() of an image shaped like `in` is blur_filter(o) on each
+/// colour plane alone (alpha copied): no linear light, no premultiplying.
+bool blur_is_plane_filter(const Image& in, const BlurOptions& o);
 
 struct EdgeOptions {
   EdgeOperator op = EdgeOperator::sobel;

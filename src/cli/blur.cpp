@@ -69,9 +69,7 @@ void run_blur(const BlurCli& o) {
     // Premultiplied alpha and linear light are not done by bands: such inputs
     // are read whole, through blur().
     hooks.filter = [&](const Image& in, Image& out) { blur(in, b, out); };
-    hooks.streams = [&](const Image& in) {
-      return !b.linear && !(b.alpha == AlphaMode::premultiply && in.has_alpha());
-    };
+    hooks.streams = [&](const Image& in) { return blur_is_plane_filter(in, b); };
     filter_item(o.batch, item, filter, rule, memory, explicit_max_pixels(o.max_pixels), true,
                 hooks);
   });
