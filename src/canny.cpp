@@ -30,9 +30,9 @@ std::string number(double v) {
 }  // namespace
 
 Image canny(const Image& in, const CannyOptions& o) {
-  for (auto [name, v] : {std::pair{"--low", o.low}, std::pair{"--high", o.high}})
+  for (auto [name, v] : {std::pair{"low", o.low}, std::pair{"high", o.high}})
     if (!std::isfinite(v) || v < 0)
-      throw UsageError(std::string(name) + " must be a number >= 0 (got " + number(v) + ")");
+      throw UsageError(param(name) + " must be a number >= 0 (got " + number(v) + ")");
   const std::size_t n = static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.height);
   if (in.width <= 0 || in.height <= 0 || in.channels <= 0 ||
       in.data.size() != n * static_cast<std::size_t>(in.channels))

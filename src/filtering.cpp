@@ -286,11 +286,13 @@ void filter_plane(const double* in, int h, int w, const std::vector<double>& mas
 }
 
 ResolvedBlur resolve_blur(const BlurOptions& o) {
-  if (o.size < 0) throw UsageError("--size must be positive (got " + std::to_string(o.size) + ")");
+  if (o.size < 0)
+    throw UsageError(param("size") + " must be positive (got " + std::to_string(o.size) + ")");
   if (o.sigma < 0 || !std::isfinite(o.sigma))
-    throw UsageError("--sigma must be positive (got " + format_number(o.sigma) + ")");
+    throw UsageError(param("sigma") + " must be positive (got " + format_number(o.sigma) + ")");
   if (o.type == BlurType::box) {
-    if (o.sigma != 0) throw UsageError("--sigma applies to --type gaussian, not box");
+    if (o.sigma != 0)
+      throw UsageError(param("sigma") + " applies to " + param("type") + " gaussian, not box");
     int size = o.size == 0 ? 3 : o.size;
     check_odd_size(size, "box");
     return {size, 0};
@@ -370,7 +372,8 @@ PlaneFilter blur_filter(const BlurOptions& o) {
       o.type == BlurType::box ? box_taps(r.size) : gaussian_taps(r.size, r.sigma);
   SeparableMask mask{taps, taps};
   if (o.sigma_y != 0) {  // anisotropic: mask.col runs down the columns
-    if (o.type == BlurType::box) throw UsageError("--sigma-y applies to --type gaussian, not box");
+    if (o.type == BlurType::box)
+      throw UsageError(param("sigma_y") + " applies to " + param("type") + " gaussian, not box");
     ResolvedBlur ry = resolve_blur({o.type, o.size, o.sigma_y, o.border});
     mask.col = gaussian_taps(ry.size, ry.sigma);
   }

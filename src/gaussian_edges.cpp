@@ -13,15 +13,15 @@ namespace convkit {
 
 namespace {
 
-void check_sigma(double sigma, const char* flag) {
+void check_sigma(double sigma, const char* name) {
   if (!(sigma > 0) || !std::isfinite(sigma) || sigma > 600)
-    throw UsageError(std::string(flag) + " must be a number greater than 0 and at most 600 (got " +
+    throw UsageError(param(name) + " must be a number greater than 0 and at most 600 (got " +
                      format_number(sigma) + ")");
 }
 
 void check_size(int size, const char* what) {
   if (size < 1 || size % 2 == 0 || size > 4095)
-    throw UsageError(std::string(what) + " " + std::to_string(size) +
+    throw UsageError(param(what) + " " + std::to_string(size) +
                      " is not allowed; it must be odd, from 1 to 4095");
 }
 
@@ -38,40 +38,43 @@ std::vector<double> gaussian_second_derivative_taps(int size, double sigma) {
 }
 
 int log_size_for_sigma(double sigma) {
-  check_sigma(sigma, "--sigma");
+  check_sigma(sigma, "sigma");
   return 2 * static_cast<int>(std::floor(4 * sigma + 0.5)) + 1;
 }
 
 GaussianEdgeMasks gaussian_edge_masks(const EdgeOptions& o) {
   if (o.op != EdgeOperator::log && o.op != EdgeOperator::dog) {
     if (o.sigma != 0 || o.sigma2 != 0 || o.size != 0)
-      throw UsageError("--sigma, --sigma2 and --size apply to --operator log or dog");
-    throw UsageError("only --operator log and dog are made of Gaussian masks");
+      throw UsageError(param("sigma") + ", " + param("sigma2") + " and " + param("size") +
+                       " apply to " + param("op") + " log or dog");
+    throw UsageError("only " + param("op") + " log and dog are made of Gaussian masks");
   }
   const double sigma = o.sigma == 0 ? 1.0 : o.sigma;
-  check_sigma(sigma, "--sigma");
-  if (o.size != 0) check_size(o.size, "--size");
+  check_sigma(sigma, "sigma");
+  if (o.size != 0) check_size(o.size, "size");
   if (o.op == EdgeOperator::log) {
-    if (o.sigma2 != 0) throw UsageError("--sigma2 applies to --operator dog, not log");
+    if (o.sigma2 != 0)
+      throw UsageError(param("sigma2") + " applies to " + param("op") + " dog, not log");
     const int size = o.size != 0 ? o.size : log_size_for_sigma(sigma);
     if (size > 4095)
-      throw UsageError("--sigma " + format_number(sigma) + " makes a " + std::to_string(size) +
-                       "-tap Laplacian-of-Gaussian kernel (at most 4095); give --sigma at most "
-                       "511 or a --size");
+      throw UsageError(param("sigma") + " " + format_number(sigma) + " makes a " +
+                       std::to_string(size) +
+                       "-tap Laplacian-of-Gaussian kernel (at most 4095); give " + param("sigma") +
+                       " at most 511 or a " + param("size"));
     const std::vector<double> g = gaussian_taps(size, sigma);
     const std::vector<double> d2 = gaussian_second_derivative_taps(size, sigma);
     for (double v : d2)
       if (!std::isfinite(v))
-        throw UsageError("--sigma " + format_number(sigma) +
+        throw UsageError(param("sigma") + " " + format_number(sigma) +
                          " is too small for a Laplacian of Gaussian (1/sigma^2 overflows)");
     // mask[r][c] = col[r] * row[c]: d2/dx^2 runs along the row, d2/dy^2 down the column.
     return {SeparableMask{g, d2}, SeparableMask{d2, g}, false};
   }
   const double sigma2 = o.sigma2 == 0 ? 1.6 * sigma : o.sigma2;
-  check_sigma(sigma2, "--sigma2");
+  check_sigma(sigma2, "sigma2");
   if (!(sigma2 > sigma))
-    throw UsageError("--sigma2 (" + format_number(sigma2) + ") must be larger than --sigma (" +
-                     format_number(sigma) + ")");
+    throw UsageError(param("sigma2") + " (" + format_number(sigma2) + ") must be larger than " +
+                     param("sigma") + " (" + format_number(sigma) + ")");
   const int s1 = o.size != 0 ? o.size : gaussian_size_for_sigma(sigma);
   const int s2 = o.size != 0 ? o.size : gaussian_size_for_sigma(sigma2);
   const std::vector<double> g1 = gaussian_taps(s1, sigma), g2 = gaussian_taps(s2, sigma2);

@@ -14,9 +14,10 @@ namespace convkit {
 
 Image sharpen(const Image& in, const SharpenOptions& o) {
   if (!(o.amount >= 0) || !std::isfinite(o.amount))
-    throw UsageError("--amount must be a number >= 0 (got " + std::to_string(o.amount) + ")");
+    throw UsageError(param("amount") + " must be a number >= 0 (got " + std::to_string(o.amount) +
+                     ")");
   if (!(o.threshold >= 0 && o.threshold <= 1))
-    throw UsageError("--threshold must be a fraction of the range, 0 to 1 (got " +
+    throw UsageError(param("threshold") + " must be a fraction of the range, 0 to 1 (got " +
                      std::to_string(o.threshold) + ")");
   BlurOptions b;
   b.type = BlurType::gaussian;

@@ -24,9 +24,10 @@ std::vector<double> binomial(int n) {
 
 SeparableMask sobel_mask(EdgeOperator op, bool along_x, int ksize) {
   if (ksize != 3 && ksize != 5 && ksize != 7)
-    throw UsageError("--ksize " + std::to_string(ksize) + " is not 3, 5 or 7");
+    throw UsageError(param("ksize") + " " + std::to_string(ksize) + " is not 3, 5 or 7");
   if (op != EdgeOperator::sobel)
-    throw UsageError("--ksize " + std::to_string(ksize) + " applies to --operator sobel only");
+    throw UsageError(param("ksize") + " " + std::to_string(ksize) + " applies to " + param("op") +
+                     " sobel only");
   const std::vector<double> smooth = binomial(ksize), half = binomial(ksize - 1);
   // Correlation form: half * (-1, +1), so the response grows where the
   // intensity grows along the axis.

@@ -163,7 +163,7 @@ struct EdgeOptions {
 ///   log  first + second = g''(x) g(y) + g(x) g''(y)  (scipy's gaussian_laplace)
 ///   dog  first - second = G(sigma) - G(sigma2)        (blur(sigma) - blur(sigma2),
 ///        as skimage.filters.difference_of_gaussians)
-/// UsageError naming --sigma, --sigma2 or --size for bad values, or for
+/// UsageError naming sigma, sigma2 or size for bad values, or for
 /// sigma/sigma2/size given to another operator.
 struct GaussianEdgeMasks {
   SeparableMask first, second;

@@ -86,7 +86,7 @@ std::string format_shape(const Shape3& s, bool flat) {
 Shape3 parse_input_shape(std::string_view text) {
   const std::string shown(text);
   auto bad = [&](const std::string& why) -> UsageError {
-    return UsageError("--input '" + shown + "': " + why +
+    return UsageError(param("input") + " '" + shown + "': " + why +
                       " (expected W x H x C, e.g. 28x28x1, or W x H for one channel)");
   };
   std::vector<std::int64_t> v;

@@ -501,7 +501,7 @@ int run_batch(const BatchOptions& o, const std::vector<BatchItem>& items, const 
       } catch (const std::bad_alloc&) {
         why = "out of memory";
       } catch (const std::exception& e) {
-        why = e.what();
+        why = error_text(e);
       }
       ++failures;
       progress.failed(item, why);

@@ -47,6 +47,11 @@ void add_border_value_option(CLI::App* sub, std::optional<double>& value);
 /// with no constant axis is refused (UsageError naming both flags).
 BorderRule border_from_flags(const std::string& padding, const std::optional<double>& value);
 
+/// The text of an error as the command line shows it: the parameters a
+/// library message names (convkit::param) spelt as the running command's
+/// flags, "sigma" as "--sigma" and "sigma_y" as "--sigma-y".
+std::string error_text(const std::exception& e);
+
 /// The process exit status main() returns when no exception escapes.
 void set_exit_status(int status);
 int exit_status();

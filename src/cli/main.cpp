@@ -25,6 +25,30 @@ std::vector<CommandEntry>& command_registry() {
 
 namespace {
 int g_exit_status = 0;
+const CLI::App* g_app = nullptr;  // the program, set once in main()
+
+// The flag of library parameter `name` in the running command: "--" and the
+// name with '-' for '_' (or the flag kRenamed gives it), when the command has
+// that flag; otherwise the library's name (a parameter the command sets itself).
+constexpr std::pair<std::string_view, std::string_view> kRenamed[] = {
+    {"op", "--operator"},  // EdgeOptions::op
+    {"stddev", "--std"},   // GaussianSpec::stddev
+};
+std::string flag_for(const std::string& name) {
+  std::string flag = "--" + name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  for (const auto& [lib, cli] : kRenamed)
+    if (name == lib) flag = cli;
+  if (!g_app) return flag;
+  for (const CLI::App* sub : g_app->get_subcommands())
+    if (sub->get_option_no_throw(flag)) return flag;
+  return name;
+}
+}  // namespace
+
+std::string error_text(const std::exception& e) {
+  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->message(flag_for);
+  return e.what();
 }
 
 void set_exit_status(int status) {
@@ -155,6 +179,7 @@ int main(int argc, char** argv) {
       reg.begin(), reg.end(),
       [](const cli::CommandEntry& a, const cli::CommandEntry& b) { return a.order < b.order; });
   for (const auto& c : reg) c.fn(app);
+  cli::g_app = &app;
   app.footer(
       "Run 'convkit COMMAND --help' (or 'convkit help COMMAND') for a command's options and "
       "examples.");
@@ -189,10 +214,10 @@ int main(int argc, char** argv) {
     print_error(std::string(e.what()) + close + hint);
     return 2;
   } catch (const UsageError& e) {
-    print_error(e.what(), e.mark());
+    print_error(cli::error_text(e), e.mark());
     return 2;
   } catch (const Error& e) {
-    print_error(e.what(), e.mark());
+    print_error(cli::error_text(e), e.mark());
     return 1;
   } catch (const std::bad_alloc&) {
     print_error("out of memory");

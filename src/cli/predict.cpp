@@ -105,7 +105,7 @@ void run_features(const PredictOptions& o, const Checkpoint& ck, LoadedModel& mo
       // The array needs every image: one missing is a failure, with no file.
       if (!o.out.empty()) throw;
       std::fflush(stdout);
-      std::fprintf(stderr, "convkit: error: %s\n", e.what());
+      std::fprintf(stderr, "convkit: error: %s\n", error_text(e).c_str());
       set_exit_status(1);
       continue;
     }
@@ -156,7 +156,7 @@ void run_predict(const PredictOptions& o) {
       p = model.probabilities(x.data(), 1, o.tta == "flip");
     } catch (const Error& e) {
       std::fflush(stdout);
-      std::fprintf(stderr, "convkit: error: %s\n", e.what());
+      std::fprintf(stderr, "convkit: error: %s\n", error_text(e).c_str());
       set_exit_status(1);
       continue;
     }

@@ -297,7 +297,7 @@ void run_train(TrainOptions& o, CLI::App* sub) {
     std::exit(1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "convkit: error: rank %d of %d: %s\n", group.rank(), group.size(),
-                 e.what());
+                 error_text(e).c_str());
     std::fflush(stderr);
     group.abort(dynamic_cast<const UsageError*>(&e) ? 2 : 1);
   }

@@ -35,7 +35,8 @@ std::int64_t default_max_pixels() {
 
 void set_default_max_pixels(std::int64_t pixels) {
   if (pixels < 1)
-    throw UsageError("--max-pixels must be at least 1 (got " + std::to_string(pixels) + ")");
+    throw UsageError(param("max_pixels") + " must be at least 1 (got " + std::to_string(pixels) +
+                     ")");
   g_max_pixels.store(pixels, std::memory_order_relaxed);
 }
 
@@ -49,7 +50,7 @@ void check_dimensions(long long width, long long height, const ImageLimits& limi
   if (width > (1LL << 30) || height > (1LL << 30) || width * height > limits.max_pixels)
     throw Error(name + ": image is too large (" + std::to_string(width) + "x" +
                 std::to_string(height) + "; the limit is " + std::to_string(limits.max_pixels) +
-                " pixels, see --max-pixels)");
+                " pixels, see " + param("max_pixels") + ")");
 }
 
 ValueConverter::ValueConverter(const Image& img, int depth_, int channels_out,
@@ -85,9 +86,11 @@ void widen_range(const T* p, std::size_t n, double& lo, double& hi) {
 }
 
 namespace {
-const char* policy_hint =
-    "choose a value policy: --abs, --normalize, --offset V or --clip, or write a float format "
-    "(.npy)";
+// The value policies by name (ValuePolicy), which the command line spells as flags.
+Message policy_hint() {
+  return "choose a value policy: " + param("abs") + ", " + param("normalize") + ", " +
+         param("offset") + " V or " + param("clip") + ", or write a float format (.npy)";
+}
 }  // namespace
 
 template <class T>
@@ -121,7 +124,7 @@ void ValueConverter::convert(const T* p, std::size_t k0, std::size_t n, int c, d
         if (!(v >= -0.5 && v < max_out + 0.5))
           throw Error(name + ": value " + format_number(p[k]) + where(k) + " does not fit " +
                       std::to_string(depth) + "-bit " + format + " (0.." + format_number(max_out) +
-                      "); " + policy_hint);
+                      "); " + policy_hint());
       }
   }
   // Rounding half up, then clamping to [0, max]: for v + 0.5 clamped to
@@ -582,7 +585,7 @@ std::string output_format(const std::string& path, const ImageWriteOptions& opts
   }
   if (format_from_extension(ext) == Format::unknown) {
     if (path == "-")
-      throw UsageError("--format '" + opts.format +
+      throw UsageError(param("format") + " '" + opts.format +
                        "' is not a format convkit writes (png, jpg, bmp, tga, pgm, ppm, tif, npy)");
     throw UsageError(path + ": unknown image format '" + ext +
                      "' (use .png, .jpg, .bmp, .tga, .pgm, .ppm, .pnm, .tif or .npy)");

@@ -205,7 +205,7 @@ TiffCompression parse_tiff_compression(const std::string& name) {
   if (name == "none") return TiffCompression::none;
   if (name == "lzw") return TiffCompression::lzw;
   if (name == "deflate" || name == "zip") return TiffCompression::deflate;
-  throw UsageError("--compression must be none, lzw or deflate (got '" + name + "')");
+  throw UsageError(param("compression") + " must be none, lzw or deflate (got '" + name + "')");
 }
 
 // ---------------------------------------------------------------------------

@@ -392,17 +392,17 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
   const FlushDenormalsScope flush;  // see parallel.hpp: the same in eval and predict
   const dist::Group& group = hooks.group ? *hooks.group : dist::local();
   const bool lead = group.rank() == 0;
-  if (cfg.micro_batch < 0) throw UsageError("--micro-batch must not be negative");
-  if (cfg.epochs < 1) throw UsageError("--epochs must be at least 1");
-  if (cfg.batch < 1) throw UsageError("--batch must be at least 1");
+  if (cfg.micro_batch < 0) throw UsageError(param("micro_batch") + " must not be negative");
+  if (cfg.epochs < 1) throw UsageError(param("epochs") + " must be at least 1");
+  if (cfg.batch < 1) throw UsageError(param("batch") + " must be at least 1");
   if (!cfg.lr_auto && (!(cfg.lr > 0) || !std::isfinite(cfg.lr)))
-    throw UsageError("--lr must be positive");
+    throw UsageError(param("lr") + " must be positive");
   const Dataset& all = source.train;
   if (all.size() < 2) throw Error(source.name + ": the training part holds fewer than 2 images");
   Split split = split_validation(all, cfg.val_split, cfg.seed);
   const Dataset& tr = split.train;
   const Dataset& val = split.val;
-  if (tr.size() < 2) throw UsageError("--val-split leaves fewer than 2 training images");
+  if (tr.size() < 2) throw UsageError(param("val_split") + " leaves fewer than 2 training images");
 
   Model model = build_model(cfg.arch, all.channels, all.height, all.width, cfg.seed,
                             nn::parse_init(cfg.init));
@@ -413,12 +413,15 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
   ocfg.momentum = ocfg.kind == nn::OptimizerKind::sgd ? cfg.momentum : 0.0;
   ocfg.weight_decay = cfg.weight_decay;
   if (cfg.nesterov && ocfg.kind != nn::OptimizerKind::sgd)
-    throw UsageError("--nesterov is a variant of SGD momentum: give it with --optimizer sgd");
-  if (cfg.nesterov && !(ocfg.momentum > 0)) throw UsageError("--nesterov needs --momentum above 0");
+    throw UsageError(param("nesterov") + " is a variant of SGD momentum: give it with " +
+                     param("optimizer") + " sgd");
+  if (cfg.nesterov && !(ocfg.momentum > 0))
+    throw UsageError(param("nesterov") + " needs " + param("momentum") + " above 0");
   ocfg.nesterov = cfg.nesterov;
   if (!(cfg.label_smoothing >= 0 && cfg.label_smoothing < 1))
-    throw UsageError("--label-smoothing must be from 0 to less than 1");
-  if (!(cfg.ema >= 0 && cfg.ema < 1)) throw UsageError("--ema must be from 0 to less than 1");
+    throw UsageError(param("label_smoothing") + " must be from 0 to less than 1");
+  if (!(cfg.ema >= 0 && cfg.ema < 1))
+    throw UsageError(param("ema") + " must be from 0 to less than 1");
   model.set_label_smoothing(cfg.label_smoothing);
   nn::Optimizer opt(ocfg, model.params().size());
   opt.set_decay_mask(model.decay_mask());
@@ -689,8 +692,8 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
           const double loss = get<double>(p);
           if (!std::isfinite(loss))
             throw dist::CollectiveError("training diverged in epoch " + std::to_string(e) +
-                                        " (loss is " + std::to_string(loss) +
-                                        "); try a smaller --lr");
+                                        " (loss is " + std::to_string(loss) + "); try a smaller " +
+                                        param("lr"));
           loss_sum += loss;
           correct += static_cast<std::size_t>(get<std::int64_t>(p));
           for (const Bn& bn : bns) {

@@ -141,10 +141,8 @@ TEST_CASE("[io] values outside 8 bits are refused without a policy and mapped wi
   } catch (const Error& e) {
     const std::string msg = e.what();
     CHECK(msg.find("-40") != std::string::npos);
-    CHECK(msg.find("--abs") != std::string::npos);
-    CHECK(msg.find("--normalize") != std::string::npos);
-    CHECK(msg.find("--offset") != std::string::npos);
-    CHECK(msg.find("--clip") != std::string::npos);
+    // The policies by their library names (the command line shows its flags).
+    CHECK(msg.find("choose a value policy: abs, normalize, offset V or clip") != std::string::npos);
   }
   CHECK(!std::filesystem::exists(path));
   auto values = [&](ValuePolicy p, float offset) {

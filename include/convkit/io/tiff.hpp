@@ -31,7 +31,7 @@ enum class SampleType { u8, u16, f32, f64 };
 /// Bytes of one sample: 1, 2, 4 or 8.
 std::size_t sample_bytes(SampleType t);
 
-/// "none", "lzw" or "deflate" (also "zip"); UsageError naming --compression otherwise.
+/// "none", "lzw" or "deflate" (also "zip"); UsageError naming compression otherwise.
 TiffCompression parse_tiff_compression(const std::string& name);
 
 class TiffReader {
