@@ -33,6 +33,10 @@ struct DataTable {
   std::vector<double> column(std::int64_t c) const;
 };
 
+/// `values` for `n` columns: one value repeated, or exactly n; UsageError naming
+/// parameter `name` otherwise.
+std::vector<double> per_column(const std::vector<double>& values, std::size_t n, const char* name);
+
 /// The format a path names by its extension (.csv, .npy, anything else text).
 TableFormat table_format_for_path(const std::string& path);
 

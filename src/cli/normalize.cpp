@@ -279,9 +279,9 @@ void run_normalize(const NormalizeOptions& o) {
     throw Error(name + ": batch normalization needs at least 2 rows (found " +
                 std::to_string(t.rows) + ")");
   const std::vector<double> gamma =
-      broadcast(parse_number_list(o.gamma, "--gamma"), static_cast<std::size_t>(t.cols), "--gamma");
+      per_column(parse_number_list(o.gamma, "--gamma"), static_cast<std::size_t>(t.cols), "gamma");
   const std::vector<double> beta =
-      broadcast(parse_number_list(o.beta, "--beta"), static_cast<std::size_t>(t.cols), "--beta");
+      per_column(parse_number_list(o.beta, "--beta"), static_cast<std::size_t>(t.cols), "beta");
   if (plotting && t.cols > 2)
     throw UsageError("--plot draws one column (histogram) or two (scatter); " + name + " has " +
                      std::to_string(t.cols) + " columns");

@@ -36,15 +36,6 @@ inline std::vector<double> parse_number_list(const std::string& text, const std:
   return out;
 }
 
-/// One value for all n, or exactly n values.
-inline std::vector<double> broadcast(const std::vector<double>& v, std::size_t n,
-                                     const std::string& flag) {
-  if (v.size() == n) return v;
-  if (v.size() == 1) return std::vector<double>(n, v[0]);
-  throw UsageError(flag + ": give one value or " + std::to_string(n) + " (one per column), not " +
-                   std::to_string(v.size()));
-}
-
 /// A matrix flag value such as "[1 0.8; 0.8 1]" (io's parse_matrix); errors are usage errors.
 inline Matrix parse_matrix_flag(const std::string& text, const std::string& flag) {
   try {

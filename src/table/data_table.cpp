@@ -166,6 +166,13 @@ std::vector<double> DataTable::column(std::int64_t c) const {
   return v;
 }
 
+std::vector<double> per_column(const std::vector<double>& values, std::size_t n, const char* name) {
+  if (values.size() == n) return values;
+  if (values.size() == 1) return std::vector<double>(n, values[0]);
+  throw UsageError(param(name) + ": give one value or " + std::to_string(n) +
+                   " (one per column), not " + std::to_string(values.size()));
+}
+
 TableFormat table_format_for_path(const std::string& path) {
   auto ends = [&](const char* ext) {
     const std::size_t n = std::strlen(ext);
