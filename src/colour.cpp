@@ -10,13 +10,11 @@
 namespace convkit {
 
 std::string_view to_string(AlphaMode m) {
-  return m == AlphaMode::premultiply ? "premultiply" : "pass";
+  return name_of(kAlphaModeNames, m);
 }
 
 AlphaMode parse_alpha_mode(std::string_view name) {
-  if (name == "premultiply") return AlphaMode::premultiply;
-  if (name == "pass") return AlphaMode::pass;
-  throw UsageError("unknown alpha mode '" + std::string(name) + "' (choose premultiply or pass)");
+  return parse_name(kAlphaModeNames, name, "alpha mode");
 }
 
 double srgb_to_linear(double s) {

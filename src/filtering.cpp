@@ -120,61 +120,27 @@ std::vector<double> box_taps(int size) {
 }
 
 std::string_view to_string(EdgeOperator op) {
-  switch (op) {
-    case EdgeOperator::sobel:
-      return "sobel";
-    case EdgeOperator::prewitt:
-      return "prewitt";
-    case EdgeOperator::scharr:
-      return "scharr";
-    case EdgeOperator::laplacian:
-      return "laplacian";
-    case EdgeOperator::log:
-      return "log";
-    case EdgeOperator::dog:
-      return "dog";
-  }
-  return "?";
+  return name_of(kEdgeOperatorNames, op);
 }
 
 std::string_view to_string(EdgeDirection d) {
-  switch (d) {
-    case EdgeDirection::x:
-      return "x";
-    case EdgeDirection::y:
-      return "y";
-    case EdgeDirection::magnitude:
-      return "magnitude";
-    case EdgeDirection::direction:
-      return "direction";
-  }
-  return "?";
+  return name_of(kEdgeDirectionNames, d);
 }
 
 std::string_view to_string(BlurType t) {
-  return t == BlurType::box ? "box" : "gaussian";
+  return name_of(kBlurTypeNames, t);
 }
 
 EdgeOperator parse_edge_operator(std::string_view name) {
-  for (auto op : {EdgeOperator::sobel, EdgeOperator::prewitt, EdgeOperator::scharr,
-                  EdgeOperator::laplacian, EdgeOperator::log, EdgeOperator::dog})
-    if (name == to_string(op)) return op;
-  throw UsageError("unknown edge operator '" + std::string(name) +
-                   "' (choose sobel, prewitt, scharr, laplacian, log or dog)");
+  return parse_name(kEdgeOperatorNames, name, "edge operator");
 }
 
 EdgeDirection parse_edge_direction(std::string_view name) {
-  for (auto d :
-       {EdgeDirection::x, EdgeDirection::y, EdgeDirection::magnitude, EdgeDirection::direction})
-    if (name == to_string(d)) return d;
-  throw UsageError("unknown edge direction '" + std::string(name) +
-                   "' (choose x, y, magnitude or direction)");
+  return parse_name(kEdgeDirectionNames, name, "edge direction");
 }
 
 BlurType parse_blur_type(std::string_view name) {
-  if (name == "box") return BlurType::box;
-  if (name == "gaussian") return BlurType::gaussian;
-  throw UsageError("unknown blur type '" + std::string(name) + "' (choose box or gaussian)");
+  return parse_name(kBlurTypeNames, name, "blur type");
 }
 
 SeparableMask derivative_mask(EdgeOperator op, bool along_x, int ksize) {

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "convkit/io/image.hpp"
+#include "convkit/names.hpp"
 
 namespace convkit {
 
@@ -30,6 +31,8 @@ namespace convkit {
 ///                colour divided by the filtered alpha after (no halos)
 ///   pass         each colour channel filtered on its own, alpha unchanged
 enum class AlphaMode { premultiply, pass };
+inline constexpr EnumName<AlphaMode> kAlphaModeNames[] = {{"premultiply", AlphaMode::premultiply},
+                                                          {"pass", AlphaMode::pass}};
 std::string_view to_string(AlphaMode m);
 AlphaMode parse_alpha_mode(std::string_view name);  ///< throws UsageError listing choices
 

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "convkit/names.hpp"
+
 namespace convkit {
 
 // clang-format off
@@ -177,7 +179,21 @@ template <class T>
 void conv2d_band(View<const T> ext, View<const T> kernel, const ConvGeometry& g, int m0,
                  View<T> out, Schedule schedule);
 
-/// Names used on the command line and in messages.
+/// Names used on the command line and in messages: each mode's own name, then
+/// the aliases parse_border also accepts: scipy.ndimage's constant (with 0),
+/// mirror, nearest and wrap; numpy.pad's edge; PyTorch's zeros.  scipy's and
+/// numpy's own "reflect" differ (scipy's repeats the edge sample: that is our
+/// symmetric), so our reflect keeps OpenCV's meaning and scipy users say mirror.
+inline constexpr EnumName<Border> kBorderNames[] = {
+    {"zero", Border::zero},           {"circular", Border::circular},
+    {"reflect", Border::reflect},     {"symmetric", Border::symmetric},
+    {"replicate", Border::replicate}, {"constant", Border::zero},
+    {"zeros", Border::zero},          {"wrap", Border::circular},
+    {"mirror", Border::reflect},      {"nearest", Border::replicate},
+    {"edge", Border::replicate}};
+/// The output sizes a caller may ask for by name (pad is the engine's own).
+inline constexpr EnumName<SizeMode> kSizeModeNames[] = {
+    {"full", SizeMode::full}, {"same", SizeMode::same}, {"valid", SizeMode::valid}};
 std::string_view to_string(Border b);
 /// "reflect", or "ROWS,COLS" when the axes differ, plus " (value V)" when a
 /// zero border has a value other than 0.

@@ -24,6 +24,7 @@
 #include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/names.hpp"
 #include "convkit/pixels.hpp"
 
 namespace convkit {
@@ -52,6 +53,16 @@ struct SeparableMask {
 
 enum class EdgeOperator { sobel, prewitt, scharr, laplacian, log, dog };
 enum class EdgeDirection { x, y, magnitude, direction };
+
+inline constexpr EnumName<EdgeOperator> kEdgeOperatorNames[] = {
+    {"sobel", EdgeOperator::sobel},   {"prewitt", EdgeOperator::prewitt},
+    {"scharr", EdgeOperator::scharr}, {"laplacian", EdgeOperator::laplacian},
+    {"log", EdgeOperator::log},       {"dog", EdgeOperator::dog}};
+inline constexpr EnumName<EdgeDirection> kEdgeDirectionNames[] = {
+    {"x", EdgeDirection::x},
+    {"y", EdgeDirection::y},
+    {"magnitude", EdgeDirection::magnitude},
+    {"direction", EdgeDirection::direction}};
 
 std::string_view to_string(EdgeOperator op);
 std::string_view to_string(EdgeDirection d);
@@ -110,6 +121,8 @@ void filter_plane(const double* in, int h, int w, const std::vector<double>& mas
 // ---- images ---------------------------------------------------------------
 
 enum class BlurType { box, gaussian };
+inline constexpr EnumName<BlurType> kBlurTypeNames[] = {{"box", BlurType::box},
+                                                        {"gaussian", BlurType::gaussian}};
 std::string_view to_string(BlurType t);
 BlurType parse_blur_type(std::string_view name);  ///< throws UsageError listing choices
 

@@ -18,19 +18,16 @@ void add_arch_source(CLI::App* sub, ArchSource& src) {
 }
 
 void add_arch_format(CLI::App* sub, std::string& name) {
-  sub->add_option("--format", name, "Output format: table, csv, json or markdown")
-      ->check(CLI::IsMember({"table", "csv", "json", "markdown"}, CLI::ignore_case))
+  sub->add_option("--format", name, "Output format: " + choice_list(names_of(kArchFormatNames)))
+      ->check(CLI::IsMember(names_of(kArchFormatNames), CLI::ignore_case))
       ->default_val("table");
 }
 
 ArchFormat arch_format(const std::string& name) {
   std::string n;
   for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (n == "csv") return ArchFormat::csv;
-  if (n == "json") return ArchFormat::json;
-  if (n == "markdown") return ArchFormat::markdown;
-  if (n == "table") return ArchFormat::table;
-  throw UsageError("--format '" + name + "': expected table, csv, json or markdown");
+  if (const auto f = find_name(kArchFormatNames, n)) return *f;
+  throw UsageError("--format '" + name + "': expected " + choice_list(names_of(kArchFormatNames)));
 }
 
 Arch load_arch(const ArchSource& src) {

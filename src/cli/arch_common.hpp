@@ -10,10 +10,15 @@
 #include <vector>
 
 #include "convkit/arch.hpp"
+#include "convkit/names.hpp"
 
 namespace convkit::cli {
 
 enum class ArchFormat { table, csv, json, markdown };
+inline constexpr EnumName<ArchFormat> kArchFormatNames[] = {{"table", ArchFormat::table},
+                                                            {"csv", ArchFormat::csv},
+                                                            {"json", ArchFormat::json},
+                                                            {"markdown", ArchFormat::markdown}};
 
 /// SPEC (one or more words, joined by spaces) and --arch-file FILE.
 struct ArchSource {

@@ -22,6 +22,7 @@
 
 #include "cli/command.hpp"
 #include "cli/validate.hpp"
+#include "convkit/colour.hpp"
 #include "convkit/error.hpp"
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/text.hpp"
@@ -545,7 +546,7 @@ void add_colour_options(CLI::App* sub, ColourFlags& c, const std::string& verb) 
   sub->add_option("--alpha", c.alpha,
                   "RGBA / grey+alpha: premultiply (default: colour filtered as colour*alpha, no "
                   "halos at transparent edges) or pass (each channel on its own, alpha unchanged)")
-      ->check(CLI::IsMember({"premultiply", "pass"}))
+      ->check(CLI::IsMember(names_of(kAlphaModeNames)))
       ->default_val("premultiply");
   sub->add_flag("--linear", c.linear,
                 verb + " in linear light: sRGB decoded before, encoded after (float in between)");

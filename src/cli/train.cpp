@@ -15,6 +15,7 @@
 #include "cli/validate.hpp"
 #include "convkit/arch.hpp"
 #include "convkit/error.hpp"
+#include "convkit/nn/optim.hpp"
 #include "convkit/plot.hpp"
 #include "convkit/train/distributed.hpp"
 #include "convkit/train/trainer.hpp"
@@ -332,7 +333,7 @@ void register_train(CLI::App& app) {
           "", "learning rate"))
       ->capture_default_str();
   sub->add_option("--optimizer", o->cfg.optimizer, "sgd, adam or adamw")
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+      ->check(CLI::IsMember(names_of(nn::kOptimizerNames)))
       ->capture_default_str();
   sub->add_option("--momentum", o->cfg.momentum, "SGD momentum")
       ->check(finite_range(0, 1, "a number from 0 to less than 1", false, true))
@@ -359,7 +360,7 @@ void register_train(CLI::App& app) {
                   "cosine (to 0 at the last epoch), onecycle (lr/25 up to lr in the first 30% "
                   "and down to lr/250000, half cosines) or triangular (linear up to lr in the "
                   "first fifth, linear down to 0)")
-      ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle", "triangular"}))
+      ->check(CLI::IsMember(names_of(nn::kScheduleNames)))
       ->capture_default_str();
   sub->add_option("--gamma", o->cfg.gamma, "Step schedule factor")
       ->check(finite_range(0, 1, "a number from 0 to 1"))

@@ -108,53 +108,19 @@ int border_index(long long i, int n, Border b) {
 }
 
 std::string_view to_string(Border b) {
-  switch (b) {
-    case Border::zero:
-      return "zero";
-    case Border::circular:
-      return "circular";
-    case Border::reflect:
-      return "reflect";
-    case Border::symmetric:
-      return "symmetric";
-    case Border::replicate:
-      return "replicate";
-  }
-  return "?";
+  return name_of(kBorderNames, b);
 }
 
 std::string_view to_string(SizeMode m) {
-  switch (m) {
-    case SizeMode::pad:
-      return "pad";
-    case SizeMode::full:
-      return "full";
-    case SizeMode::same:
-      return "same";
-    case SizeMode::valid:
-      return "valid";
-  }
-  return "?";
+  return m == SizeMode::pad ? "pad" : name_of(kSizeModeNames, m);
 }
 
 Border parse_border(std::string_view name) {
-  for (Border b :
-       {Border::zero, Border::circular, Border::reflect, Border::symmetric, Border::replicate})
-    if (name == to_string(b)) return b;
-  // Documented aliases: scipy.ndimage's constant (with 0), mirror, nearest
-  // and wrap; numpy.pad's edge; PyTorch's zeros.  scipy's and numpy's own
-  // "reflect" differ (scipy's repeats the edge sample: that is our symmetric),
-  // so our reflect keeps OpenCV's meaning and scipy users say mirror.
-  if (name == "constant" || name == "zeros") return Border::zero;
-  if (name == "wrap") return Border::circular;
-  if (name == "mirror") return Border::reflect;
-  if (name == "edge" || name == "nearest") return Border::replicate;
+  if (const auto b = find_name(kBorderNames, name)) return *b;
   std::string msg = "unknown padding mode '" + quote_for_message(name) +
                     "' (choose zero, circular, reflect, symmetric or replicate, or scipy's "
                     "constant, wrap, mirror, nearest)";
-  throw UsageError(msg + did_you_mean(std::string(name),
-                                      {"zero", "circular", "reflect", "symmetric", "replicate",
-                                       "constant", "zeros", "wrap", "mirror", "nearest", "edge"}));
+  throw UsageError(msg + did_you_mean(std::string(name), names_of(kBorderNames)));
 }
 
 std::string to_string(const BorderRule& b) {
@@ -182,9 +148,7 @@ BorderRule parse_border_rule(std::string_view text) {
 }
 
 SizeMode parse_size_mode(std::string_view name) {
-  for (SizeMode m : {SizeMode::full, SizeMode::same, SizeMode::valid})
-    if (name == to_string(m)) return m;
-  throw UsageError("unknown mode '" + std::string(name) + "' (choose full, same or valid)");
+  return parse_name(kSizeModeNames, name, "mode");
 }
 
 }  // namespace convkit

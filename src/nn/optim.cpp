@@ -79,20 +79,11 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
 }
 
 OptimizerKind parse_optimizer(std::string_view name) {
-  if (name == "sgd") return OptimizerKind::sgd;
-  if (name == "adam") return OptimizerKind::adam;
-  if (name == "adamw") return OptimizerKind::adamw;
-  throw UsageError("unknown optimizer '" + std::string(name) + "' (choose sgd, adam or adamw)");
+  return parse_name(kOptimizerNames, name, "optimizer");
 }
 
 ScheduleKind parse_schedule(std::string_view name) {
-  if (name == "constant") return ScheduleKind::constant;
-  if (name == "step") return ScheduleKind::step;
-  if (name == "cosine") return ScheduleKind::cosine;
-  if (name == "onecycle") return ScheduleKind::onecycle;
-  if (name == "triangular") return ScheduleKind::triangular;
-  throw UsageError("unknown learning-rate schedule '" + std::string(name) +
-                   "' (choose constant, step, cosine, onecycle or triangular)");
+  return parse_name(kScheduleNames, name, "learning-rate schedule");
 }
 
 namespace {

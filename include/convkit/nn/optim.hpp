@@ -16,9 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "convkit/names.hpp"
+
 namespace convkit::nn {
 
 enum class OptimizerKind { sgd, adam, adamw };
+inline constexpr EnumName<OptimizerKind> kOptimizerNames[] = {
+    {"sgd", OptimizerKind::sgd}, {"adam", OptimizerKind::adam}, {"adamw", OptimizerKind::adamw}};
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::sgd;
@@ -69,6 +73,12 @@ OptimizerKind parse_optimizer(std::string_view name);  ///< sgd, adam, adamw
 /// (linear warm-up), and the schedule itself runs on s - warmup over
 /// total - warmup steps.
 enum class ScheduleKind { constant, step, cosine, onecycle, triangular };
+inline constexpr EnumName<ScheduleKind> kScheduleNames[] = {
+    {"constant", ScheduleKind::constant},
+    {"step", ScheduleKind::step},
+    {"cosine", ScheduleKind::cosine},
+    {"onecycle", ScheduleKind::onecycle},
+    {"triangular", ScheduleKind::triangular}};
 struct LrSchedule {
   ScheduleKind kind = ScheduleKind::constant;
   double base = 0.01;
