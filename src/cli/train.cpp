@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 
 #include "cli/command.hpp"
@@ -18,13 +17,12 @@
 #include "convkit/nn/optim.hpp"
 #include "convkit/plot.hpp"
 #include "convkit/train/distributed.hpp"
+#include "convkit/train/resume.hpp"
 #include "convkit/train/trainer.hpp"
 
 namespace convkit::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct TrainOptions {
   std::string arch, arch_file, data, out = "model.ckpt", resume, log, augment, plot, plot_filters;
@@ -42,27 +40,6 @@ extern "C" void on_sigint(int) {
   // A second Ctrl-C ends the program at once.
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-}
-
-bool builtin_data(const std::string& spec) {
-  return spec == "fashion-mnist" || spec == "synthetic-edges";
-}
-
-// A path as stored in the checkpoint: absolute, so that --resume works from
-// any directory (data set names stay as they are).
-std::string stored_path(const std::string& path, bool data) {
-  if (path.empty() || (data && builtin_data(path))) return path;
-  fs::path p = fs::absolute(path).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.string();
-}
-
-bool same_data(const std::string& a, const std::string& b) {
-  if (builtin_data(a) || builtin_data(b)) return a == b;
-  std::error_code ea, eb;
-  const fs::path pa = fs::weakly_canonical(stored_path(a, true), ea);
-  const fs::path pb = fs::weakly_canonical(stored_path(b, true), eb);
-  return !ea && !eb && pa == pb;
 }
 
 Augment parse_augment(const std::string& s) {
@@ -104,38 +81,18 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
   if (!o.resume.empty()) {
     resumed = load_checkpoint(o.resume);
     resume = &resumed;
-    // The run continues with the checkpoint's settings; only --epochs (the
-    // total), output and reporting options may be given anew.
-    for (const char* flag :
-         {"--arch", "--arch-file", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay",
-          "--schedule", "--gamma", "--step-epochs", "--warmup-epochs", "--seed", "--val-split",
-          "--augment", "--init", "--micro-batch", "--nesterov", "--label-smoothing", "--ema"})
-      if (sub->count(flag) > 0)
-        throw UsageError(std::string(flag) +
-                         " cannot change on --resume: the run continues "
-                         "with the settings stored in " +
-                         o.resume);
-    const int epochs = cfg.epochs;
-    const std::string data = o.data;
-    cfg = config_from_checkpoint(resumed);
-    if (sub->count("--epochs") > 0) {
-      // Cosine, one-cycle and triangular schedules are planned over the
-      // whole run: they reach their end at the last epoch.  Moving that end
-      // would change the learning rate of the epochs already done, so the
-      // result could match no uninterrupted run.
-      if ((cfg.schedule == "cosine" || cfg.schedule == "onecycle" ||
-           cfg.schedule == "triangular") &&
-          epochs != cfg.epochs)
-        throw UsageError("--epochs cannot change on --resume with the " + cfg.schedule +
-                         " schedule: it " + (cfg.schedule == "cosine" ? "decays to 0" : "ends") +
-                         " at epoch " + std::to_string(cfg.epochs) + " as planned when " +
-                         o.resume + " was started (resume with --epochs " +
-                         std::to_string(cfg.epochs) + ", or train anew with the new total)");
-      cfg.epochs = epochs;
+    // The run continues with the checkpoint's settings (train/resume.hpp);
+    // output and reporting options may be given anew.
+    ResumeRequest request{o.resume};
+    if (sub->count("--epochs") > 0) request.epochs = cfg.epochs;
+    request.data = o.data;
+    for (const CLI::Option* opt : sub->get_options()) {
+      if (opt->count() == 0 || opt->get_lnames().empty()) continue;
+      std::string field = opt->get_lnames().front();
+      std::replace(field.begin(), field.end(), '-', '_');
+      request.given.push_back(field == "arch_file" ? "arch" : field);  // the network, from a file
     }
-    if (!data.empty() && !same_data(data, cfg.data))
-      throw UsageError("--data cannot change on --resume: " + o.resume + " was trained on " +
-                       cfg.data + " (to train on other data, start a new run)");
+    cfg = resume_config(resumed, request);
     if (sub->count("-o") == 0) out = o.resume;
     // The log and the curves go on where the checkpoint's run wrote them,
     // unless given anew.
