@@ -42,9 +42,24 @@ void check_median_size(int size);
 Image median(const Image& in, const MedianOptions& opts);
 
 /// The 8-bit kernel on its own (benchmarks, callers with 8-bit buffers):
-/// `src` and `dst` are width x height, rows `stride` bytes apart; they must
-/// not overlap.  Runs on the parallel_for pool.
+/// `src` and `dst` are width x height pixels of `channels` (1 to 4)
+/// interleaved samples, rows `stride` bytes apart; they must not overlap.
+/// Every channel is filtered (alpha too, as cv::medianBlur does).  Runs on
+/// the parallel_for pool.
 void median_u8(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t* dst,
-               std::ptrdiff_t dst_stride, int width, int height, int size);
+               std::ptrdiff_t dst_stride, int width, int height, int size, int channels = 1);
+
+namespace detail {
+
+/// The 3x3 8-bit kernels (tests and benchmarks pick one to check or time
+/// each; the default, `automatic`, is the widest the CPU runs).  All give
+/// the same results.
+enum class Median3Kernel { automatic, baseline, avx2, avx512, avx512_vbmi };
+bool median3_kernel_available(Median3Kernel kernel);
+/// Not thread-safe: set it before filtering.  Throws Error when the CPU
+/// lacks the instructions.
+void set_median3_kernel(Median3Kernel kernel);
+
+}  // namespace detail
 
 }  // namespace convkit
