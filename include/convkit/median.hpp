@@ -7,7 +7,15 @@
 //
 // Algorithms, chosen per channel plane by its values:
 //   * samples that are all integers 0..255 (8-bit images):
-//       K = 3, 5   a sorting network pruned to the median, over columns that
+//       K = 3      every column of 3 sorted once (for two output rows at a
+//                  time) and shared by the 3 outputs that use it; the median
+//                  is the median of the largest column low, the median column
+//                  middle and the smallest column high.  Vectors of 64
+//                  samples (AVX-512; with VBMI the sorted columns stay in
+//                  registers and byte permutes give the neighbours'), 32
+//                  (AVX2) or 16, chosen at run time; interleaved channels
+//                  are filtered in place;
+//       K = 5      a sorting network pruned to the median, over columns that
 //                  are sorted first (one sorted column serves K outputs);
 //       K >= 7     Perreault & Hebert's constant-time median (2007): one
 //                  256-bin histogram per column, a kernel histogram that
