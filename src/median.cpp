@@ -21,7 +21,7 @@
 // The hot loops are compiled twice, for AVX2 and for the baseline, and the
 // CPU picks one at load time (GCC's function multiversioning).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define CONVKIT_MEDIAN_CLONES __attribute__((target_clones("avx2", "default")))
+#define CONVKIT_MEDIAN_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define CONVKIT_MEDIAN_CLONES
 #endif
@@ -218,21 +218,23 @@ template <class T>
 struct Source {
   int width = 0, height = 0, r = 0;
   std::function<void(int, int, int, T*)> fill;
+  int cn = 1;  ///< interleaved channels: a pixel is cn samples, fill counts samples
 
-  /// Padded samples [p0, p0 + n) of padded row py (padded row/column i is
-  /// source row/column i - r, clamped into the image).
+  /// Padded samples [p0, p0 + n) of padded row py (padded row/pixel i is
+  /// source row/pixel i - r, clamped into the image).
   void padded(int py, int p0, int n, T* out) const {
     const int y = std::clamp(py - r, 0, height - 1);
-    const int left = std::clamp(r - p0, 0, n), mid = std::clamp(width + r - p0, left, n);
-    T edge{};
+    const int left = std::clamp(r * cn - p0, 0, n);
+    const int mid = std::clamp((width + r) * cn - p0, left, n);
+    T edge[4]{};  // cn <= 4
     if (left > 0) {
-      fill(y, 0, 1, &edge);
-      std::fill(out, out + left, edge);
+      fill(y, 0, cn, edge);
+      for (int i = 0; i < left; ++i) out[i] = edge[(p0 + i) % cn];
     }
-    if (mid > left) fill(y, p0 + left - r, mid - left, out + left);
+    if (mid > left) fill(y, p0 + left - r * cn, mid - left, out + left);
     if (n > mid) {
-      fill(y, width - 1, 1, &edge);
-      std::fill(out + mid, out + n, edge);
+      fill(y, (width - 1) * cn, cn, edge);
+      for (int i = mid; i < n; ++i) out[i] = edge[(p0 + i) % cn];
     }
   }
 };
@@ -279,12 +281,31 @@ CONVKIT_INLINE void median3(V& o, const V& a, const V& b, const V& c) {
 }
 
 /// Output rows [y0, y1) of a K x K median (K = 3, 5) by the networks.
-template <int K, class T>
+// Loads and stores of whole index sequences (functions, not lambdas: GCC
+// may leave a lambda out of line, and with it every vector in memory).
+template <class V, class T, std::size_t... I>
+CONVKIT_INLINE void load_rows(V* v, const T* const* row, int p, std::index_sequence<I...>) {
+  (load(v[I], row[I] + p), ...);
+}
+template <class V, class T, std::size_t... I>
+CONVKIT_INLINE void store_rows(T* p, std::ptrdiff_t stride, const V* v, std::index_sequence<I...>) {
+  (store(p + std::ptrdiff_t(I) * stride, v[I]), ...);
+}
+/// Position c*K + i: rank i of the column c pixels (c*CN samples) right of p.
+template <int K, int CN, class V, class T, std::size_t... I>
+CONVKIT_INLINE void load_window(V* v, const T* p, std::ptrdiff_t stride,
+                                std::index_sequence<I...>) {
+  (load(v[I], p + std::ptrdiff_t(I % K) * stride + int(I / K) * CN), ...);
+}
+
+/// CN: the channel count (src.cn), a constant so the loads' offsets are.
+template <int K, int CN, class T>
 CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t dst_stride, int y0,
                                  int y1) {
   using V = typename VecOf<T>::type;
   constexpr int L = sizeof(V) / sizeof(T);
-  const int w = src.width, wp = w + K - 1;
+  constexpr int cn = CN;
+  const int w = src.width * cn, wp = (src.width + K - 1) * cn;
   const std::ptrdiff_t cs_stride = wp + kSlack;
   std::vector<T> cs(static_cast<std::size_t>(cs_stride) * K, T(0));
   RowRing<T> rows(src, K, 0, wp);
@@ -295,23 +316,14 @@ CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t ds
     for (int i = 0; i < K; ++i) row[i] = rows.row(i);
     // Sort the K samples of every padded column once; K outputs share each.
     for (int p = 0; p < wp; p += L) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (load(v[I], row[I] + p), ...);
-      }
-      (std::make_index_sequence<K>{});
+      load_rows(v, row, p, std::make_index_sequence<K>{});
       apply<kNetworks<K>, false>(v, std::make_index_sequence<kNetworks<K>.nsort>{});
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (store(cs.data() + std::ptrdiff_t(I) * cs_stride + p, v[I]), ...);
-      }
-      (std::make_index_sequence<K>{});
+      store_rows(cs.data() + p, cs_stride, v, std::make_index_sequence<K>{});
     }
     T* out = dst + static_cast<std::ptrdiff_t>(y) * dst_stride;
     for (int x = 0; x < w; x += L) {
-      // Position c*K + i: rank i of column x + c.
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (load(v[I], cs.data() + std::ptrdiff_t(I % K) * cs_stride + x + int(I / K)), ...);
-      }
-      (std::make_index_sequence<K * K>{});
+      // Position c*K + i: rank i of column x + c*cn (pixel c to the right).
+      load_window<K, CN>(v, cs.data() + x, cs_stride, std::make_index_sequence<K * K>{});
       if constexpr (K == 3) {
         // With sorted columns the 3x3 median is the median of the largest
         // low, the median middle and the smallest high (12 operations where
@@ -332,19 +344,30 @@ CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t ds
   }
 }
 
+/// Float data (one channel).
 template <class T>
 CONVKIT_INLINE void network_rows_any(const Source<T>& src, T* dst, std::ptrdiff_t stride, int y0,
                                      int y1, int k) {
   if (k == 3)
-    network_rows<3>(src, dst, stride, y0, y1);
+    network_rows<3, 1>(src, dst, stride, y0, y1);
   else
-    network_rows<5>(src, dst, stride, y0, y1);
+    network_rows<5, 1>(src, dst, stride, y0, y1);
 }
 
+/// 8-bit 5x5 (3x3 has a kernel of its own), 1 to 4 interleaved channels.
 CONVKIT_MEDIAN_CLONES
 void network_rows_u8(const Source<std::uint8_t>& src, std::uint8_t* dst, std::ptrdiff_t stride,
-                     int y0, int y1, int k) {
-  network_rows_any(src, dst, stride, y0, y1, k);
+                     int y0, int y1) {
+  switch (src.cn) {
+    case 1:
+      return network_rows<5, 1>(src, dst, stride, y0, y1);
+    case 2:
+      return network_rows<5, 2>(src, dst, stride, y0, y1);
+    case 3:
+      return network_rows<5, 3>(src, dst, stride, y0, y1);
+    default:
+      return network_rows<5, 4>(src, dst, stride, y0, y1);
+  }
 }
 
 CONVKIT_MEDIAN_CLONES
@@ -791,7 +814,7 @@ void median_source_u8(const Source<std::uint8_t>& src, std::uint8_t* dst, std::p
   const int h = src.height;
   if (k <= 5) {
     parallel_for(0, h, 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-      network_rows_u8(src, dst, stride, static_cast<int>(lo), static_cast<int>(hi), k);
+      network_rows_u8(src, dst, stride, static_cast<int>(lo), static_cast<int>(hi));
     });
   } else {
     // Tiles: stripes of columns whose histograms stay in the cache, and row
@@ -873,8 +896,8 @@ void median_u8(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t*
     return;
   }
   if (size == 3) return median3_u8(src, src_stride, dst, dst_stride, width, height, channels);
-  if (channels > 1) {
-    // The other kernels take one channel: each goes through a plane of its own.
+  if (channels > 1 && size > 5) {
+    // The histograms take one channel: each goes through a plane of its own.
     const std::size_t n = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
     std::vector<std::uint8_t> in(n), out(n);
     for (int c = 0; c < channels; ++c) {
@@ -888,9 +911,11 @@ void median_u8(const std::uint8_t* src, std::ptrdiff_t src_stride, std::uint8_t*
     }
     return;
   }
-  Source<std::uint8_t> s{width, height, size / 2, [&](int y, int x, int n, std::uint8_t* out) {
+  Source<std::uint8_t> s{width, height, size / 2,
+                         [&](int y, int x, int n, std::uint8_t* out) {
                            std::memcpy(out, src + y * src_stride + x, static_cast<std::size_t>(n));
-                         }};
+                         },
+                         channels};
   median_source_u8(s, dst, dst_stride, size);
 }
 
