@@ -285,7 +285,6 @@ CONVKIT_INLINE void median3(V& o, const V& a, const V& b, const V& c) {
   o = lo > m ? lo : m;
 }
 
-/// Output rows [y0, y1) of a K x K median (K = 3, 5) by the networks.
 // Loads and stores of whole index sequences (functions, not lambdas: GCC
 // may leave a lambda out of line, and with it every vector in memory).
 template <class V, class T, std::size_t... I>
@@ -303,7 +302,8 @@ CONVKIT_INLINE void load_window(V* v, const T* p, std::ptrdiff_t stride,
   (load(v[I], p + std::ptrdiff_t(I % K) * stride + int(I / K) * CN), ...);
 }
 
-/// CN: the channel count (src.cn), a constant so the loads' offsets are.
+/// Output rows [y0, y1) of a K x K median (K = 3, 5) by the networks.  CN:
+/// the channel count (src.cn), a constant so the loads' offsets are.
 template <int K, int CN, class T>
 CONVKIT_INLINE void network_rows(const Source<T>& src, T* dst, std::ptrdiff_t dst_stride, int y0,
                                  int y1) {
