@@ -172,3 +172,123 @@ TEST_CASE("[median] refuses even and out-of-range sizes, NaN samples and empty i
   CHECK_THROWS_WITH_AS(median(nan, {3}), doctest::Contains("NaN"), Error);
   CHECK_THROWS_AS(median(Image{}, {3}), Error);
 }
+
+namespace {
+
+/// The median of each replicated-border K x K window of an interleaved
+/// 8-bit buffer, channel by channel, by sorting it.
+std::vector<std::uint8_t> brute_median_u8(const std::vector<std::uint8_t>& src, int w, int h,
+                                          int cn, int k) {
+  std::vector<std::uint8_t> out(src.size()), win;
+  const int r = k / 2;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < cn; ++c) {
+        win.clear();
+        for (int dy = -r; dy <= r; ++dy)
+          for (int dx = -r; dx <= r; ++dx)
+            win.push_back(
+                src[(std::size_t(std::clamp(y + dy, 0, h - 1)) * w + std::clamp(x + dx, 0, w - 1)) *
+                        cn +
+                    c]);
+        std::sort(win.begin(), win.end());
+        out[(std::size_t(y) * w + x) * cn + c] = win[win.size() / 2];
+      }
+  return out;
+}
+
+/// median_u8 on a copy of `src` placed in rows `pad` bytes longer than
+/// needed (so reads past a row's end would see other data, 0xA5).
+std::vector<std::uint8_t> median_u8_strided(const std::vector<std::uint8_t>& src, int w, int h,
+                                            int cn, int k, int pad) {
+  const std::ptrdiff_t row = std::ptrdiff_t(w) * cn, stride = row + pad;
+  std::vector<std::uint8_t> in(std::size_t(stride) * h, 0xA5), out(in.size(), 0x5A);
+  for (int y = 0; y < h; ++y) std::copy_n(src.begin() + y * row, row, in.begin() + y * stride);
+  median_u8(in.data(), stride, out.data(), stride, w, h, k, cn);
+  std::vector<std::uint8_t> res(src.size());
+  for (int y = 0; y < h; ++y) {
+    std::copy_n(out.begin() + y * stride, row, res.begin() + y * row);
+    // nothing written past the row's end
+    CHECK(std::count(out.begin() + y * stride + row, out.begin() + (y + 1) * stride, 0x5A) == pad);
+  }
+  return res;
+}
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed, int levels) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(0, levels - 1);
+  std::vector<std::uint8_t> v(n);
+  for (auto& b : v) b = static_cast<std::uint8_t>(d(rng) * (255 / (levels - 1)));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "[median] every 3x3 kernel equals a brute-force median: widths around the vectors, "
+    "1 to 3 rows, 1 to 4 interleaved channels") {
+  using K = detail::Median3Kernel;
+  int checked = 0;
+  for (K kernel : {K::baseline, K::avx2, K::avx512, K::avx512_vbmi}) {
+    if (!detail::median3_kernel_available(kernel)) continue;
+    detail::set_median3_kernel(kernel);
+    ++checked;
+    for (int cn : {1, 2, 3, 4})
+      for (int w : {1, 2, 3, 5, 15, 16, 17, 21, 22, 31, 32, 33, 63, 64, 65, 127, 129, 200, 700})
+        for (int h : {1, 2, 3, 4, 7}) {
+          // 3 levels: many ties; 256: all values
+          for (int levels : {3, 256}) {
+            const auto src =
+                random_bytes(std::size_t(w) * h * cn, unsigned(w * 131 + h * 7 + cn), levels);
+            CAPTURE(static_cast<int>(kernel));
+            CAPTURE(cn);
+            CAPTURE(w);
+            CAPTURE(h);
+            CAPTURE(levels);
+            CHECK(median_u8_strided(src, w, h, cn, 3, 70) == brute_median_u8(src, w, h, cn, 3));
+          }
+        }
+  }
+  detail::set_median3_kernel(K::automatic);
+  CHECK(checked >= 1);
+}
+
+TEST_CASE(
+    "[median] every 3x3 kernel equals cv::medianBlur on grey, RGB and RGBA, in row bands "
+    "of any thread count") {
+  using K = detail::Median3Kernel;
+  for (K kernel : {K::baseline, K::avx2, K::avx512, K::avx512_vbmi}) {
+    if (!detail::median3_kernel_available(kernel)) continue;
+    detail::set_median3_kernel(kernel);
+    for (int type : {CV_8UC1, CV_8UC3, CV_8UC4})
+      for (int threads : {1, 2, 3}) {
+        set_thread_count(threads);
+        // wider than a row chunk of the buffered kernels, an odd row count
+        cv::Mat src = random_mat(53, 1100, type, unsigned(type + threads));
+        cv::Mat dst(src.size(), type), ref;
+        cv::medianBlur(src, ref, 3);
+        median_u8(src.ptr(), std::ptrdiff_t(src.step), dst.ptr(), std::ptrdiff_t(dst.step),
+                  src.cols, src.rows, 3, src.channels());
+        CAPTURE(static_cast<int>(kernel));
+        CAPTURE(type);
+        CAPTURE(threads);
+        CHECK(cv::norm(dst, ref, cv::NORM_INF) == 0);
+      }
+  }
+  set_thread_count(0);
+  detail::set_median3_kernel(K::automatic);
+}
+
+TEST_CASE("[median] the 8-bit kernel takes interleaved channels for K 5, 7 and 15 (brute force)") {
+  for (int cn : {2, 3, 4})
+    for (int k : {5, 7, 15})
+      for (auto [h, w] : {std::pair{9, 37}, std::pair{2, 3}, std::pair{6, 100}}) {
+        const auto src = random_bytes(std::size_t(w) * h * cn, unsigned(k * 10 + cn + w), 256);
+        CAPTURE(cn);
+        CAPTURE(k);
+        CAPTURE(w);
+        CHECK(median_u8_strided(src, w, h, cn, k, 5) == brute_median_u8(src, w, h, cn, k));
+      }
+  std::vector<std::uint8_t> px(12);
+  CHECK_THROWS_AS(median_u8(px.data(), 12, px.data(), 12, 2, 1, 3, 5), UsageError);
+}
