@@ -46,8 +46,8 @@ void check(int rc, const char* what) {
 // on a machine with other work (or more ranks than cores) that time is
 // taken from the ranks still computing.  Here the rank polls for a moment
 // (a collective whose ranks arrive together ends within it), then sleeps
-// between polls, the pause growing to at most kMaxPause: the waiting adds
-// at most that much to a step.
+// between polls, the pause growing to at most kMaxPause: each collective
+// ends at most that much later than with MPI's own wait.
 void wait(MPI_Request& request, const char* what) {
   using clock = std::chrono::steady_clock;
   constexpr auto kSpin = std::chrono::microseconds(50);
