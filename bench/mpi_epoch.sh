@@ -108,7 +108,7 @@ lat = 20e-6
 print(f"\n{steps} steps; gradient {grad / 1e6:.2f} MB; latency {lat * 1e6:.0f} us a message")
 print("| compute a step | nodes | link | allreduce | efficiency | convkit's exchange | efficiency |")
 print("|---|---|---|---|---|---|---|")
-for label, tc in (("measured", t1 / steps), ("idle machine, 600 img/s", batch / 600)):
+for label, tc in (("measured", t1 / steps), ("quiet machine, 800 img/s", batch / 800)):
     for n in (8, 32):
         for gbps in (10, 100):
             bw = gbps * 1e9 / 8
