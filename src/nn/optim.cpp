@@ -29,28 +29,41 @@ void Optimizer::set_decay_mask(std::vector<unsigned char> mask) {
 void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
   if (params.size() != count_ || grads.size() != count_)
     throw UsageError("optimizer: parameter count does not match");
+  step_slice(params, grads, 0, lr);
+}
+
+void Optimizer::step_slice(std::span<float> params_slice, std::span<const float> grads_slice,
+                           std::size_t offset, double lr) {
+  if (grads_slice.size() != params_slice.size() || offset > count_ ||
+      params_slice.size() > count_ - offset)
+    throw UsageError("optimizer: the slice does not fit the parameters");
   ++t_;
+  // i counts the parameters (state and mask), j = i - offset the slice.
+  float* params = params_slice.data();
+  const float* grads = grads_slice.data();
+  const std::size_t end = offset + params_slice.size();
   const float wd = static_cast<float>(cfg_.weight_decay);
   const float rate = static_cast<float>(lr);
   const bool masked = !mask_.empty();
   auto decay = [&](std::size_t i) { return masked && !mask_[i] ? 0.0f : wd; };
   // Every parameter's update is independent of the others': split them.
   auto each_param = [&](auto&& update) {
-    parallel_for(
-        0, static_cast<std::ptrdiff_t>(count_), 1 << 14, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-          for (auto i = static_cast<std::size_t>(lo); i < static_cast<std::size_t>(hi); ++i)
-            update(i);
-        });
+    parallel_for(static_cast<std::ptrdiff_t>(offset), static_cast<std::ptrdiff_t>(end), 1 << 14,
+                 [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                   for (auto i = static_cast<std::size_t>(lo); i < static_cast<std::size_t>(hi);
+                        ++i)
+                     update(i, i - offset);
+                 });
   };
   switch (cfg_.kind) {
     case OptimizerKind::sgd: {
       const float mu = static_cast<float>(cfg_.momentum);
       float* v = state_.data();
-      each_param([&](std::size_t i) {
-        const float g = grads[i] + decay(i) * params[i];
+      each_param([&](std::size_t i, std::size_t j) {
+        const float g = grads[j] + decay(i) * params[j];
         v[i] = mu * v[i] + g;
         const float d = cfg_.nesterov ? g + mu * v[i] : (mu > 0 ? v[i] : g);
-        params[i] -= rate * d;
+        params[j] -= rate * d;
       });
       break;
     }
@@ -63,15 +76,15 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
       const float eps = static_cast<float>(cfg_.eps);
       float* m = state_.data();
       float* v = state_.data() + count_;
-      each_param([&](std::size_t i) {
-        float g = grads[i];
+      each_param([&](std::size_t i, std::size_t j) {
+        float g = grads[j];
         if (decoupled)
-          params[i] -= rate * decay(i) * params[i];
+          params[j] -= rate * decay(i) * params[j];
         else
-          g += decay(i) * params[i];
+          g += decay(i) * params[j];
         m[i] = b1 * m[i] + (1 - b1) * g;
         v[i] = b2 * v[i] + (1 - b2) * g * g;
-        params[i] -= rate * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+        params[j] -= rate * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
       });
       break;
     }

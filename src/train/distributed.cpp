@@ -3,9 +3,11 @@
 #include "convkit/train/distributed.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #ifdef CONVKIT_HAVE_MPI
 #include <mpi.h>
@@ -37,6 +39,29 @@ void check(int rc, const char* what) {
   MPI_Error_string(rc, text, &len);
   throw Error(std::string("MPI ") + what + " failed: " + std::string(text, len) +
               " (did another rank stop?)");
+}
+
+// Waits for a nonblocking collective.  MPI's own waits poll without pause,
+// so a rank that arrives first burns a core until the slowest one comes:
+// on a machine with other work (or more ranks than cores) that time is
+// taken from the ranks still computing.  Here the rank polls for a moment
+// (a collective whose ranks arrive together ends within it), then sleeps
+// between polls, the pause growing to at most kMaxPause: each collective
+// ends at most that much later than with MPI's own wait.
+void wait(MPI_Request& request, const char* what) {
+  using clock = std::chrono::steady_clock;
+  constexpr auto kSpin = std::chrono::microseconds(50);
+  constexpr auto kMaxPause = std::chrono::microseconds(200);
+  const auto spin_until = clock::now() + kSpin;
+  auto pause = std::chrono::microseconds(10);
+  for (;;) {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+    if (done) return;
+    if (clock::now() < spin_until) continue;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(2 * pause, kMaxPause);
+  }
 }
 #endif
 
@@ -116,29 +141,50 @@ void Group::allgather(std::span<const std::byte> mine, std::span<const std::size
   if (mpi_) {
     std::vector<int> cnt, displ;
     int_layout(counts, cnt, displ);
-    check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
-                         cnt.data(), displ.data(), MPI_BYTE, MPI_COMM_WORLD),
+    MPI_Request request;
+    check(MPI_Iallgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+                          cnt.data(), displ.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
           "allgather");
+    wait(request, "allgather");
     return;
   }
 #endif
   if (!mine.empty()) std::memcpy(all.data(), mine.data(), mine.size());
 }
 
+void Group::allgather_in_place(std::span<std::byte> all,
+                               std::span<const std::size_t> counts) const {
+  if (counts.size() != static_cast<std::size_t>(size_) || all.size() != sum(counts))
+    throw Error("allgather: counts do not match the group");
+#ifdef CONVKIT_HAVE_MPI
+  if (mpi_ && size_ > 1) {
+    std::vector<int> cnt, displ;
+    int_layout(counts, cnt, displ);
+    MPI_Request request;
+    check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all.data(), cnt.data(), displ.data(),
+                          MPI_BYTE, MPI_COMM_WORLD, &request),
+          "allgather");
+    wait(request, "allgather");
+  }
+#endif
+}
+
 void Group::alltoall(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
-                     std::span<const std::size_t> recv_counts, std::vector<std::byte>& recv) const {
+                     std::span<const std::size_t> recv_counts, std::span<std::byte> recv) const {
   if (send_counts.size() != static_cast<std::size_t>(size_) ||
-      recv_counts.size() != send_counts.size() || sum(send_counts) != send.size())
+      recv_counts.size() != send_counts.size() || sum(send_counts) != send.size() ||
+      sum(recv_counts) != recv.size())
     throw Error("alltoall: counts do not match the group");
-  recv.resize(sum(recv_counts));
 #ifdef CONVKIT_HAVE_MPI
   if (mpi_) {
     std::vector<int> sc, sd, rc, rd;
     int_layout(send_counts, sc, sd);
     int_layout(recv_counts, rc, rd);
-    check(MPI_Alltoallv(send.data(), sc.data(), sd.data(), MPI_BYTE, recv.data(), rc.data(),
-                        rd.data(), MPI_BYTE, MPI_COMM_WORLD),
+    MPI_Request request;
+    check(MPI_Ialltoallv(send.data(), sc.data(), sd.data(), MPI_BYTE, recv.data(), rc.data(),
+                         rd.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
           "alltoall");
+    wait(request, "alltoall");
     return;
   }
 #endif

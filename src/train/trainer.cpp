@@ -574,20 +574,45 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
   // and variances (gathered by every rank: a rank's block is its stop flag,
   // then its groups' records).  The gradients travel separately: the
   // parameters are cut into one slice per rank; each rank receives its slice
-  // of every group's gradient, sums them in group order and gathers the
-  // summed slices, so every rank holds the same gradient while each moves
-  // about (groups it holds + 1) x the gradient's bytes, as a ring allreduce.
+  // of every other rank's groups' gradients, sums all groups' slices in group
+  // order, takes the optimizer step on its slice of the parameters and
+  // gathers the stepped slices, so every rank holds the same parameters
+  // while each moves about (groups it holds + 1) x the gradient's bytes, as
+  // a ring allreduce, and updates only its slice.
   const std::size_t nparams = model.grads().size();
   const std::size_t record = sizeof(double) + sizeof(std::int64_t) + bn_values * sizeof(double);
   const std::size_t G = cfg.micro_batch > 0 ? static_cast<std::size_t>(cfg.micro_batch) : 0;
   auto group_count = [&](std::size_t n) { return G == 0 ? 1 : std::max<std::size_t>(1, n / G); };
   const std::size_t P = static_cast<std::size_t>(group.size());
   const std::size_t me = static_cast<std::size_t>(group.rank());
-  const auto [p0, p1] = share(nparams, group.rank(), group.size());
-  std::vector<std::byte> mine, gathered, sendbuf, recvbuf, full;
+  // Rank r's slice of the parameters is [slice_at[r], slice_at[r + 1]).
+  std::vector<std::size_t> slice_at(P + 1);
+  for (std::size_t r = 0; r < P; ++r)
+    slice_at[r] = share(nparams, static_cast<int>(r), group.size()).first;
+  slice_at[P] = nparams;
+  const std::size_t p0 = slice_at[me], mine_n = slice_at[me + 1] - p0;
+  std::vector<std::size_t> slice_bytes(P);
+  for (std::size_t r = 0; r < P; ++r)
+    slice_bytes[r] = (slice_at[r + 1] - slice_at[r]) * sizeof(float);
+  std::vector<std::byte> mine, gathered;
   std::vector<std::size_t> counts(P), send_counts(P), recv_counts(P);
-  std::vector<float> mygrads, slice(p1 - p0);
-  std::vector<double> acc(p1 - p0);
+  // This rank's groups' gradients: the slices for the other ranks in rank
+  // order (each block group after group), then its own slices.
+  // The other ranks' groups' gradients, this rank's slice of each.
+  std::vector<float> held_grads, received;
+  std::vector<float> slice(mine_n);
+  std::vector<double> acc(mine_n);
+  std::vector<const float*> group_slice;
+  // Each rank's optimizer state is up to date in its own slice only: the
+  // slices are gathered before a checkpoint is taken.
+  auto gather_optimizer_state = [&] {
+    const auto st = opt.state();
+    for (std::size_t off = 0; off + nparams <= st.size(); off += nparams)
+      group.allgather_in_place(std::as_writable_bytes(st.subspan(off, nparams)), slice_bytes);
+  };
+  auto seconds_since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
 
   for (int e = ck.epoch + 1; e <= cfg.epochs; ++e) {
     const auto t0 = clock::now();
@@ -612,10 +637,11 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
         return std::pair<std::size_t, std::size_t>{g * G, g + 1 == groups ? n : (g + 1) * G};
       };
       mine.clear();
-      mygrads.clear();
       const double stop = hooks.stop && hooks.stop->load() ? 1.0 : 0.0;
       put(mine, &stop, 1);
       const auto [g0, g1] = share(groups, group.rank(), group.size());
+      const std::size_t held = g1 - g0;
+      held_grads.resize(held * nparams);
       for (std::size_t g = g0; g < g1; ++g) {
         const auto [lo, hi] = bounds(g);
         const int ng = static_cast<int>(hi - lo);
@@ -632,55 +658,52 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
           put(mine, bn.layer->batch_mean().data(), bn.channels);
           put(mine, bn.layer->batch_var().data(), bn.channels);
         }
-        const auto gr = model.grads();
-        mygrads.insert(mygrads.end(), gr.begin(), gr.end());
+        const float* gr = model.grads().data();
+        for (std::size_t r = 0; r < P; ++r) {
+          const std::size_t s0 = slice_at[r], len = slice_at[r + 1] - s0;
+          const std::size_t block =
+              held * (r == me ? nparams - mine_n : s0 - (r > me ? mine_n : 0));
+          std::memcpy(held_grads.data() + block + (g - g0) * len, gr + s0, len * sizeof(float));
+        }
       }
-      const std::size_t held = g1 - g0;
       for (std::size_t r = 0; r < P; ++r) {
         const auto [a, z] = share(groups, static_cast<int>(r), group.size());
-        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
         counts[r] = sizeof(double) + (z - a) * record;
-        send_counts[r] = held * (s1 - s0) * sizeof(float);
-        recv_counts[r] = (z - a) * (p1 - p0) * sizeof(float);
-      }
-      sendbuf.clear();
-      for (std::size_t r = 0; r < P; ++r) {
-        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
-        for (std::size_t g = 0; g < held; ++g)
-          put(sendbuf, mygrads.data() + g * nparams + s0, s1 - s0);
+        send_counts[r] = r == me ? 0 : held * slice_bytes[r];
+        recv_counts[r] = r == me ? 0 : (z - a) * mine_n * sizeof(float);
       }
       const auto tc = clock::now();
       group.allgather(mine, counts, gathered);
-      group.alltoall(sendbuf, send_counts, recv_counts, recvbuf);
-      // Every rank's slice of the groups' gradients arrives in rank order,
-      // which is group order.  The gradient of the batch's mean loss is the
-      // groups' mean gradients weighted by their sizes.
-      std::fill(acc.begin(), acc.end(), 0.0);
-      const std::byte* q = recvbuf.data();
-      for (std::size_t g = 0; g < groups; ++g) {
-        const auto [lo, hi] = bounds(g);
-        const double w = static_cast<double>(hi - lo);
-        for (std::size_t i = 0; i < acc.size(); ++i)
-          acc[i] += static_cast<double>(get<float>(q)) * w;
-      }
-      for (std::size_t i = 0; i < acc.size(); ++i)
-        slice[i] = static_cast<float>(acc[i] / static_cast<double>(n));
-      for (std::size_t r = 0; r < P; ++r) {
-        const auto [s0, s1] = share(nparams, static_cast<int>(r), group.size());
-        counts[r] = (s1 - s0) * sizeof(float);
-      }
-      mine.clear();
-      put(mine, slice.data(), slice.size());
-      group.allgather(mine, counts, full);
-      std::memcpy(model.grads().data(), full.data(), nparams * sizeof(float));
-      if (hooks.comm) {
-        hooks.comm->seconds += std::chrono::duration<double>(clock::now() - tc).count();
-        hooks.comm->steps += 1;
-        // Bytes from the other ranks.
-        hooks.comm->bytes +=
-            static_cast<double>((gathered.size() - sizeof(double) - held * record) +
-                                (recvbuf.size() - recv_counts[me]) + (full.size() - mine.size()));
-      }
+      received.resize((groups - held) * mine_n);
+      group.alltoall(std::as_bytes(std::span(held_grads).first(held * (nparams - mine_n))),
+                     send_counts, recv_counts, std::as_writable_bytes(std::span(received)));
+      double comm_seconds = seconds_since(tc);
+      // The other ranks' groups arrive in rank order, which is group order.
+      // The gradient of the batch's mean loss is the groups' mean gradients
+      // weighted by their sizes, summed in group order.
+      group_slice.resize(groups);
+      const float* from = received.data();
+      for (std::size_t g = 0; g < groups; ++g)
+        if (g >= g0 && g < g1) {
+          group_slice[g] = held_grads.data() + held * (nparams - mine_n) + (g - g0) * mine_n;
+        } else {
+          group_slice[g] = from;
+          from += mine_n;
+        }
+      parallel_for(0, static_cast<std::ptrdiff_t>(mine_n), 1 << 14,
+                   [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                     const auto i0 = static_cast<std::size_t>(lo),
+                                i1 = static_cast<std::size_t>(hi);
+                     std::fill(acc.begin() + lo, acc.begin() + hi, 0.0);
+                     for (std::size_t g = 0; g < groups; ++g) {
+                       const auto [glo, ghi] = bounds(g);
+                       const double w = static_cast<double>(ghi - glo);
+                       for (std::size_t i = i0; i < i1; ++i)
+                         acc[i] += static_cast<double>(group_slice[g][i]) * w;
+                     }
+                     for (std::size_t i = i0; i < i1; ++i)
+                       slice[i] = static_cast<float>(acc[i] / static_cast<double>(n));
+                   });
       // Losses, accuracy, batchnorm statistics and stop flags, in group order.
       bool stopping = false;
       const std::byte* p = gathered.data();
@@ -705,8 +728,19 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
           }
         }
       }
+      // The step on this rank's slice, then every rank's stepped slice.
       lr = sched.at((e - 1) * per_epoch + b);
-      opt.step(model.params(), model.grads(), lr);
+      opt.step_slice(model.params().subspan(p0, mine_n), slice, p0, lr);
+      const auto tg = clock::now();
+      group.allgather_in_place(std::as_writable_bytes(model.params()), slice_bytes);
+      comm_seconds += seconds_since(tg);
+      if (hooks.comm) {
+        hooks.comm->seconds += comm_seconds;
+        hooks.comm->steps += 1;
+        // Bytes from the other ranks.
+        hooks.comm->bytes += static_cast<double>(
+            (gathered.size() - mine.size()) + (received.size() + nparams - mine_n) * sizeof(float));
+      }
       update_ema();
       seen += n;
       if (hooks.progress && lead)
@@ -738,6 +772,7 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
     m.images_per_second = train_seconds > 0 ? static_cast<double>(seen) / train_seconds : 0.0;
     ck.epoch = e;
     ck.history.push_back(m);
+    gather_optimizer_state();
     snapshot();
     if (!lead) continue;
     if (!checkpoint_path.empty()) save_checkpoint(checkpoint_path, ck);

@@ -3,8 +3,10 @@
 // invariance, initialization, optimizers and schedules, reproducibility.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "convkit/error.hpp"
@@ -346,6 +348,66 @@ TEST_CASE("[nn] optimizers: SGD, momentum, Nesterov, Adam, AdamW by hand") {
   }
   CHECK_THROWS_AS(Optimizer({.kind = OptimizerKind::sgd, .nesterov = true}, 1), UsageError);
   CHECK_THROWS_AS(parse_optimizer("rmsprop"), UsageError);
+}
+
+TEST_CASE(
+    "[nn] optimizers: steps taken in slices by several owners equal whole steps bit for bit") {
+  // What data-parallel ranks do: each steps its own slice of the parameters
+  // (its own optimizer, whose state is current in that slice alone), then
+  // the slices are gathered.
+  const std::size_t count = 1000;
+  const std::size_t cut[] = {0, 333, 334, 1000};  // three owners, one of a single parameter
+  std::vector<unsigned char> mask(count);
+  for (std::size_t i = 0; i < count; ++i) mask[i] = i % 3 != 0;
+  for (const OptimizerConfig cfg :
+       {OptimizerConfig{.kind = OptimizerKind::sgd, .momentum = 0.9, .weight_decay = 0.01},
+        OptimizerConfig{.kind = OptimizerKind::sgd, .momentum = 0.8, .nesterov = true},
+        OptimizerConfig{.kind = OptimizerKind::adam, .weight_decay = 0.02},
+        OptimizerConfig{.kind = OptimizerKind::adamw, .weight_decay = 0.1}}) {
+    CAPTURE(static_cast<int>(cfg.kind));
+    Optimizer whole(cfg, count);
+    whole.set_decay_mask(mask);
+    std::vector<Optimizer> owners(3, Optimizer(cfg, count));
+    for (auto& o : owners) o.set_decay_mask(mask);
+    std::vector<float> ref(count), shared(count), grads(count);
+    for (std::size_t i = 0; i < count; ++i)
+      ref[i] = shared[i] = std::sin(0.37f * static_cast<float>(i));
+    for (int step = 1; step <= 4; ++step) {
+      for (std::size_t i = 0; i < count; ++i)
+        grads[i] =
+            std::cos(0.11f * static_cast<float>(i * step)) * 1e-2f * static_cast<float>(step);
+      const double lr = 0.05 / step;
+      whole.step(ref, grads, lr);
+      std::vector<float> gathered(count);
+      for (std::size_t r = 0; r < 3; ++r) {
+        std::vector<float> mine = shared;  // a rank's copy
+        const std::size_t lo = cut[r], n = cut[r + 1] - cut[r];
+        owners[r].step_slice(std::span(mine).subspan(lo, n), std::span(grads).subspan(lo, n), lo,
+                             lr);
+        // Outside its slice a rank's copy is untouched.
+        for (std::size_t i = 0; i < count; ++i)
+          if (i < lo || i >= lo + n) REQUIRE(mine[i] == shared[i]);
+        std::copy(mine.begin() + static_cast<std::ptrdiff_t>(lo),
+                  mine.begin() + static_cast<std::ptrdiff_t>(lo + n),
+                  gathered.begin() + static_cast<std::ptrdiff_t>(lo));
+        CHECK(owners[r].steps() == whole.steps());
+      }
+      shared.swap(gathered);
+      CHECK(shared == ref);
+    }
+    // Each owner's state agrees with the whole optimizer's in its own slice
+    // (Adam's second moments follow its first, count floats later).
+    const auto st = whole.state();
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t off = 0; off < st.size(); off += count)
+        for (std::size_t i = cut[r]; i < cut[r + 1]; ++i)
+          REQUIRE(owners[r].state()[off + i] == st[off + i]);
+  }
+  Optimizer o({.kind = OptimizerKind::sgd}, 10);
+  std::vector<float> p(4), g(4), g3(3);
+  CHECK_THROWS_AS(o.step_slice(p, g, 7, 0.1), UsageError);  // runs past the end
+  CHECK_THROWS_AS(o.step_slice(p, g3, 0, 0.1), UsageError);
+  CHECK_NOTHROW(o.step_slice(p, g, 6, 0.1));
 }
 
 TEST_CASE("[nn] learning-rate schedules: step, cosine, warm-up") {

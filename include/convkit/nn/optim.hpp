@@ -41,6 +41,13 @@ class Optimizer {
   void set_decay_mask(std::vector<unsigned char> mask);
   /// One update of all parameters with learning rate lr.
   void step(std::span<float> params, std::span<const float> grads, double lr);
+  /// One update of the parameters [offset, offset + params.size()) alone
+  /// (their gradients in grads, their state and decay mask at the same
+  /// offset): the same values step() gives them, so ranks that each update
+  /// their own slice and gather the slices agree with one process bit for
+  /// bit.  Every rank calls it once a step (it counts the step).
+  void step_slice(std::span<float> params, std::span<const float> grads, std::size_t offset,
+                  double lr);
   /// The optimizer's state (momentum / moment buffers) and step count, for
   /// checkpoints: state().size() floats, restored with set_state().
   std::span<const float> state() const { return state_; }

@@ -27,11 +27,14 @@ class Group {
   /// must equal counts[rank()]).
   void allgather(std::span<const std::byte> mine, std::span<const std::size_t> counts,
                  std::vector<std::byte>& all) const;
+  /// The same in place: all holds counts[r] bytes of each rank r in rank
+  /// order, this rank's part already written; the others' parts arrive.
+  void allgather_in_place(std::span<std::byte> all, std::span<const std::size_t> counts) const;
   /// Personalized exchange: send holds, in rank order, send_counts[r] bytes
-  /// for each rank r; recv gets, in rank order, recv_counts[r] bytes from
-  /// each rank r.
+  /// for each rank r; recv (of the total size of recv_counts) gets, in rank
+  /// order, recv_counts[r] bytes from each rank r.
   void alltoall(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
-                std::span<const std::size_t> recv_counts, std::vector<std::byte>& recv) const;
+                std::span<const std::size_t> recv_counts, std::span<std::byte> recv) const;
   /// Rank root's values to every rank.
   void broadcast(std::span<float> data, int root = 0) const;
   /// Stop every rank of the job at once with exit status `code` (after the
