@@ -48,10 +48,11 @@ echo "network: $arch"
 echo "epochs $epochs, batch $batch, threads $threads, settings: ${opt[*]}"
 
 precisions=(${PRECISIONS:-fp32 bf16})
-timed() {  # timed NAME command...: wall, user and system seconds to $work/NAME.time
+timed() {  # timed NAME command...: wall, user and system seconds to $work/NAME.time,
+  # the load averages (1, 5, 15 minutes) before it to $work/NAME.load
   local name=$1
   shift
-  echo "load average before $name: $(cut -d' ' -f1-3 /proc/loadavg)"
+  cut -d' ' -f1-3 /proc/loadavg > "$work/$name.load"
   /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$@"
 }
 accs=()
@@ -72,7 +73,7 @@ torch = [l for l in open(f"{work}/torch.txt") if l.startswith("torch epoch")]
 t_acc = re.search(r"test_acc=([\d.]+)", open(f"{work}/torch.txt").read()).group(1)
 def cpu(name):
     wall, user, system = map(float, open(f"{work}/{name}.time").read().split()[-3:])
-    return wall, user + system
+    return wall, user + system, open(f"{work}/{name}.load").read().strip()
 for p in precisions:
     rows = list(csv.DictReader(open(f"{work}/{p}.csv")))
     print(f"convkit --precision {p} against PyTorch")
@@ -87,9 +88,10 @@ for p in precisions:
               f"{ck_epoch:16.1f} {te:14.1f} {ck_epoch / te:6.2f}")
 print("whole processes (training, validation, loading; convkit's test evaluation apart):")
 for name in precisions + ["torch"]:
-    wall, c = cpu(name)
+    wall, c, load = cpu(name)
     label = "PyTorch" if name == "torch" else f"convkit {name}"
-    print(f"  {label:>13}: {wall:7.1f} s wall, {c:7.1f} s CPU (user + system)")
+    print(f"  {label:>13}: {wall:7.1f} s wall, {c:7.1f} s CPU (user + system), "
+          f"load average before: {load}")
 print("test accuracy: " + ", ".join(f"convkit {p} {a}%" for p, a in zip(precisions, accs)) +
       f", PyTorch {t_acc}%")
 PY
