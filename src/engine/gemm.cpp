@@ -195,6 +195,23 @@ void avx2_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, 
 constexpr int kRows512 = 12;
 constexpr int kCols512 = 32;
 
+// Rows [0, R) of a finished tile (two 16-lane halves per row) into C, added
+// to what C holds when accumulating; the lanes outside m0/m1 are not touched.
+template <int R>
+__attribute__((target("avx512f"))) inline void store_tile(__m512* c0, __m512* c1, float* C, int ldc,
+                                                          __mmask16 m0, __mmask16 m1,
+                                                          bool accumulate) {
+  for (int r = 0; r < R; ++r) {
+    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
+    if (accumulate) {
+      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
+      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
+    }
+    _mm512_mask_storeu_ps(cr, m0, c0[r]);
+    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
+  }
+}
+
 // C rows [0, R) x columns [0, 32) (masked by m0/m1) from packed A (K x R)
 // and packed B (K x 32).
 template <int R>
@@ -214,15 +231,7 @@ __attribute__((target("avx512f"))) inline void tile_rx32(int K, const float* Ap,
     Ap += R;
     Bp += kCols512;
   }
-  for (int r = 0; r < R; ++r) {
-    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
-    if (accumulate) {
-      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
-      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
-    }
-    _mm512_mask_storeu_ps(cr, m0, c0[r]);
-    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
-  }
+  store_tile<R>(c0, c1, C, ldc, m0, m1, accumulate);
 }
 
 template <int R>
@@ -423,15 +432,7 @@ CONVKIT_BF16_TARGET inline void tile_rx32_bf16(int Kp, const float* Ap, const fl
     Ap += R;
     Bp += kCols512;
   }
-  for (int r = 0; r < R; ++r) {
-    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
-    if (accumulate) {
-      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
-      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
-    }
-    _mm512_mask_storeu_ps(cr, m0, c0[r]);
-    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
-  }
+  store_tile<R>(c0, c1, C, ldc, m0, m1, accumulate);
 }
 
 template <int R>
