@@ -7,6 +7,7 @@
 //
 //   convkit_bench_train_step [--iters N] [--batch B] [--threads LIST] [--no-torch]
 //                            [--gemm blas|avx2|avx512]   (default: the widest the CPU runs)
+//                            [--precision fp32|bf16]     (convkit's GEMM products; default fp32)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -102,20 +103,29 @@ int main(int argc, char** argv) {
         return 2;
       }
       convkit::force_gemm_kernel(kernel);
+    } else if (a == "--precision" && i + 1 < argc) {
+      const std::string p = argv[++i];
+      if ((p != "fp32" && p != "bf16") ||
+          !convkit::matmul_precision_available(convkit::parse_matmul_precision(p, "--precision"))) {
+        std::fprintf(stderr, "precision '%s' is not available here\n", p.c_str());
+        return 2;
+      }
+      convkit::set_matmul_precision(convkit::parse_matmul_precision(p, "--precision"));
     } else {
       std::fprintf(stderr,
                    "usage: %s [--iters N] [--batch B] [--threads 1,2] [--no-torch] "
-                   "[--gemm blas|avx2|avx512]\n",
+                   "[--gemm blas|avx2|avx512] [--precision fp32|bf16]\n",
                    argv[0]);
       return 2;
     }
   }
   const convkit::GemmKernel g = convkit::gemm_kernel();
-  std::printf("network: %s\ninput: %d x 28x28x1, forward + backward, median of %d, GEMM %s\n\n",
+  std::printf("network: %s\ninput: %d x 28x28x1, forward + backward, median of %d, GEMM %s, %s\n\n",
               kNet, batch, iters,
               g == convkit::GemmKernel::avx512 ? "avx512"
               : g == convkit::GemmKernel::avx2 ? "avx2"
-                                               : "blas");
+                                               : "blas",
+              convkit::precision_name(convkit::matmul_precision()));
   std::printf("%-8s %14s %14s %8s\n", "threads", "convkit ms", "pytorch ms", "ratio");
   for (int t : threads) {
     const double c = convkit_ms(t, batch, iters);

@@ -2,7 +2,11 @@
 # Whole training runs on Fashion-MNIST, convkit against PyTorch in the same
 # run: the same network, batch, optimizer, learning rate, schedule, threads and
 # 90/10 split.  Prints each side's seconds per epoch (training pass alone, and
-# with the validation pass), the ratio convkit / PyTorch, and test accuracy.
+# with the validation pass), the ratio convkit / PyTorch, and test accuracy;
+# convkit runs once per precision in $PRECISIONS (default "fp32 bf16"; bf16
+# needs AVX512_BF16).  Each run's process CPU time (user + system) and the
+# load average before it are printed too: on a shared machine the wall times
+# alone say little.
 #
 #   bench/train_epoch.sh [NET] [EPOCHS] [BATCH] [THREADS] [-- extra optimizer flags]
 #   NET: seed | layers | layers-dropout (see bench/torch_train.py); default layers
@@ -43,26 +47,51 @@ trap 'rm -rf "$work"' EXIT
 echo "network: $arch"
 echo "epochs $epochs, batch $batch, threads $threads, settings: ${opt[*]}"
 
-"$ck" train --data fashion-mnist --arch "$arch" --epochs "$epochs" --batch "$batch" \
-  --threads "$threads" "${opt[@]}" -q -o "$work/m.ckpt" --log "$work/m.csv" > /dev/null
-ck_acc=$("$ck" eval -m "$work/m.ckpt" --data fashion-mnist --json |
-  /usr/bin/python3 -c "import json,sys; print(f\"{100*json.load(sys.stdin)['accuracy']:.2f}\")")
-/usr/bin/python3 "$here/bench/torch_train.py" --net "$net" --epochs "$epochs" --batch "$batch" \
-  --threads "$threads" "${opt[@]}" > "$work/torch.txt"
+precisions=(${PRECISIONS:-fp32 bf16})
+timed() {  # timed NAME command...: wall, user and system seconds to $work/NAME.time,
+  # the load averages (1, 5, 15 minutes) before it to $work/NAME.load
+  local name=$1
+  shift
+  cut -d' ' -f1-3 /proc/loadavg > "$work/$name.load"
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$@"
+}
+accs=()
+for p in "${precisions[@]}"; do
+  timed "$p" "$ck" train --data fashion-mnist --arch "$arch" --epochs "$epochs" --batch "$batch" \
+    --threads "$threads" "${opt[@]}" --precision "$p" -q -o "$work/$p.ckpt" \
+    --log "$work/$p.csv" > /dev/null
+  accs+=("$("$ck" eval -m "$work/$p.ckpt" --data fashion-mnist --json |
+    /usr/bin/python3 -c "import json,sys; print(f\"{100*json.load(sys.stdin)['accuracy']:.2f}\")")")
+done
+timed torch /usr/bin/python3 "$here/bench/torch_train.py" --net "$net" --epochs "$epochs" \
+  --batch "$batch" --threads "$threads" "${opt[@]}" > "$work/torch.txt"
 
-/usr/bin/python3 - "$work/m.csv" "$work/torch.txt" "$ck_acc" <<'PY'
+/usr/bin/python3 - "$work" "${precisions[*]}" "${accs[*]}" <<'PY'
 import csv, re, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-torch = [l for l in open(sys.argv[2]) if l.startswith("torch epoch")]
-t_acc = re.search(r"test_acc=([\d.]+)", open(sys.argv[2]).read()).group(1)
-print(f"{'epoch':>5} {'convkit train s':>16} {'torch train s':>14} {'ratio':>6} "
-      f"{'convkit epoch s':>16} {'torch epoch s':>14} {'ratio':>6}")
-for r, t in zip(rows, torch):
-    ck_train = 54000 / float(r["images_per_second"])
-    ck_epoch = float(r["seconds"])
-    tt = float(re.search(r"train_s=([\d.]+)", t).group(1))
-    te = float(re.search(r"epoch_s=([\d.]+)", t).group(1))
-    print(f"{r['epoch']:>5} {ck_train:16.1f} {tt:14.1f} {ck_train / tt:6.2f} "
-          f"{ck_epoch:16.1f} {te:14.1f} {ck_epoch / te:6.2f}")
-print(f"test accuracy: convkit {sys.argv[3]}%, PyTorch {t_acc}%")
+work, precisions, accs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+torch = [l for l in open(f"{work}/torch.txt") if l.startswith("torch epoch")]
+t_acc = re.search(r"test_acc=([\d.]+)", open(f"{work}/torch.txt").read()).group(1)
+def cpu(name):
+    wall, user, system = map(float, open(f"{work}/{name}.time").read().split()[-3:])
+    return wall, user + system, open(f"{work}/{name}.load").read().strip()
+for p in precisions:
+    rows = list(csv.DictReader(open(f"{work}/{p}.csv")))
+    print(f"convkit --precision {p} against PyTorch")
+    print(f"{'epoch':>5} {'convkit train s':>16} {'torch train s':>14} {'ratio':>6} "
+          f"{'convkit epoch s':>16} {'torch epoch s':>14} {'ratio':>6}")
+    for r, t in zip(rows, torch):
+        ck_train = 54000 / float(r["images_per_second"])
+        ck_epoch = float(r["seconds"])
+        tt = float(re.search(r"train_s=([\d.]+)", t).group(1))
+        te = float(re.search(r"epoch_s=([\d.]+)", t).group(1))
+        print(f"{r['epoch']:>5} {ck_train:16.1f} {tt:14.1f} {ck_train / tt:6.2f} "
+              f"{ck_epoch:16.1f} {te:14.1f} {ck_epoch / te:6.2f}")
+print("whole processes (training, validation, loading; convkit's test evaluation apart):")
+for name in precisions + ["torch"]:
+    wall, c, load = cpu(name)
+    label = "PyTorch" if name == "torch" else f"convkit {name}"
+    print(f"  {label:>13}: {wall:7.1f} s wall, {c:7.1f} s CPU (user + system), "
+          f"load average before: {load}")
+print("test accuracy: " + ", ".join(f"convkit {p} {a}%" for p, a in zip(precisions, accs)) +
+      f", PyTorch {t_acc}%")
 PY

@@ -18,6 +18,7 @@ packages=(
   openmpi-bin libopenmpi-dev          # data-parallel training: mpirun -np N convkit train
   python3-numpy python3-scipy         # bench/signal_1d.sh and bench/whole_process_npy.sh only
   python3-opencv libvips-tools        # bench/stream_large.sh only (the tools it compares with)
+  python3-torch                       # bench/train_epoch.sh and bench_train_step only (PyTorch 1.13)
 )
 
 missing=()

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "convkit/engine.hpp"
 
@@ -38,6 +39,43 @@ namespace convkit {
 template <class T>
 void gemm(bool ta, bool tb, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
           T beta, T* C, int ldc);
+
+/// How gemm<float> multiplies: a setting for the whole process (its worker
+/// threads included), float32 unless set.
+///   fp32  float products and sums: the default, bit-reproducible.
+///   bf16  both operands rounded to bfloat16 (round to nearest even); each
+///         product of two bfloat16 is exact in float, and the products are
+///         summed in float, in a fixed order (pairs of k in increasing order)
+///         with the AVX512_BF16 instruction vdpbf16ps; C stays float.  Same
+///         results for a given CPU at any thread count.  Calls with
+///         alpha != 1 or beta other than 0 and 1 stay fp32 (the NN layers
+///         make none).
+/// The double GEMM is not affected.
+enum class MatmulPrecision { fp32, bf16 };
+/// True when this CPU and build can compute in p: fp32 always, bf16 with
+/// AVX512_BF16.  The environment variable CONVKIT_DISABLE_BF16 (set, not empty
+/// and not "0") makes bf16 unavailable, as on a CPU without the instructions.
+bool matmul_precision_available(MatmulPrecision p);
+/// Throws UsageError when p is not available.
+void set_matmul_precision(MatmulPrecision p);
+MatmulPrecision matmul_precision();
+/// "fp32" or "bf16"; anything else throws UsageError naming `what`.
+MatmulPrecision parse_matmul_precision(const std::string& name, const std::string& what);
+const char* precision_name(MatmulPrecision p);
+
+/// set_matmul_precision(p) for a scope; restores the previous setting.
+class MatmulPrecisionScope {
+ public:
+  explicit MatmulPrecisionScope(MatmulPrecision p) : prev_(matmul_precision()) {
+    set_matmul_precision(p);
+  }
+  ~MatmulPrecisionScope() { set_matmul_precision(prev_); }
+  MatmulPrecisionScope(const MatmulPrecisionScope&) = delete;
+  MatmulPrecisionScope& operator=(const MatmulPrecisionScope&) = delete;
+
+ private:
+  MatmulPrecision prev_;
+};
 
 /// The shape of a batched multi-channel convolution.
 struct ConvBatchShape {

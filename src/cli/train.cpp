@@ -13,6 +13,7 @@
 #include "cli/outputs.hpp"
 #include "cli/validate.hpp"
 #include "convkit/arch.hpp"
+#include "convkit/engine_nn.hpp"
 #include "convkit/error.hpp"
 #include "convkit/nn/optim.hpp"
 #include "convkit/plot.hpp"
@@ -117,6 +118,12 @@ void train_ranks(TrainOptions& o, CLI::App* sub, const dist::Group& group) {
     }
   }
   if (cfg.data.empty()) throw UsageError("--data is required");
+  if (!matmul_precision_available(parse_matmul_precision(cfg.precision, "--precision")))
+    throw UsageError(
+        (resume ? o.resume + " was trained with --precision " + cfg.precision + ", which"
+                : "--precision " + cfg.precision) +
+        " needs a CPU with the AVX512_BF16 instructions (vdpbf16ps); this one has none" +
+        (resume ? "" : " (use --precision fp32)"));
   if (!plot_path.empty() && !plot::is_png_path(plot_path))
     throw UsageError("--plot " + plot_path + ": the curves are written as PNG (use a .png name)");
   const std::string& filters_path = o.plot_filters;
@@ -362,6 +369,12 @@ void register_train(CLI::App& app) {
                   "per group), summed in order, so mpirun -np N gives the same result for any N; "
                   "0: the whole batch")
       ->check(whole_range(0, 65536))
+      ->capture_default_str();
+  sub->add_option("--precision", o->cfg.precision,
+                  "Matrix products of the CONV and FC layers in training: fp32, or bf16 "
+                  "(bfloat16 operands, float32 sums, weights and optimizer; needs AVX512_BF16; "
+                  "validation, eval and predict stay fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   add_threads_option(sub, o->threads);
   add_max_pixels_option(sub, o->max_pixels);

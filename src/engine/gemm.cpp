@@ -15,6 +15,10 @@
 //
 // Both accumulate every C entry as one FMA chain over k in increasing order,
 // so they give bit-identical results; the BLAS may not.
+//
+//   bf16    (MatmulPrecision::bf16, with AVX512_BF16) the avx512 tiles and
+//           packing over words that hold two bfloat16, multiplied by
+//           vdpbf16ps; see its section below.
 #if defined(__x86_64__) || defined(__i386__)
 #define CONVKIT_HAVE_X86_GEMM 1
 #include <immintrin.h>
@@ -26,12 +30,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "convkit/engine_nn.hpp"
+#include "convkit/error.hpp"
 #include "engine/gemm_kernel.hpp"
 
 namespace convkit {
@@ -187,6 +195,23 @@ void avx2_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, 
 constexpr int kRows512 = 12;
 constexpr int kCols512 = 32;
 
+// Rows [0, R) of a finished tile (two 16-lane halves per row) into C, added
+// to what C holds when accumulating; the lanes outside m0/m1 are not touched.
+template <int R>
+__attribute__((target("avx512f"))) inline void store_tile(__m512* c0, __m512* c1, float* C, int ldc,
+                                                          __mmask16 m0, __mmask16 m1,
+                                                          bool accumulate) {
+  for (int r = 0; r < R; ++r) {
+    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
+    if (accumulate) {
+      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
+      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
+    }
+    _mm512_mask_storeu_ps(cr, m0, c0[r]);
+    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
+  }
+}
+
 // C rows [0, R) x columns [0, 32) (masked by m0/m1) from packed A (K x R)
 // and packed B (K x 32).
 template <int R>
@@ -206,23 +231,17 @@ __attribute__((target("avx512f"))) inline void tile_rx32(int K, const float* Ap,
     Ap += R;
     Bp += kCols512;
   }
-  for (int r = 0; r < R; ++r) {
-    float* cr = C + static_cast<std::ptrdiff_t>(r) * ldc;
-    if (accumulate) {
-      c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
-      c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
-    }
-    _mm512_mask_storeu_ps(cr, m0, c0[r]);
-    _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
-  }
+  store_tile<R>(c0, c1, C, ldc, m0, m1, accumulate);
 }
 
 template <int R>
-__attribute__((target("avx512f"))) void tile_block(int K, const float* Ap, const float* Bp,
-                                                   float* C, int ldc, __mmask16 m0, __mmask16 m1,
-                                                   bool accumulate) {
-  tile_rx32<R>(K, Ap, Bp, C, ldc, m0, m1, accumulate);
-}
+struct Fp32Tile {
+  __attribute__((target("avx512f"))) static void run(int K, const float* Ap, const float* Bp,
+                                                     float* C, int ldc, __mmask16 m0, __mmask16 m1,
+                                                     bool accumulate) {
+    tile_rx32<R>(K, Ap, Bp, C, ldc, m0, m1, accumulate);
+  }
+};
 
 // The lanes of columns [0, w) in the two 16-lane halves of a 32-column panel.
 struct PanelMasks {
@@ -298,14 +317,18 @@ __attribute__((target("avx512f"))) void transpose16(const float* const* rows, in
 
 using Tile512 = void (*)(int, const float*, const float*, float*, int, __mmask16, __mmask16, bool);
 
-template <std::size_t... I>
+// The tiles Tile<1>::run .. Tile<12>::run, indexed by block height - 1.
+template <template <int> class Tile, std::size_t... I>
 constexpr auto tile_table(std::index_sequence<I...>) {
-  return std::array<Tile512, sizeof...(I)>{&tile_block<static_cast<int>(I) + 1>...};
+  return std::array<Tile512, sizeof...(I)>{&Tile<static_cast<int>(I) + 1>::run...};
 }
 
-void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B,
-                  int ldb, float* C, int ldc, bool accumulate) {
-  static constexpr auto tiles = tile_table(std::make_index_sequence<kRows512>{});
+// Packs op(A) and the panels of op(B) and runs `tiles` (one per block height)
+// over them.  The packing only moves 32-bit words, so it serves the bf16
+// kernels too, whose words are pairs of bfloat16 (K then counts the pairs).
+void avx512_packed(const std::array<Tile512, kRows512>& tiles, bool ta, bool tb, int M, int N,
+                   int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                   bool accumulate) {
   thread_local std::vector<float> apack, bpack;
   // All of op(A), as consecutive K x h blocks of h <= 12 rows.
   grow(apack, static_cast<std::size_t>(M) * K);
@@ -364,6 +387,135 @@ void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda
   }
 }
 
+void avx512_sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B,
+                  int ldb, float* C, int ldc, bool accumulate) {
+  static constexpr auto tiles = tile_table<Fp32Tile>(std::make_index_sequence<kRows512>{});
+  avx512_packed(tiles, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+// ---- AVX-512 BF16: 12 x 32 tiles over pairs of k -----------------------------
+//
+// vdpbf16ps takes 32-bit lanes that each hold two bfloat16 numbers and adds
+// both products to a float lane: c += a[2p] b[2p] + a[2p+1] b[2p+1].  A
+// product of two bfloat16 numbers (8 significant bits each) is exact in
+// float, so the only roundings are the operands' (to nearest even, by
+// vcvtne2ps2bf16) and the float additions, in a fixed order: increasing p.
+// Both operands are first turned into matrices of such pairs along k
+// (Kp = ceil(K/2) words per row or column, a zero pads an odd K), in the
+// orientation they are stored in; then avx512_packed packs and multiplies
+// them as it does floats.
+
+#define CONVKIT_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+// Reinterpretations (vector casts: no instruction).
+CONVKIT_BF16_TARGET inline __m512bh as_bf16(__m512 v) {
+  return (__m512bh)v;
+}
+CONVKIT_BF16_TARGET inline __m512 as_float(__m512bh v) {
+  return (__m512)v;
+}
+
+template <int R>
+CONVKIT_BF16_TARGET inline void tile_rx32_bf16(int Kp, const float* Ap, const float* Bp, float* C,
+                                               int ldc, __mmask16 m0, __mmask16 m1,
+                                               bool accumulate) {
+  __m512 c0[R], c1[R];
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int p = 0; p < Kp; ++p) {
+    const auto b0 = as_bf16(_mm512_loadu_ps(Bp));
+    const auto b1 = as_bf16(_mm512_loadu_ps(Bp + 16));
+    for (int r = 0; r < R; ++r) {
+      const auto a = as_bf16(_mm512_set1_ps(Ap[r]));
+      c0[r] = _mm512_dpbf16_ps(c0[r], a, b0);
+      c1[r] = _mm512_dpbf16_ps(c1[r], a, b1);
+    }
+    Ap += R;
+    Bp += kCols512;
+  }
+  store_tile<R>(c0, c1, C, ldc, m0, m1, accumulate);
+}
+
+template <int R>
+struct Bf16Tile {
+  CONVKIT_BF16_TARGET static void run(int Kp, const float* Ap, const float* Bp, float* C, int ldc,
+                                      __mmask16 m0, __mmask16 m1, bool accumulate) {
+    tile_rx32_bf16<R>(Kp, Ap, Bp, C, ldc, m0, m1, accumulate);
+  }
+};
+
+// Pairs across two rows: word j = (bf16(r0[j]), bf16(r1[j])) for j < w <= 16,
+// r1 == nullptr reads as zeros.
+CONVKIT_BF16_TARGET void pair_rows(const float* r0, const float* r1, int w, float* dst) {
+  // Word 2j of the result takes bfloat16 j (from r0), word 2j+1 takes 16 + j (from r1).
+  alignas(64) static constexpr std::array<short, 32> order = [] {
+    std::array<short, 32> o{};
+    for (int j = 0; j < 16; ++j) {
+      o[static_cast<std::size_t>(2 * j)] = static_cast<short>(j);
+      o[static_cast<std::size_t>(2 * j + 1)] = static_cast<short>(16 + j);
+    }
+    return o;
+  }();
+  const __mmask16 m = panel_masks(w).lo;
+  const __m512 lo = _mm512_maskz_loadu_ps(m, r0);
+  const __m512 hi = r1 ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
+  const auto both = _mm512_castps_si512(as_float(_mm512_cvtne2ps_pbh(hi, lo)));
+  const __m512i pairs = _mm512_permutexvar_epi16(_mm512_load_si512(order.data()), both);
+  _mm512_mask_storeu_ps(dst, m, _mm512_castsi512_ps(pairs));
+}
+
+// Pairs along one row of K floats: word p = (bf16(src[2p]), bf16(src[2p+1])),
+// Kp = ceil(K/2) words.
+CONVKIT_BF16_TARGET void pair_along(const float* src, int K, float* dst) {
+  for (int k = 0; k < K; k += 32) {
+    const int n = std::min(32, K - k);
+    const auto [m0, m1] = panel_masks(n);
+    const __m512 lo = _mm512_maskz_loadu_ps(m0, src + k);
+    const __m512 hi = _mm512_maskz_loadu_ps(m1, src + k + 16);
+    // Rounded in order, the 32 bfloat16 are the 16 pairs.
+    const __mmask16 out = panel_masks((n + 1) / 2).lo;
+    _mm512_mask_storeu_ps(dst + k / 2, out, as_float(_mm512_cvtne2ps_pbh(hi, lo)));
+  }
+}
+
+// The stored `rows` x `cols` matrix (row stride ld) as pairs along k: along
+// its rows (k runs along a row: rows x ceil(cols/2)) or down its columns (k
+// runs down a column: ceil(rows/2) x cols).  Returns the new row stride.
+int pair_matrix(const float* src, int rows, int cols, int ld, bool k_along_rows,
+                std::vector<float>& dst) {
+  if (k_along_rows) {
+    const int kp = (cols + 1) / 2;
+    grow(dst, static_cast<std::size_t>(rows) * kp);
+    for (int r = 0; r < rows; ++r)
+      pair_along(src + static_cast<std::ptrdiff_t>(r) * ld, cols,
+                 dst.data() + static_cast<std::size_t>(r) * kp);
+    return kp;
+  }
+  const int kp = (rows + 1) / 2;
+  grow(dst, static_cast<std::size_t>(kp) * cols);
+  for (int p = 0; p < kp; ++p) {
+    const float* r0 = src + static_cast<std::ptrdiff_t>(2 * p) * ld;
+    const float* r1 = 2 * p + 1 < rows ? r0 + ld : nullptr;
+    float* d = dst.data() + static_cast<std::size_t>(p) * cols;
+    for (int c = 0; c < cols; c += 16)
+      pair_rows(r0 + c, r1 ? r1 + c : nullptr, std::min(16, cols - c), d + c);
+  }
+  return cols;
+}
+
+void avx512_bf16_gemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda,
+                      const float* B, int ldb, float* C, int ldc, bool accumulate) {
+  static constexpr auto tiles = tile_table<Bf16Tile>(std::make_index_sequence<kRows512>{});
+  thread_local std::vector<float> apairs, bpairs;
+  // op(A) = A (M x K, k along rows) or A^T (stored K x M, k down columns);
+  // op(B) = B (K x N, k down columns) or B^T (stored N x K, k along rows).
+  const int la =
+      ta ? pair_matrix(A, K, M, lda, false, apairs) : pair_matrix(A, M, K, lda, true, apairs);
+  const int lb =
+      tb ? pair_matrix(B, N, K, ldb, true, bpairs) : pair_matrix(B, K, N, ldb, false, bpairs);
+  avx512_packed(tiles, ta, tb, M, N, (K + 1) / 2, apairs.data(), la, bpairs.data(), lb, C, ldc,
+                accumulate);
+}
+
 bool cpu_has(GemmKernel k) {
   static const bool avx2 = [] {
     __builtin_cpu_init();
@@ -384,18 +536,63 @@ bool cpu_has(GemmKernel k) {
   return false;
 }
 
+bool cpu_has_bf16() {
+  static const bool bf16 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
+  }();
+  return bf16;
+}
+
 #else
 
 bool cpu_has(GemmKernel k) {
   return k == GemmKernel::blas;
 }
 
+bool cpu_has_bf16() {
+  return false;
+}
+
 #endif
 
 // -1: automatic (best available); otherwise a pinned GemmKernel.
 std::atomic<int> g_forced_gemm{-1};
+// The MatmulPrecision gemm<float> computes in.
+std::atomic<int> g_precision{static_cast<int>(MatmulPrecision::fp32)};
 
 }  // namespace
+
+bool matmul_precision_available(MatmulPrecision p) {
+  if (p == MatmulPrecision::fp32) return true;
+  // Read on every call (not on the GEMM's path), so a test may set it.
+  const char* off = std::getenv("CONVKIT_DISABLE_BF16");
+  if (off && *off && std::string_view(off) != "0") return false;
+  return cpu_has_bf16();
+}
+
+void set_matmul_precision(MatmulPrecision p) {
+  if (!matmul_precision_available(p))
+    throw UsageError(
+        "bf16 matrix products need a CPU with the AVX512_BF16 instructions (vdpbf16ps), "
+        "which this one does not have");
+  g_precision.store(static_cast<int>(p), std::memory_order_relaxed);
+}
+
+MatmulPrecision matmul_precision() {
+  return static_cast<MatmulPrecision>(g_precision.load(std::memory_order_relaxed));
+}
+
+MatmulPrecision parse_matmul_precision(const std::string& name, const std::string& what) {
+  if (name == "fp32") return MatmulPrecision::fp32;
+  if (name == "bf16") return MatmulPrecision::bf16;
+  throw UsageError(what + ": unknown precision '" + name + "' (use fp32 or bf16)");
+}
+
+const char* precision_name(MatmulPrecision p) {
+  return p == MatmulPrecision::bf16 ? "bf16" : "fp32";
+}
 
 bool gemm_kernel_available(GemmKernel k) {
   return cpu_has(k);
@@ -417,8 +614,9 @@ template <>
 void gemm<float>(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
                  const float* B, int ldb, float beta, float* C, int ldc) {
   const GemmKernel kernel = gemm_kernel();
-  if (kernel == GemmKernel::blas || alpha != 1.0f || (beta != 0.0f && beta != 1.0f) || M <= 0 ||
-      N <= 0) {
+  const bool bf16 = matmul_precision() == MatmulPrecision::bf16;
+  if ((kernel == GemmKernel::blas && !bf16) || alpha != 1.0f || (beta != 0.0f && beta != 1.0f) ||
+      M <= 0 || N <= 0) {
     blas_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
@@ -430,7 +628,9 @@ void gemm<float>(bool ta, bool tb, int M, int N, int K, float alpha, const float
     return;
   }
 #ifdef CONVKIT_HAVE_X86_GEMM
-  if (kernel == GemmKernel::avx512)
+  if (bf16)
+    avx512_bf16_gemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);
+  else if (kernel == GemmKernel::avx512)
     avx512_sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);
   else
     avx2_sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, beta == 1.0f);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "convkit/arch.hpp"
+#include "convkit/engine_nn.hpp"
 #include "convkit/error.hpp"
 #include "convkit/nn/layers.hpp"
 #include "convkit/nn/model.hpp"
@@ -123,7 +124,8 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainConfig& 
           {"epochs", std::to_string(cfg.epochs)},
           {"log", cfg.log},
           {"plot", cfg.plot},
-          {"micro_batch", std::to_string(cfg.micro_batch)}};
+          {"micro_batch", std::to_string(cfg.micro_batch)},
+          {"precision", cfg.precision}};
 }
 
 int argmax(const float* v, int k) {
@@ -382,6 +384,10 @@ TrainConfig config_from_checkpoint(const Checkpoint& c) {
   // Checkpoints written before micro-groups computed each batch as one group.
   cfg.micro_batch = to_int(c.setting("micro_batch", "0"), "micro_batch");
   if (cfg.batch < 1) throw Error("checkpoint setting batch must be at least 1");
+  // Checkpoints written before the setting existed were trained in fp32.
+  cfg.precision = c.setting("precision", "fp32");
+  if (cfg.precision != "fp32" && cfg.precision != "bf16")
+    throw Error("checkpoint setting precision has a bad value '" + cfg.precision + "'");
   return cfg;
 }
 
@@ -423,6 +429,8 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
   if (!(cfg.ema >= 0 && cfg.ema < 1))
     throw UsageError(param("ema") + " must be from 0 to less than 1");
   model.set_label_smoothing(cfg.label_smoothing);
+  // The training steps' matrix products (the range test's too).
+  const MatmulPrecisionScope precision(parse_matmul_precision(cfg.precision, "--precision"));
   nn::Optimizer opt(ocfg, model.params().size());
   opt.set_decay_mask(model.decay_mask());
 
@@ -758,6 +766,8 @@ Checkpoint train_model(const TrainConfig& config, const DataSource& source,
     m.train_loss = loss_sum / static_cast<double>(seen);
     m.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
     if (val.size() > 0) {
+      // In fp32 whatever the training precision, as eval computes.
+      const MatmulPrecisionScope fp32(MatmulPrecision::fp32);
       swap_ema();
       auto [vl, va] = evaluate(model, val, norm, std::max(B, 256), nullptr, group);
       swap_ema();

@@ -26,7 +26,7 @@ inline constexpr std::string_view kFixedOnResume[] = {
     "arch",         "batch",           "lr",      "optimizer",   "momentum",
     "weight_decay", "schedule",        "gamma",   "step_epochs", "warmup_epochs",
     "seed",         "val_split",       "augment", "init",        "micro_batch",
-    "nesterov",     "label_smoothing", "ema"};
+    "nesterov",     "label_smoothing", "ema",     "precision"};
 
 /// What a resumed run asks for besides its checkpoint.
 struct ResumeRequest {

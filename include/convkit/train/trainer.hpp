@@ -63,6 +63,11 @@ struct TrainConfig {
   /// the result does not depend on how many processes share a batch.
   /// 0: the whole batch is one group (checkpoints from before it existed).
   int micro_batch = 16;
+  /// "fp32" or "bf16": the precision of the convolution and fully connected
+  /// layers' matrix products in the training steps (see MatmulPrecision in
+  /// convkit/engine_nn.hpp); the weights, their gradients and the optimizer
+  /// stay float32.  Validation, like eval and predict, computes in fp32.
+  std::string precision = "fp32";
 };
 
 /// A learning-rate range test (as fastai's lr_find, after L. Smith, "Cyclical
