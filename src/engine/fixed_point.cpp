@@ -279,7 +279,24 @@ AVX2 inline void finish16(const Store<Out>& s, int x, int left, __m256i lo, __m2
 template <int Fold, class Out>
 AVX2 void dot_avx2(const std::int16_t* const* src, const Taps& t, int n, const Store<Out>& s) {
   const int k = t.k, terms = t.terms;
-  for (int x = 0; x < n; x += kLanes) {
+  int x = 0;
+  for (; x + 2 * kLanes <= n; x += 2 * kLanes) {  // two vectors share the taps' loads
+    __m256i lo = _mm256_setzero_si256(), hi = lo, lo2 = lo, hi2 = lo;
+    for (int j = 0; j < terms; j += 2) {
+      const __m256i a = term<Fold>(src, k, j, x), a2 = term<Fold>(src, k, j, x + kLanes);
+      const bool two = j + 1 < terms;
+      const __m256i b = two ? term<Fold>(src, k, j + 1, x) : a;
+      const __m256i b2 = two ? term<Fold>(src, k, j + 1, x + kLanes) : a2;
+      const __m256i w = _mm256_set1_epi32(t.pairs[static_cast<std::size_t>(j / 2)]);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
+      lo2 = _mm256_add_epi32(lo2, _mm256_madd_epi16(_mm256_unpacklo_epi16(a2, b2), w));
+      hi2 = _mm256_add_epi32(hi2, _mm256_madd_epi16(_mm256_unpackhi_epi16(a2, b2), w));
+    }
+    finish16(s, x, kLanes, lo, hi);
+    finish16(s, x + kLanes, kLanes, lo2, hi2);
+  }
+  for (; x < n; x += kLanes) {
     __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
     for (int j = 0; j < terms; j += 2) {
       const __m256i a = term<Fold>(src, k, j, x);
@@ -424,6 +441,13 @@ FixedSeparable FixedSeparable::from_mask(const std::vector<double>& mask, int kh
   std::vector<double> col(static_cast<std::size_t>(kh)), row(static_cast<std::size_t>(kw));
   for (int i = 0; i < kh; ++i) col[i] = mask[static_cast<std::size_t>(i) * kw + pc] / m;
   for (int j = 0; j < kw; ++j) row[j] = mask[static_cast<std::size_t>(pr) * kw + j];
+  // Balance the factors as the filters build them (a column summing to 1:
+  // Gaussian and box masks give back their own taps, so the plan is theirs).
+  double sc = 0;
+  for (double v : col) sc += v;
+  if (!(std::abs(sc) > 1e-6)) sc = 1;
+  for (double& v : col) v /= sc;
+  for (double& v : row) v *= sc;
   for (int i = 0; i < kh; ++i)
     for (int j = 0; j < kw; ++j)
       if (!(std::abs(mask[static_cast<std::size_t>(i) * kw + j] - col[i] * row[j]) <=

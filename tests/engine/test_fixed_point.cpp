@@ -287,3 +287,41 @@ TEST_CASE("[fixed] where the plan does not apply") {
   CHECK_FALSE(separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 256),
                               mview(o8, s)));
 }
+
+TEST_CASE("[fixed] blur() and edge() of an 8-bit Image run in fixed point") {
+  const Shape s{45, 67, 3};
+  const auto in = random_u8(s, 11);
+  Image img;
+  img.width = s.w;
+  img.height = s.h;
+  img.channels = s.c;
+  img.bit_depth = 8;
+  const std::size_t n = static_cast<std::size_t>(s.h) * s.w;
+  img.data.resize(in.size());
+  for (std::size_t i = 0; i < n; ++i)
+    for (int c = 0; c < s.c; ++c) img.data[c * n + i] = in[i * s.c + c];
+  for (double sigma : {1.0, 2.0, 3.5}) {
+    const BlurOptions o{BlurType::gaussian, 0, sigma, Border::reflect};
+    const Image got = blur(img, o);
+    const std::vector<double> g = gaussian_taps(gaussian_size_for_sigma(sigma), sigma);
+    std::vector<std::uint8_t> want(in.size());
+    REQUIRE(separable_fixed(cview(in, s), FixedSeparable(g, g), Border::reflect, mview(want, s)));
+    Image as_float = img;  // the same samples as float data: the float path
+    as_float.bit_depth = 32;
+    const Image flt = blur(as_float, o);
+    int off = 0, far = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (int c = 0; c < s.c; ++c) {
+        const float v = got.data[c * n + i];
+        off += v != want[i * s.c + c];
+        far += std::abs(v - std::floor(flt.data[c * n + i] + 0.5f)) > 1;
+      }
+    CHECK(off == 0);
+    CHECK(far == 0);
+  }
+  // Sobel magnitude: exact integer gradients, so the float path's numbers.
+  const EdgeOptions e{EdgeOperator::sobel, EdgeDirection::magnitude, Border::reflect};
+  Image as_float = img;
+  as_float.bit_depth = 32;
+  CHECK(edge(img, e).data == edge(as_float, e).data);
+}
