@@ -302,6 +302,7 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
 }
 
 std::vector<FixedSeparable> fixed_point_plans(const PlaneFilter& f) {
+  if (!f.float_result && !f.rounds_to_8bit) return {};
   const double v = f.border.value;
   if (f.border.uses_value() && !(v >= 0 && v <= 255 && v == std::floor(v))) return {};
   std::vector<FixedSeparable> plans;

@@ -267,8 +267,9 @@ AVX2 inline void finish16(const Store<Out>& s, int x, int left, __m256i lo, __m2
       v = _mm256_packs_epi32(lo, hi);  // within lanes: back in order
     }
     if constexpr (sizeof(Out) == 1)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_castsi256_si128(_mm256_permute4x64_epi64(
-                                                          _mm256_packus_epi16(v, v), 0x08)));
+      _mm_storeu_si128(
+          reinterpret_cast<__m128i*>(d),
+          _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0x08)));
     else
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v);
   }
@@ -312,8 +313,9 @@ AVX2 void dot_avx2(const std::int16_t* const* src, const Taps& t, int n, const S
 AVX2 void widen_avx2(const std::uint8_t* s, std::int16_t* d, std::ptrdiff_t n) {
   std::ptrdiff_t i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
-                        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+    _mm256_storeu_si256(
+        reinterpret_cast<__m256i*>(d + i),
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
   widen_base(s + i, d + i, n - i);
 }
 #undef AVX2
@@ -470,9 +472,8 @@ void FixedSeparable::run(const std::uint8_t* const* rows, Border cols, std::uint
   const int rx = (kw - 1) / 2;
   const bool avx2 = use_avx2();
   const Taps ht = make_taps(row_, fold_of(row_));
-  const Taps vt = make_taps(col_, kind_ == Kind::exact && 2 * 255 * abs_sum(row_) > 32767
-                                      ? 0
-                                      : fold_of(col_));
+  const Taps vt =
+      make_taps(col_, kind_ == Kind::exact && 2 * 255 * abs_sum(row_) > 32767 ? 0 : fold_of(col_));
   const Store<std::int16_t> hstore{nullptr, hshift_, 0};
   Store<Out> vstore{nullptr, kind_ == Kind::approx ? vshift_ : 0, 0};
   if (kind_ == Kind::exact && (divisor_ > 1 || std::is_same_v<Out, float>))
@@ -547,11 +548,11 @@ bool separable_fixed(Pixels<const std::uint8_t> in, const FixedSeparable& plan,
   return true;
 }
 
-#define CONVKIT_INSTANTIATE(Out)                                                                 \
-  template bool FixedSeparable::writes<Out>() const;                                           \
-  template void FixedSeparable::run<Out>(const std::uint8_t* const*, Border, std::uint8_t,     \
-                                         Pixels<Out>) const;                                   \
-  template bool separable_fixed<Out>(Pixels<const std::uint8_t>, const FixedSeparable&,        \
+#define CONVKIT_INSTANTIATE(Out)                                                           \
+  template bool FixedSeparable::writes<Out>() const;                                       \
+  template void FixedSeparable::run<Out>(const std::uint8_t* const*, Border, std::uint8_t, \
+                                         Pixels<Out>) const;                               \
+  template bool separable_fixed<Out>(Pixels<const std::uint8_t>, const FixedSeparable&,    \
                                      const BorderRule&, Pixels<Out>);
 CONVKIT_INSTANTIATE(std::uint8_t)
 CONVKIT_INSTANTIATE(std::int16_t)

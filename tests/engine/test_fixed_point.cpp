@@ -51,8 +51,8 @@ double correlate(const std::vector<std::uint8_t>& v, Shape s, const std::vector<
     const int yy = border_index(y + i - kh / 2, s.h, b.rows);
     for (int j = 0; j < kw; ++j) {
       const int xx = border_index(x + j - kw / 2, s.w, b.cols);
-      const double px = yy < 0 || xx < 0 ? b.value
-                                         : v[(static_cast<std::size_t>(yy) * s.w + xx) * s.c + c];
+      const double px =
+          yy < 0 || xx < 0 ? b.value : v[(static_cast<std::size_t>(yy) * s.w + xx) * s.c + c];
       acc += col[i] * row[j] * px;
     }
   }
@@ -166,9 +166,8 @@ TEST_CASE("[fixed] integer kernels are exact: Sobel, Scharr, Prewitt to int16 an
     std::vector<double> outer;
     for (double a : k.m.col)
       for (double b : k.m.row) outer.push_back(a * b);
-    const FixedSeparable from =
-        FixedSeparable::from_mask(outer, static_cast<int>(k.m.col.size()),
-                                  static_cast<int>(k.m.row.size()));
+    const FixedSeparable from = FixedSeparable::from_mask(outer, static_cast<int>(k.m.col.size()),
+                                                          static_cast<int>(k.m.row.size()));
     REQUIRE(from.ok());
     REQUIRE(from.exact());
     for (const Shape& s : kShapes)
@@ -251,8 +250,8 @@ TEST_CASE("[fixed] Gaussian results are the same for every SIMD level, thread co
   const int ry = 6;
   std::vector<const std::uint8_t*> rows;
   for (int r = -ry; r < s.h + ry; ++r)
-    rows.push_back(in.data() + static_cast<std::ptrdiff_t>(border_index(r, s.h, Border::reflect)) *
-                                   s.w * s.c);
+    rows.push_back(in.data() +
+                   static_cast<std::ptrdiff_t>(border_index(r, s.h, Border::reflect)) * s.w * s.c);
   std::fill(got.begin(), got.end(), 0);
   for (int m0 = 0; m0 < s.h; m0 += 17) {
     const int m1 = std::min(s.h, m0 + 17);
@@ -282,13 +281,13 @@ TEST_CASE("[fixed] where the plan does not apply") {
   CHECK_FALSE(separable_fixed(cview(in, s), g, Border::reflect, mview(out, s)));
   // A border value that is not an 8-bit sample.
   std::vector<std::uint8_t> o8(in.size());
-  CHECK_FALSE(separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 2.5),
-                              mview(o8, s)));
-  CHECK_FALSE(separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 256),
-                              mview(o8, s)));
+  CHECK_FALSE(
+      separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 2.5), mview(o8, s)));
+  CHECK_FALSE(
+      separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 256), mview(o8, s)));
 }
 
-TEST_CASE("[fixed] blur() and edge() of an 8-bit Image run in fixed point") {
+TEST_CASE("[fixed] 8-bit Images: blur in fixed point when rounded to 8 bits, edge exactly") {
   const Shape s{45, 67, 3};
   const auto in = random_u8(s, 11);
   Image img;
@@ -302,7 +301,10 @@ TEST_CASE("[fixed] blur() and edge() of an 8-bit Image run in fixed point") {
     for (int c = 0; c < s.c; ++c) img.data[c * n + i] = in[i * s.c + c];
   for (double sigma : {1.0, 2.0, 3.5}) {
     const BlurOptions o{BlurType::gaussian, 0, sigma, Border::reflect};
-    const Image got = blur(img, o);
+    PlaneFilter f = blur_filter(o);
+    f.rounds_to_8bit = true;
+    Image got;
+    apply_plane_filter(img, f, got);
     const std::vector<double> g = gaussian_taps(gaussian_size_for_sigma(sigma), sigma);
     std::vector<std::uint8_t> want(in.size());
     REQUIRE(separable_fixed(cview(in, s), FixedSeparable(g, g), Border::reflect, mview(want, s)));
@@ -318,6 +320,9 @@ TEST_CASE("[fixed] blur() and edge() of an 8-bit Image run in fixed point") {
       }
     CHECK(off == 0);
     CHECK(far == 0);
+    // Without the flag the result keeps its float values (for 16-bit or
+    // float output): the float path's.
+    CHECK(blur(img, o).data == flt.data);
   }
   // Sobel magnitude: exact integer gradients, so the float path's numbers.
   const EdgeOptions e{EdgeOperator::sobel, EdgeDirection::magnitude, Border::reflect};
