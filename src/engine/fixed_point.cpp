@@ -42,12 +42,14 @@
 // Then, with e_c = sum_i |p_i / 2^Qc - v_i| and P = sum_i |p_i| / 2^Qc,
 //   A - V = sum_i (p_i/2^Qc - v_i) H_i + sum_i (p_i/2^Qc) (h_i/2^F - H_i)
 //   |A - V| <= e_c * 255 * sum_j |w_j| + P * (255 e_r + 2^-(F+1)) =: B.
-// The plan is made only when B <= kFixedMaxError (0.75).  The float path
-// computes V with float rounding errors far below 0.25 grey levels
-// (2 * (kh + kw) * 2^-24 * 255 * sum|w| * sum|v| < 0.01 for any kernel
-// this plan accepts), so |A - float value| < 1, and two numbers less than 1
-// apart round (floor(. + 1/2)) and clamp to integers at most 1 apart: the
-// output is within one grey level of the float path's everywhere.
+// The plan is made only when B <= kFixedMaxError (0.75) and the float
+// path's own error, at most E = 2 (kh + kw + 8) 2^-24 * 255 * sum|w| * sum|v|
+// (float taps within a few ulps, then kw and kh multiply-adds, each within
+// 2^-24 of the running sum's magnitude; doubled for margin), is below
+// 1 - B: for a normalized kernel of 255 + 255 taps E is under 0.02.  Then
+// |A - float value| < 1, and two numbers less than 1 apart round
+// (floor(. + 1/2)) and clamp to integers at most 1 apart: the output is
+// within one grey level of the float path's everywhere.
 // For Gaussians of 13 taps B is about 0.02, of 31 taps (sigma 5) about 0.03.
 #include <algorithm>
 #include <cmath>
@@ -421,7 +423,11 @@ FixedSeparable::FixedSeparable(const std::vector<double>& col, const std::vector
   const double e_r = quant_error(row_, qr, row), e_c = quant_error(col_, qc, col);
   const double p = std::ldexp(static_cast<double>(abs_sum(col_)), -qc);
   bound_ = e_c * 255 * wsum + p * (255 * e_r + (qr > f ? std::ldexp(1.0, -(f + 1)) : 0.0));
-  if (!(bound_ <= kFixedMaxError)) {
+  double vsum = 0;
+  for (double v : col) vsum += std::abs(v);
+  const double float_error = 2.0 * static_cast<double>(col.size() + row.size() + 8) *
+                             std::ldexp(1.0, -24) * 255 * wsum * vsum;
+  if (!(bound_ <= kFixedMaxError) || !(bound_ + float_error < 1)) {
     col_.clear();
     row_.clear();
     return;
