@@ -117,6 +117,7 @@ std::int64_t working_set(const Plan<T>& p, const Image& in, int band) {
   b += static_cast<std::int64_t>(p.stash.size()) * c * w * t;
   b += 2 * c * band * w * (t + 8 + 2);  // read-ahead: two chunks, decoder buffers
   b += c * band * w * 8;                // the encoder's samples and bytes
+  b += (ext + band) * w;                // 8-bit rows of the fixed-point passes
   // The engine's per-thread rows (direct/separable: KH + a band of rows;
   // FFT: a tile and its spectrum).
   std::int64_t engine = (p.g.k_h + 16) * (w + p.g.k_w + 128) * t * 2;

@@ -16,8 +16,10 @@
 #include "convkit/parallel.hpp"
 #include "convkit/pixels.hpp"
 #include "engine/schedules.hpp"
+#include "support/simd_settings.hpp"
 
 using namespace convkit;
+using convkit::test::each_setting;
 
 namespace {
 
@@ -116,23 +118,6 @@ std::string describe(const BorderRule& b) {
 }
 
 const Shape kShapes[] = {{1, 1, 1}, {2, 3, 3}, {7, 5, 1}, {37, 53, 3}, {19, 40, 4}, {9, 1300, 3}};
-
-// Runs f once per SIMD level this CPU has and with 1 and 2 threads.
-template <class F>
-void each_setting(F&& f) {
-  for (auto simd : {detail::Simd::baseline, detail::Simd::avx2}) {
-    if (!detail::simd_available(simd)) continue;
-    detail::force_simd(simd);
-    for (int threads : {1, 2}) {
-      set_thread_count(threads);
-      CAPTURE(threads);
-      CAPTURE(static_cast<int>(simd));
-      f();
-    }
-  }
-  detail::force_simd(detail::Simd::avx2, true);
-  set_thread_count(0);
-}
 
 // Brute-force integer correlation of channel c at (y, x) with an integer mask
 // (b.value an integer: the samples outside under Border::zero).
