@@ -16,32 +16,15 @@
 #include "convkit/parallel.hpp"
 #include "convkit/pixels.hpp"
 #include "engine/schedules.hpp"
-#include "support/simd_settings.hpp"
+#include "support/pixels.hpp"
 
 using namespace convkit;
-using convkit::test::each_setting;
+using namespace convkit::test;
 
 namespace {
 
-struct Shape {
-  int h, w, c;
-};
-
 std::vector<std::uint8_t> random_u8(Shape s, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> u(0, 255);
-  std::vector<std::uint8_t> v(static_cast<std::size_t>(s.h) * s.w * s.c);
-  for (auto& x : v) x = static_cast<std::uint8_t>(u(rng));
-  return v;
-}
-
-template <class T>
-Pixels<const T> cview(const std::vector<T>& v, Shape s) {
-  return {v.data(), s.h, s.w, s.c, static_cast<std::ptrdiff_t>(s.w) * s.c};
-}
-template <class T>
-Pixels<T> mview(std::vector<T>& v, Shape s) {
-  return {v.data(), s.h, s.w, s.c, static_cast<std::ptrdiff_t>(s.w) * s.c};
+  return random_pixels<std::uint8_t>(s, seed, 255);
 }
 
 // Brute-force correlation with col (x) row of channel c at (y, x), in double.
@@ -104,8 +87,8 @@ TEST_CASE("[fixed] Gaussian: within the error bound of the exact value, one grey
             if (s.h * s.w > 2000 && b.rows != Border::reflect) continue;  // keep it quick
             const auto in = random_u8(s, seed++);
             std::vector<std::uint8_t> got(in.size()), flt(in.size());
-            REQUIRE(separable_fixed(cview(in, s), plan, b, mview(got, s)));
-            conv2d_pixels(cview(in, s), kv, b, mview(flt, s), Schedule::separable);
+            REQUIRE(separable_fixed(view(in, s), plan, b, view(got, s)));
+            conv2d_pixels(view(in, s), kv, b, view(flt, s), Schedule::separable);
             int bad = 0, off = 0;
             for (int y = 0; y < s.h; ++y)
               for (int x = 0; x < s.w; ++x)
@@ -162,9 +145,9 @@ TEST_CASE("[fixed] integer kernels are exact: Sobel, Scharr, Prewitt to int16 an
         std::vector<float> gf(in.size());
         std::vector<std::uint8_t> g8(in.size());
         each_setting([&] {
-          REQUIRE(separable_fixed(cview(in, s), from, b, mview(g16, s)));
-          REQUIRE(separable_fixed(cview(in, s), plan, b, mview(gf, s)));
-          REQUIRE(separable_fixed(cview(in, s), plan, b, mview(g8, s)));
+          REQUIRE(separable_fixed(view(in, s), from, b, view(g16, s)));
+          REQUIRE(separable_fixed(view(in, s), plan, b, view(gf, s)));
+          REQUIRE(separable_fixed(view(in, s), plan, b, view(g8, s)));
           int bad = 0;
           for (int y = 0; y < s.h; ++y)
             for (int x = 0; x < s.w; ++x)
@@ -196,8 +179,8 @@ TEST_CASE("[fixed] integer kernels are exact: Sobel, Scharr, Prewitt to int16 an
         std::vector<float> gf(in.size());
         const std::vector<double> ones(static_cast<std::size_t>(size), 1.0);
         each_setting([&] {
-          REQUIRE(separable_fixed(cview(in, s), plan, b, mview(got, s)));
-          REQUIRE(separable_fixed(cview(in, s), plan, b, mview(gf, s)));
+          REQUIRE(separable_fixed(view(in, s), plan, b, view(got, s)));
+          REQUIRE(separable_fixed(view(in, s), plan, b, view(gf, s)));
           int bad = 0;
           for (int y = 0; y < s.h; ++y)
             for (int x = 0; x < s.w; ++x)
@@ -224,10 +207,10 @@ TEST_CASE("[fixed] Gaussian results are the same for every SIMD level, thread co
   const FixedSeparable plan(g, g);
   REQUIRE(plan.ok());
   std::vector<std::uint8_t> first(in.size()), got(in.size());
-  REQUIRE(separable_fixed(cview(in, s), plan, Border::reflect, mview(first, s)));
+  REQUIRE(separable_fixed(view(in, s), plan, Border::reflect, view(first, s)));
   each_setting([&] {
     std::fill(got.begin(), got.end(), 0);
-    REQUIRE(separable_fixed(cview(in, s), plan, Border::reflect, mview(got, s)));
+    REQUIRE(separable_fixed(view(in, s), plan, Border::reflect, view(got, s)));
     CHECK(got == first);
   });
   // Bands: output rows [m0, m1) from their own row pointers (the vertical
@@ -263,13 +246,13 @@ TEST_CASE("[fixed] where the plan does not apply") {
   const Shape s{4, 4, 1};
   const auto in = random_u8(s, 3);
   std::vector<float> out(in.size());
-  CHECK_FALSE(separable_fixed(cview(in, s), g, Border::reflect, mview(out, s)));
+  CHECK_FALSE(separable_fixed(view(in, s), g, Border::reflect, view(out, s)));
   // A border value that is not an 8-bit sample.
   std::vector<std::uint8_t> o8(in.size());
   CHECK_FALSE(
-      separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 2.5), mview(o8, s)));
+      separable_fixed(view(in, s), g, BorderRule(Border::zero, Border::zero, 2.5), view(o8, s)));
   CHECK_FALSE(
-      separable_fixed(cview(in, s), g, BorderRule(Border::zero, Border::zero, 256), mview(o8, s)));
+      separable_fixed(view(in, s), g, BorderRule(Border::zero, Border::zero, 256), view(o8, s)));
 }
 
 TEST_CASE("[fixed] 8-bit Images: blur in fixed point when rounded to 8 bits, edge exactly") {
@@ -292,7 +275,7 @@ TEST_CASE("[fixed] 8-bit Images: blur in fixed point when rounded to 8 bits, edg
     apply_plane_filter(img, f, got);
     const std::vector<double> g = gaussian_taps(gaussian_size_for_sigma(sigma), sigma);
     std::vector<std::uint8_t> want(in.size());
-    REQUIRE(separable_fixed(cview(in, s), FixedSeparable(g, g), Border::reflect, mview(want, s)));
+    REQUIRE(separable_fixed(view(in, s), FixedSeparable(g, g), Border::reflect, view(want, s)));
     Image as_float = img;  // the same samples as float data: the float path
     as_float.bit_depth = 32;
     const Image flt = blur(as_float, o);

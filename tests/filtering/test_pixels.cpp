@@ -16,34 +16,12 @@
 #include "convkit/parallel.hpp"
 #include "convkit/pixels.hpp"
 #include "engine/schedules.hpp"
-#include "support/simd_settings.hpp"
+#include "support/pixels.hpp"
 
 using namespace convkit;
-using convkit::test::each_setting;
+using namespace convkit::test;
 
 namespace {
-
-struct Shape {
-  int h, w, c;
-};
-
-template <class T>
-std::vector<T> random_pixels(Shape s, unsigned seed, int max) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> u(0, max);
-  std::vector<T> v(static_cast<std::size_t>(s.h) * s.w * s.c);
-  for (auto& x : v) x = static_cast<T>(u(rng));
-  return v;
-}
-
-template <class T>
-Pixels<const T> view(const std::vector<T>& v, Shape s) {
-  return {v.data(), s.h, s.w, s.c, static_cast<std::ptrdiff_t>(s.w) * s.c};
-}
-template <class T>
-Pixels<T> view(std::vector<T>& v, Shape s) {
-  return {v.data(), s.h, s.w, s.c, static_cast<std::ptrdiff_t>(s.w) * s.c};
-}
 
 // The float path: f (a filter of Images) on each channel as a grey float
 // image of the given bit depth; the results as the planes of one image.
