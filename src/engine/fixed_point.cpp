@@ -50,7 +50,8 @@
 // |A - float value| < 1, and two numbers less than 1 apart round
 // (floor(. + 1/2)) and clamp to integers at most 1 apart: the output is
 // within one grey level of the float path's everywhere.
-// For Gaussians of 13 taps B is about 0.02, of 31 taps (sigma 5) about 0.03.
+// For Gaussians of 13 taps (sigma 2) B is about 0.02, of 31 taps (sigma 5)
+// about 0.04, of 49 taps (sigma 8) about 0.08.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -77,7 +78,7 @@ namespace convkit {
 namespace {
 
 constexpr int kMaxTaps = 255;
-constexpr int kLanes = 16;  // int16 lanes of one AVX2 vector: the slack rows carry
+constexpr int kLanes = 16;  // int16 lanes of one AVX2 vector (rows carry 32 samples of slack)
 
 // ---- the plan --------------------------------------------------------------
 
