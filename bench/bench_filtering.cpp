@@ -6,8 +6,9 @@
 // float rows: OpenCV runs on CV_32FC3, convkit on the planar float image.
 // 8-bit and 16-bit rows (grey and RGB): both sides run on the same
 // interleaved cv::Mat buffers, convkit through its native integer path
-// (convkit/pixels.hpp: bands of rows converted to float on the fly, rounded
-// back).  Outputs: the input's depth for the blurs and filter2D; Sobel of
+// (convkit/pixels.hpp: 8-bit blurs and Sobel in fixed point, FixedSeparable;
+// other masks and 16-bit data in bands of rows converted to float on the fly,
+// rounded back).  Outputs: the input's depth for the blurs and filter2D; Sobel of
 // 8-bit data gives int16 (CV_16S), of 16-bit data float (CV_32F).
 // filter2D uses a fixed random 3x3 / 5x5 kernel (not separable).
 //

@@ -269,7 +269,56 @@ ResolvedBlur resolve_blur(const BlurOptions& o) {
   return {o.size, o.sigma == 0 ? gaussian_sigma_for_size(o.size) : o.sigma};
 }
 
+std::vector<FixedSeparable> fixed_point_plans(const PlaneFilter& f) {
+  if (!f.float_result && !f.rounds_to_8bit) return {};
+  const double v = f.border.value;
+  if (f.border.uses_value() && !(v >= 0 && v <= 255 && v == std::floor(v))) return {};
+  std::vector<FixedSeparable> plans;
+  for (const PlanePass& p : f.passes) {
+    if (p.schedule != Schedule::separable && p.kh > 1 && p.kw > 1) return {};
+    FixedSeparable plan = FixedSeparable::from_mask(p.mask, p.kh, p.kw);
+    if (!(f.float_result ? plan.writes<float>() : plan.writes<std::uint8_t>())) return {};
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
 namespace {
+
+// The passes of f on the first `planes` planes of an 8-bit image in fixed
+// point, when fixed_point_plans() has plans for f and every sample is an
+// integer in [0, 255] (as read from 8-bit files); false, doing nothing, else.
+bool fixed_point_planes(const Image& in, const PlaneFilter& f, int planes, Image& out,
+                        std::vector<float>& gy) {
+  const std::vector<FixedSeparable> plans = fixed_point_plans(f);
+  if (plans.empty()) return false;
+  const int h = in.height, w = in.width;
+  const std::size_t n = static_cast<std::size_t>(h) * w;
+  std::vector<std::uint8_t> u8(n), r8(f.float_result ? 0 : n);
+  const Pixels<const std::uint8_t> src{u8.data(), h, w, 1, w};
+  for (int c = 0; c < planes; ++c) {
+    const float* p = in.plane(c);
+    bool ok = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      ok = ok && p[i] >= 0 && p[i] <= 255;
+      u8[i] = ok ? static_cast<std::uint8_t>(p[i]) : 0;
+      ok = ok && u8[i] == p[i];
+    }
+    if (!ok) return false;  // the float path then writes every plane again
+    float* dst = out.plane(c);
+    if (f.float_result) {
+      separable_fixed(src, plans[0], f.border, Pixels<float>{dst, h, w, 1, w});
+      if (plans.size() > 1) {
+        separable_fixed(src, plans[1], f.border, Pixels<float>{gy.data(), h, w, 1, w});
+        combine_passes(dst, gy.data(), n, f);
+      }
+    } else {
+      separable_fixed(src, plans[0], f.border, Pixels<std::uint8_t>{r8.data(), h, w, 1, w});
+      std::copy(r8.begin(), r8.end(), dst);
+    }
+  }
+  return true;
+}
 
 // The passes of f on each colour plane of `in` (and alpha when f.filter_alpha)
 // into `out` (samples of type T).
@@ -281,6 +330,9 @@ void apply_plane_filter_as(const Image& in, const PlaneFilter& f, Image& out) {
   std::vector<T> gy;  // the second pass's plane, shared by the channels
   if (f.passes.size() > 1) gy.resize(n);
   const int planes = f.filter_alpha ? in.channels : colour_channels(in);
+  if constexpr (std::is_same_v<T, float>) {
+    if (in.bit_depth == 8 && fixed_point_planes(in, f, planes, out, gy)) return;
+  }
   for (int c = 0; c < planes; ++c) {
     T* dst = out.plane_of<T>(c);
     const T* src = in.plane_of<T>(c);
@@ -437,8 +489,17 @@ namespace {
 
 // One engine pass on every channel of integer pixels, with the float taps the
 // float path uses.
+// `fixed`: 8-bit input through FixedSeparable when it has a plan for a
+// separable pass (blur, edge, separable_filter; filter_plane keeps the float
+// path for any mask).
 template <class In, class Out>
-void run_pass(Pixels<const In> in, const PlanePass& p, const BorderRule& border, Pixels<Out> out) {
+void run_pass(Pixels<const In> in, const PlanePass& p, const BorderRule& border, Pixels<Out> out,
+              bool fixed = true) {
+  if constexpr (std::is_same_v<In, std::uint8_t>) {
+    if (fixed && (p.schedule == Schedule::separable || p.kh == 1 || p.kw == 1) &&
+        separable_fixed(in, FixedSeparable::from_mask(p.mask, p.kh, p.kw), border, out))
+      return;
+  }
   const std::vector<float> m = taps_as<float>(p.mask);
   conv2d_pixels(in, View<const float>{m.data(), p.kh, p.kw, p.kw}, border, out, p.schedule);
 }
@@ -476,7 +537,7 @@ void filter_plane(Pixels<const In> in, const std::vector<double>& mask, int kh, 
                   const BorderRule& border, Pixels<Out> out) {
   if (static_cast<std::size_t>(kh) * kw != mask.size())
     throw UsageError("mask size does not match its shape");
-  run_pass(in, PlanePass{mask, kh, kw, Schedule::automatic}, border, out);
+  run_pass(in, PlanePass{mask, kh, kw, Schedule::automatic}, border, out, false);
 }
 
 template <class T>

@@ -117,6 +117,7 @@ std::int64_t working_set(const Plan<T>& p, const Image& in, int band) {
   b += static_cast<std::int64_t>(p.stash.size()) * c * w * t;
   b += 2 * c * band * w * (t + 8 + 2);  // read-ahead: two chunks, decoder buffers
   b += c * band * w * 8;                // the encoder's samples and bytes
+  b += (ext + band) * w;                // 8-bit rows of the fixed-point passes
   // The engine's per-thread rows (direct/separable: KH + a band of rows;
   // FFT: a tile and its spectrum).
   std::int64_t engine = (p.g.k_h + 16) * (w + p.g.k_w + 128) * t * 2;
@@ -425,6 +426,17 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
   long long wlo = 0, whi = 0;
   std::vector<T> ext(static_cast<std::size_t>(cap) * w), gy;
   if (p.kernels.size() > 1) gy.resize(static_cast<std::size_t>(p.band) * w);
+  // 8-bit input: the passes in fixed point when they have plans (as
+  // apply_plane_filter), on the band's rows as 8-bit samples.
+  std::vector<FixedSeparable> fixed;
+  if constexpr (std::is_same_v<T, float>)
+    if (shape.bit_depth == 8) fixed = fixed_point_plans(f);
+  std::vector<std::uint8_t> ext8, out8;
+  std::vector<const std::uint8_t*> rows8(static_cast<std::size_t>(cap));
+  if (!fixed.empty()) {
+    ext8.resize(static_cast<std::size_t>(cap) * w);
+    if (!f.float_result) out8.resize(static_cast<std::size_t>(p.band) * w);
+  }
   ReadAhead<T> reader(src, std::max(p.band, 1));
   WriteBehind<T> writer(sink, C, static_cast<std::size_t>(p.band) * w);
 
@@ -483,6 +495,26 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
           }
         }
         base = ext.data();
+      }
+      if constexpr (std::is_same_v<T, float>) {
+        if (!fixed.empty()) {
+          const std::size_t cnt = static_cast<std::size_t>(erows) * w;
+          for (std::size_t i = 0; i < cnt; ++i) ext8[i] = static_cast<std::uint8_t>(base[i]);
+          for (int i = 0; i < erows; ++i) rows8[i] = ext8.data() + i * w;
+          const auto value = static_cast<std::uint8_t>(g.border.value);
+          if (f.float_result) {
+            for (std::size_t k = 0; k < fixed.size(); ++k)
+              fixed[k].run(rows8.data(), g.border.cols, value,
+                           Pixels<float>{k == 0 ? dst : gy.data(), n, W, 1, W});
+            if (fixed.size() > 1)
+              combine_passes(dst, gy.data(), static_cast<std::size_t>(n) * w, f);
+          } else {
+            fixed[0].run(rows8.data(), g.border.cols, value,
+                         Pixels<std::uint8_t>{out8.data(), n, W, 1, W});
+            std::copy(out8.begin(), out8.begin() + static_cast<std::ptrdiff_t>(n) * W, dst);
+          }
+          continue;
+        }
       }
       const View<const T> in{base, erows, W, W};
       for (std::size_t k = 0; k < p.kernels.size(); ++k) {

@@ -228,12 +228,30 @@ struct PlaneFilter {
   BorderRule border = Border::reflect;
   bool float_result = false;  ///< the result is float data (edge), else the input's depth (blur)
   bool filter_alpha = false;  ///< alpha filtered like colour (premultiplied blur), else copied
+  /// The caller writes the result as 8-bit samples (rounded half up and
+  /// clamped, as write_image does): 8-bit input may then be blurred in fixed
+  /// point (FixedSeparable), within one grey level of rounding the float
+  /// result.  Off: the result keeps the float values (for 16-bit or float
+  /// output).  Edge results are exact in fixed point and need no flag.
+  bool rounds_to_8bit = false;
 };
 PlaneFilter blur_filter(const BlurOptions& o);  ///< UsageError as resolve_blur
 PlaneFilter edge_filter(const EdgeOptions& o);  ///< UsageError on a bad ksize
 
-/// Run f on each colour plane of `in` (alpha copied) into `out`.
+/// Run f on each colour plane of `in` (alpha copied) into `out`.  An 8-bit
+/// image (every sample an integer in [0, 255]) whose passes all have
+/// fixed_point_plans() is filtered in fixed point (convkit/pixels.hpp): edges
+/// exactly; blur results rounded to 8-bit values when f.rounds_to_8bit.
 void apply_plane_filter(const Image& in, const PlaneFilter& f, Image& out);
+
+/// The fixed-point plans (FixedSeparable) of f's passes on 8-bit samples, or
+/// none (empty) when f is not for fixed point: a pass that is not separable,
+/// a plan that cannot write f's result (uint8 for blur, when
+/// f.rounds_to_8bit: exact or within one grey level; float for edge: exact
+/// plans only, so Sobel, Scharr and Prewitt give the float path's numbers),
+/// or a border value that is not an 8-bit sample.  apply_plane_filter and the streaming pipeline
+/// both use them.
+std::vector<FixedSeparable> fixed_point_plans(const PlaneFilter& f);
 
 /// Combine gradients: gx[i] becomes sqrt(gx^2 + gy^2) (magnitude) or
 /// atan2(gy, gx) in degrees in [0, 360) (direction), for i in [0, n).
@@ -253,6 +271,10 @@ void combine_passes(T* first, const T* second, std::size_t n, const PlaneFilter&
 // image's float planes; an integer output is that value rounded half up and
 // clamped to the output type, as write_image() rounds it.  Instantiated for
 // In -> Out: uint8 -> uint8, int16, float; uint16 -> uint16, float.
+// Except: separable passes on uint8 input (blur, edge, separable_filter, not
+// filter_plane) run in fixed point when FixedSeparable has a plan: integer
+// kernels (box, Sobel, Scharr, Prewitt) exactly, a Gaussian blur within one
+// grey level of the float path (as blur() of an 8-bit Image).
 
 template <class In, class Out>
 void separable_filter(Pixels<const In> in, const SeparableMask& mask, const BorderRule& border,

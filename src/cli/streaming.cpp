@@ -84,6 +84,21 @@ class AffineSink : public RowSink {
   std::vector<std::vector<double>> d_;
 };
 
+// f, told whether its result is written as 8-bit samples with no change of
+// value but rounding and clamping (PlaneFilter::rounds_to_8bit: then 8-bit
+// input may be blurred in fixed point).
+PlaneFilter with_rounding(const PlaneFilter& f, Image shape, const std::string& output,
+                          const OutputRule& r) {
+  PlaneFilter g = f;
+  if (r.bit_depth) shape.bit_depth = r.bit_depth;
+  const ValuePolicy p = r.write.policy;
+  g.rounds_to_8bit =
+      shape.bit_depth == 8 && !r.affine && (r.write.bit_depth == 0 || r.write.bit_depth == 8) &&
+      p != ValuePolicy::normalize && (p != ValuePolicy::offset || r.write.offset == 0) &&
+      !writes_float(output, r.write, shape);
+  return g;
+}
+
 void whole(const BatchOptions& batch, const BatchItem& item, const PlaneFilter& f,
            const RuleFn& rule, std::int64_t memory, const std::string& why,
            const ItemHooks& hooks) {
@@ -96,14 +111,14 @@ void whole(const BatchOptions& batch, const BatchItem& item, const PlaneFilter& 
                 " is read whole, and that needs about " + format_memory_size(need) +
                 ", more than --memory " + format_memory_size(memory) + "; raise --memory");
   if (hooks.prepare) hooks.prepare(in);
-  Image out;
-  if (hooks.filter)
-    hooks.filter(in, out);
-  else
-    apply_plane_filter(in, f, out);
   Image shape = filtered_shape(in, f);
   OutputRule r = rule(in, shape, item.output);
   if (item.output == "-" && r.write.format.empty()) r.write.format = stdout_format(batch, in);
+  Image out;
+  if (hooks.filter && !(hooks.streams && hooks.streams(in)))
+    hooks.filter(in, out);
+  else
+    apply_plane_filter(in, with_rounding(f, shape, item.output, r), out);
   if (r.bit_depth) out.bit_depth = r.bit_depth;
   if (r.affine) {
     const std::size_t n = static_cast<std::size_t>(out.width) * out.height;
@@ -153,6 +168,7 @@ void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFi
     return whole(batch, item, f, rule, memory, sink_why, hooks);
   }
   const std::string name = item.input;
+  const PlaneFilter fr = with_rounding(f, shape, item.output, r);
   try {
     double lo = 0, hi = 0;
     const int colour = in.has_alpha() ? in.channels - 1 : in.channels;
@@ -167,7 +183,7 @@ void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFi
       auto sink = open_row_sink(out, shape, item.output, r.write, lo, hi);
       AffineSink affine(*sink, in.width, in.channels, colour, r.a, r.b);
       RowSink& first = r.affine ? static_cast<RowSink&>(affine) : *sink;
-      stream_filter(*src, f, first, memory);
+      stream_filter(*src, fr, first, memory);
       first.finish();
     });
   } catch (const UsageError&) {

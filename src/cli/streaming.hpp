@@ -50,7 +50,9 @@ using RuleFn =
 /// What a command does differently from plain f (each optional).
 struct ItemHooks {
   std::function<void(Image&)> prepare;  ///< whole path: on the decoded image first (to_grey)
-  std::function<void(const Image&, Image&)> filter;  ///< whole path: instead of f on the planes
+  /// whole path: instead of f on the planes (for the inputs `streams` refuses,
+  /// when it is set: the others are f on the planes)
+  std::function<void(const Image&, Image&)> filter;
   std::function<bool(const Image&)> streams;  ///< false: an input of this shape is read whole
 };
 

@@ -1,5 +1,5 @@
-// convkit_user IN OUT SIGMA SPEC WxHxC: blur IN with a Gaussian of SIGMA into
-// OUT, then print the shape table of the network SPEC on a WxHxC input, one
+// convkit_user IN OUT SIGMA SPEC WxHxC: blur IN (RGB) with a Gaussian of SIGMA
+// into OUT, then print the shape table of the network SPEC on a WxHxC input, one
 // line per layer ("TOKEN WxHxC PARAMS MACS") and "total PARAMS MACS".  Only
 // the installed public headers are used.
 #include <convkit/arch.hpp>
@@ -17,7 +17,13 @@ int main(int argc, char** argv) {
   try {
     convkit::BlurOptions blur;
     blur.sigma = std::stod(argv[3]);
-    convkit::write_image(convkit::blur(convkit::read_image(argv[1]), blur), argv[2]);
+    // Written as 8-bit samples, as `convkit blur` writes an 8-bit input: the
+    // 8-bit image may be blurred in fixed point (PlaneFilter::rounds_to_8bit).
+    convkit::PlaneFilter filter = convkit::blur_filter(blur);
+    filter.rounds_to_8bit = true;
+    convkit::Image out;
+    convkit::apply_plane_filter(convkit::read_image(argv[1]), filter, out);
+    convkit::write_image(out, argv[2]);
 
     const convkit::Arch arch = convkit::parse_arch(argv[4]);
     const convkit::ShapeReport report =
