@@ -48,6 +48,7 @@ class AffineSink : public RowSink {
     put(n, planes, stride, d_);
   }
   void finish() override { next_.finish(); }
+  std::int64_t buffer_bytes() const override { return next_.buffer_bytes(); }
 
  private:
   template <class T>
@@ -152,22 +153,29 @@ void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFi
     src.reset();
     return whole(batch, item, f, rule, memory, sink_why, hooks);
   }
+  stream_to_output(*src, f, same_size_geometry(f), shape, r, item, memory);
+}
+
+void stream_to_output(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo,
+                      const Image& shape, const OutputRule& r, const BatchItem& item,
+                      std::int64_t memory) {
   const std::string name = item.input;
   try {
     double lo = 0, hi = 0;
-    const int colour = in.has_alpha() ? in.channels - 1 : in.channels;
+    const int colour = shape.has_alpha() ? shape.channels - 1 : shape.channels;
+    const int w = shape.width;
     if (r.write.policy == ValuePolicy::normalize) {  // a first pass for the range
-      RangeSink range(in.width, colour);
-      AffineSink affine(range, in.width, in.channels, colour, r.a, r.b);
-      stream_filter(*src, f, r.affine ? static_cast<RowSink&>(affine) : range, memory);
+      RangeSink range(w, colour);
+      AffineSink affine(range, w, shape.channels, colour, r.a, r.b);
+      stream_filter(src, f, geo, r.affine ? static_cast<RowSink&>(affine) : range, memory);
       lo = range.lo;
       hi = range.hi;
     }
     write_file_atomic(item.output, [&](std::FILE* out) {
       auto sink = open_row_sink(out, shape, item.output, r.write, lo, hi);
-      AffineSink affine(*sink, in.width, in.channels, colour, r.a, r.b);
+      AffineSink affine(*sink, w, shape.channels, colour, r.a, r.b);
       RowSink& first = r.affine ? static_cast<RowSink&>(affine) : *sink;
-      stream_filter(*src, f, first, memory);
+      stream_filter(src, f, geo, first, memory);
       first.finish();
     });
   } catch (const UsageError&) {

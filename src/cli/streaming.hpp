@@ -24,6 +24,7 @@
 #include "cli/batch.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/pipeline.hpp"
 
 namespace convkit::cli {
 
@@ -61,6 +62,14 @@ struct ItemHooks {
 void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFilter& f,
                  const RuleFn& rule, std::int64_t memory, std::int64_t max_pixels, bool may_stream,
                  const ItemHooks& hooks = {});
+
+/// The streamed half of filter_item (convolve's too): src (from row 0)
+/// through f on geo into item.output, a file (atomically) or standard output,
+/// by the rule r (a first pass for the range when r.write.policy is
+/// normalize).  `shape`: the result's shape.  Errors name item.input.
+void stream_to_output(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo,
+                      const Image& shape, const OutputRule& r, const BatchItem& item,
+                      std::int64_t memory);
 
 /// --max-pixels as given: 0 when it is the default (streamed inputs then have no pixel limit).
 std::int64_t explicit_max_pixels(long long max_pixels);

@@ -461,6 +461,7 @@ class TiffSource : public RowSource {
     unpremultiply_ = reader_->premultiplied() && channels() > 1;
   }
   bool seekable() const override { return true; }
+  std::int64_t buffer_bytes() const override { return reader_->buffer_bytes(); }
 
  protected:
   void decode(int n, unsigned char* dst) override {

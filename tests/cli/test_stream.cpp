@@ -306,3 +306,90 @@ TEST_CASE("[cli] a TIFF stream that fails mid-way leaves the old output as it wa
     CHECK(read_file(dir + "/out.tif") == "old contents");
   }
 }
+
+TEST_CASE("[cli] convolve streams images to the whole-image bytes") {
+  const std::string dir = temp_dir();
+  ImageWriteOptions lzw_tiles;
+  lzw_tiles.tiff.compression = TiffCompression::lzw;
+  lzw_tiles.tiff.tiled = true;
+  lzw_tiles.tiff.tile_width = 32;
+  lzw_tiles.tiff.tile_height = 16;
+  write_image(noise(131, 97, 3, 8, 21), dir + "/rgb.png");
+  write_image(noise(67, 83, 4, 16, 22), dir + "/rgba16.png");
+  write_image(noise(90, 71, 1, 8, 23), dir + "/g.pgm");
+  write_image(noise(44, 61, 3, 16, 24), dir + "/c16.ppm");
+  write_image(noise(73, 59, 3, 8, 25), dir + "/j.jpg");
+  write_image(noise(101, 77, 3, 8, 26), dir + "/rgb.tif", lzw_tiles);
+  Image f = noise(53, 66, 2, 8, 27);  // grey + alpha, float
+  f.bit_depth = 32;
+  for (float& v : f.data) v = v / 255.f - 0.25f;
+  write_image(f, dir + "/ga.tif");
+  write_image(f, dir + "/ga.npy");  // H x W x 2
+  Image g2 = noise(47, 58, 1, 8, 28);
+  g2.bit_depth = 64;
+  g2.data64.assign(g2.data.begin(), g2.data.end());
+  g2.data.clear();
+  for (double& v : g2.data64) v = v / 97 - 1;
+  write_image(g2, dir + "/m64.npy");  // 2-D float64: an image when written to .npy
+  // An even kernel (2 x 3: "same" pads it unevenly) and every geometry.
+  const std::vector<std::vector<std::string>> geometries = {
+      {"--same"},
+      {"--anchor", "1,0", "--padding", "circular"},
+      {"--anchor", "0,2", "--correlate", "--padding", "symmetric", "--bias", "3"},
+      {"--mode", "full", "--padding", "replicate", "--stride", "2,3"},
+      {"--mode", "valid", "--stride", "3"},
+      {"--pad", "4,1,0,5", "--padding", "reflect,constant", "--border-value", "40", "--stride",
+       "2,1"},
+      {"--mode", "same", "--padding", "circular", "--stride", "1,2", "--kernel-scale", "0.5"},
+      {"--same", "--padding", "zero", "--filter-alpha", "--normalize-kernel"},
+  };
+  const std::string k = "[1 2 -1; 0 3 1]";
+  struct Case {
+    const char* file;
+    const char* out;
+    std::vector<std::string> policy;
+  };
+  const Case cases[] = {{"rgb.png", "png", {"--clip"}},
+                        {"rgba16.png", "png", {"--normalize"}},  // two passes
+                        {"g.pgm", "pgm", {"--offset", "128"}},
+                        {"c16.ppm", "npy", {}},
+                        {"j.jpg", "png", {"--abs"}},
+                        {"rgb.tif", "tif", {"--clip"}},
+                        {"ga.tif", "tif", {}},
+                        {"ga.npy", "npy", {}},
+                        {"m64.npy", "npy", {}}};
+  int n = 0;
+  for (const Case& c : cases)
+    for (std::size_t i = 0; i < geometries.size(); i += 2) {  // half of them per file, in turn
+      const auto& geo = geometries[(i + n++) % geometries.size()];
+      std::vector<std::string> args = {"convolve", k};
+      args.insert(args.end(), geo.begin(), geo.end());
+      args.insert(args.end(), c.policy.begin(), c.policy.end());
+      same_as_whole(dir, args, dir + "/" + c.file, c.out);
+    }
+  // A kernel large enough for the FFT's tiles, on RGBA (alpha sampled under the anchor).
+  std::string big = "[";
+  for (int r = 0; r < 31; ++r) {
+    for (int q = 0; q < 29; ++q) big += std::to_string((r * 7 + q * 3) % 11 - 5) + " ";
+    big += r < 30 ? ";" : "]";
+  }
+  write_image(noise(300, 260, 4, 8, 29), dir + "/big.png");
+  same_as_whole(dir, {"convolve", big, "--same", "--padding", "circular", "--normalize"},
+                dir + "/big.png", "png");
+  same_as_whole(dir, {"convolve", big, "--mode", "full", "--stride", "2"}, dir + "/big.png", "npy");
+  // Streamed, not read whole: 2000 x 600 grey needs about 19 MB whole, and
+  // --memory 8M is enough only for bands.
+  write_image(noise(2000, 600, 1, 8, 30), dir + "/wide.pgm");
+  const RunResult r = run_convkit({"convolve", dir + "/wide.pgm", "gaussian-5", "--same",
+                                   "--memory", "8M", "-o", dir + "/wide_out.pgm"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  const RunResult w = run_convkit(
+      {"convolve", "-", "gaussian-5", "--same", "--memory", "8M", "-o", dir + "/whole.pgm"},
+      read_file(dir + "/wide.pgm"));
+  CHECK(w.status == 1);
+  CHECK(is_one_error_line(w));
+  CHECK(w.err.find("read whole") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/whole.pgm"));
+  same_as_whole(dir, {"convolve", "gaussian-5", "--same"}, dir + "/wide.pgm", "pgm");
+}

@@ -55,6 +55,9 @@ class RowSource {
   void read(int n, T* const* planes, std::ptrdiff_t stride);
   /// The image's shape (and bit depth) with no samples.
   Image shape() const;
+  /// The bytes the decoder holds beside the rows it returns (a TIFF's row of
+  /// tiles or strip): counted in the pipeline's memory budget.
+  virtual std::int64_t buffer_bytes() const { return 0; }
 
  protected:
   void set_shape(int width, int height, int channels, int bit_depth, RowSampleType type);
@@ -91,6 +94,8 @@ class RowSink {
   virtual void write(int n, const double* const* planes, std::ptrdiff_t stride) = 0;
   /// After the last row: complete the file (trailers, flush).
   virtual void finish() = 0;
+  /// The bytes the encoder holds beside the rows given (a TIFF's tile row).
+  virtual std::int64_t buffer_bytes() const { return 0; }
 };
 
 /// True when write_image(shape, path, opts) can be written by rows
