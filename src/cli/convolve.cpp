@@ -620,6 +620,12 @@ void stream_image(const ConvolveOptions& o, RowSource& src, const Kernel& k) {
   const ConvSpec spec = make_spec(o, false, k);
   const PlaneFilter f = image_filter(spec, k);
   const StreamGeometry geo = image_geometry(o, spec, k);
+  // Streamed, the memory does not grow with the output; but padding that
+  // makes it larger than the input is held to --max-pixels, as when read whole.
+  const ConvGeometry g = plan(spec, src.height(), src.width(), k.rows, k.cols);
+  if (static_cast<std::int64_t>(g.out_h) * g.out_w >
+      static_cast<std::int64_t>(src.height()) * src.width())
+    check_output_size(o, g);
   OutputRule r;
   r.write = write_options(o);
   BatchItem item;

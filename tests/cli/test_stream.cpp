@@ -393,3 +393,40 @@ TEST_CASE("[cli] convolve streams images to the whole-image bytes") {
   CHECK_FALSE(std::filesystem::exists(dir + "/whole.pgm"));
   same_as_whole(dir, {"convolve", "gaussian-5", "--same"}, dir + "/wide.pgm", "pgm");
 }
+
+TEST_CASE("[cli] a TIFF's row of tiles counts toward --memory") {
+  const std::string dir = temp_dir();
+  // 2000 x 2048 grey in 256 x 2048 tiles: the reader holds a row of tiles
+  // across the whole width (4 MiB) and a tile as read and decoded, about
+  // 5 MiB beside the pipeline's own bands (about 5 MiB for this width on 2 threads).
+  ImageWriteOptions tall;
+  tall.tiff.tiled = true;
+  tall.tiff.tile_width = 256;
+  tall.tiff.tile_height = 2048;
+  write_image(noise(2000, 2048, 1, 8, 31), dir + "/tall.tif", tall);
+  for (const char* cmd : {"blur", "edge"}) {
+    RunResult r = run_convkit(
+        {cmd, dir + "/tall.tif", "--threads", "2", "--memory", "8M", "-o", dir + "/o.pgm"});
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK(is_one_error_line(r));
+    CHECK(r.err.find("tall.tif") != std::string::npos);
+    CHECK(r.err.find("TIFF's row of tiles") != std::string::npos);
+    CHECK(r.err.find("--memory") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir + "/o.pgm"));
+    r = run_convkit(
+        {cmd, dir + "/tall.tif", "--threads", "2", "--memory", "16M", "-o", dir + "/o.pgm"});
+    CHECK(r.status == 0);
+    std::filesystem::remove(dir + "/o.pgm");
+  }
+  // The writer's tile row counts too: 2048-row tiles out, 2000 wide.
+  write_image(noise(2000, 300, 1, 8, 32), dir + "/short.pgm");
+  RunResult r = run_convkit({"blur", dir + "/short.pgm", "--threads", "2", "--memory", "8M",
+                             "--tile", "2048", "-o", dir + "/o.tif"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("TIFF's row of tiles") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/o.tif"));
+  r = run_convkit(
+      {"blur", dir + "/short.pgm", "--threads", "2", "--memory", "8M", "-o", dir + "/o.tif"});
+  CHECK(r.status == 0);
+}

@@ -278,7 +278,8 @@ void write_tall_pgm(const std::string& path, int w, int h) {
 
 }  // namespace
 
-TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with the height") {
+TEST_CASE(
+    "[pipeline] peak memory of a streamed blur, edge and convolve does not grow with the height") {
   if (std::getenv("CONVKIT_TEST_WRAPPER")) {
     MESSAGE("CONVKIT-TEST-SKIPPED: resident memory is not meaningful under a wrapper");
     return;
@@ -296,12 +297,18 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
   write_image(random_image(2000, 500, 1, 8, rng()), dir + "/short.tif", tiles);
   write_image(random_image(2000, 4000, 1, 8, rng()), dir + "/tall.tif", tiles);
   for (const std::string ext : {"pgm", "tif"})
-    for (const char* cmd : {"blur", "edge"}) {
+    for (const char* cmd : {"blur", "edge", "convolve"}) {
       INFO(std::string(cmd) << " ." << ext);
-      const long a = peak_rss_kib(
-          {cmd, dir + "/short." + ext, "--threads", "2", "-o", dir + "/s." + ext}, dir);
-      const long b =
-          peak_rss_kib({cmd, dir + "/tall." + ext, "--threads", "2", "-o", dir + "/t." + ext}, dir);
+      // convolve: its kernel and geometry after the input (an even kernel, strides, an anchor).
+      auto args = [&](const std::string& in, const std::string& out) {
+        std::vector<std::string> a = {cmd, in, "--threads", "2", "-o", out};
+        if (std::string(cmd) == "convolve")
+          a.insert(a.begin() + 2, {"[1 2 1 0; 2 4 2 1]", "--anchor", "1,2", "--padding", "circular",
+                                   "--stride", "1,2", "--clip"});
+        return a;
+      };
+      const long a = peak_rss_kib(args(dir + "/short." + ext, dir + "/s." + ext), dir);
+      const long b = peak_rss_kib(args(dir + "/tall." + ext, dir + "/t." + ext), dir);
       MESSAGE(std::string(cmd) << " ." << ext << ": peak RSS " << a << " KiB at 500 rows, " << b
                                << " KiB at 4000 rows");
       // 3500 more rows read whole would add at least 3500 * 2000 * 8 bytes (55 MB).
@@ -314,8 +321,8 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
       static_cast<void>(b);
 #endif
       // And the streamed result is the whole-image one (standard input is read whole).
-      const RunResult whole = run_convkit({cmd, "-", "--threads", "2", "-o", dir + "/w." + ext},
-                                          read_file(dir + "/tall." + ext));
+      const RunResult whole =
+          run_convkit(args("-", dir + "/w." + ext), read_file(dir + "/tall." + ext));
       REQUIRE(whole.status == 0);
       CHECK(read_file(dir + "/w." + ext) == read_file(dir + "/t." + ext));
     }
