@@ -605,6 +605,12 @@ std::unique_ptr<RowSource> open_streamed(const ConvolveOptions& o, const Kernel&
     std::string why;
     src = open_row_source(o.input, npy, &why, explicit_max_pixels(o.max_pixels));
     if (!src || (o.alpha == "premultiply" && src->shape().has_alpha())) return nullptr;
+    // Standard output cannot be taken back: it gets a stream only when no
+    // value can fail to fit (a float output, or integer samples under a value
+    // policy); else the image is read whole and a bad value is found first.
+    if (o.output == "-" && !writes_float(o.output, write_options(o), src->shape()) &&
+        (!has_policy(o) || src->shape().is_float()))
+      return nullptr;
     const ConvSpec spec = make_spec(o, false, k);
     const Image shape =
         filtered_shape(src->shape(), image_filter(spec, k), image_geometry(o, spec, k));
@@ -878,7 +884,10 @@ void register_convolve(CLI::App& app) {
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
-stride 1.  Results are never silently clipped into 8-bit files: choose
+stride 1.  Image files that stream (PNG, baseline JPEG, binary PGM/PPM,
+.npy, TIFF to PNG/PGM/PPM/.npy/TIFF) are convolved a band of rows at a
+time within --memory, with every geometry; others are read whole.
+Results are never silently clipped into 8-bit files: choose
 --abs, --normalize, --offset V or --clip, or write .npy.  --anchor ROW,COL:
 scipy.ndimage's origin=(o0,o1) on a KxL kernel is --anchor K//2+o0,L//2+o1
 (scipy's convolve; its correlate with --correlate).)" +
