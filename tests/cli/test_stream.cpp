@@ -35,6 +35,16 @@ Image noise(int w, int h, int c, int depth, std::uint32_t seed) {
   return img;
 }
 
+// TIFF in LZW-compressed 32 x 16 tiles: many tiles on a small image.
+ImageWriteOptions small_lzw_tiles() {
+  ImageWriteOptions o;
+  o.tiff.compression = TiffCompression::lzw;
+  o.tiff.tiled = true;
+  o.tiff.tile_width = 32;
+  o.tiff.tile_height = 16;
+  return o;
+}
+
 // The output of `args` on `file` streamed, and on the same bytes from
 // standard input (which is read whole), must be the same file.
 void same_as_whole(const std::string& dir, const std::vector<std::string>& args,
@@ -221,11 +231,7 @@ TEST_CASE("[cli] a stream that fails mid-way leaves the old output as it was") {
 
 TEST_CASE("[cli] blur and edge stream TIFF in and out to the whole-image bytes") {
   const std::string dir = temp_dir();
-  ImageWriteOptions lzw_tiles;
-  lzw_tiles.tiff.compression = TiffCompression::lzw;
-  lzw_tiles.tiff.tiled = true;
-  lzw_tiles.tiff.tile_width = 32;
-  lzw_tiles.tiff.tile_height = 16;
+  const ImageWriteOptions lzw_tiles = small_lzw_tiles();
   write_image(noise(201, 133, 3, 8, 11), dir + "/rgb.tif", lzw_tiles);
   ImageWriteOptions deflate;
   deflate.tiff.compression = TiffCompression::deflate;
@@ -309,11 +315,7 @@ TEST_CASE("[cli] a TIFF stream that fails mid-way leaves the old output as it wa
 
 TEST_CASE("[cli] convolve streams images to the whole-image bytes") {
   const std::string dir = temp_dir();
-  ImageWriteOptions lzw_tiles;
-  lzw_tiles.tiff.compression = TiffCompression::lzw;
-  lzw_tiles.tiff.tiled = true;
-  lzw_tiles.tiff.tile_width = 32;
-  lzw_tiles.tiff.tile_height = 16;
+  const ImageWriteOptions lzw_tiles = small_lzw_tiles();
   write_image(noise(131, 97, 3, 8, 21), dir + "/rgb.png");
   write_image(noise(67, 83, 4, 16, 22), dir + "/rgba16.png");
   write_image(noise(90, 71, 1, 8, 23), dir + "/g.pgm");
