@@ -572,7 +572,7 @@ StreamGeometry image_geometry(const ConvolveOptions& o, const ConvSpec& spec, co
 }
 
 // A 2-D image INPUT read by rows: a regular file in a format that streams
-// (PNG, baseline JPEG, binary PGM/PPM, C-order .npy, TIFF), written to an
+// (PNG, baseline JPEG, binary PGM/PPM, C-order .npy, BMP, TIFF), written to an
 // image file or standard output that can be written by rows.  nullptr: read
 // it whole (any other input or output, --alpha premultiply with alpha, or a
 // file the streaming decoders refuse: the whole-image path then says why).
@@ -885,7 +885,7 @@ void register_convolve(CLI::App& app) {
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
 stride 1.  Image files that stream (PNG, baseline JPEG, binary PGM/PPM,
-.npy, TIFF to PNG/PGM/PPM/.npy/TIFF) are convolved a band of rows at a
+.npy, BMP, TIFF to PNG/PGM/PPM/.npy/TIFF) are convolved a band of rows at a
 time within --memory, with every geometry; others are read whole.
 Results are never silently clipped into 8-bit files: choose
 --abs, --normalize, --offset V or --clip, or write .npy.  --anchor ROW,COL:

@@ -23,7 +23,7 @@ void add_memory_option(CLI::App* sub, std::string& memory) {
   sub->add_option(
          "--memory", memory,
          "Memory budget in bytes (K, M, G suffixes: 512M, 2G). Inputs that stream "
-         "(PNG, baseline JPEG, binary PGM/PPM, .npy, TIFF files to PNG/PGM/PPM/.npy/TIFF) are "
+         "(PNG, baseline JPEG, binary PGM/PPM, .npy, BMP, TIFF files to PNG/PGM/PPM/.npy/TIFF) are "
          "filtered a band of "
          "rows at a time within it; others are read whole and must fit in it. Default: "
          "half the physical memory, at least 1G")

@@ -4,7 +4,7 @@
 // The rule (also in README "Images of any size" and the man pages):
 //   * an input streams when it is a regular file in a format that can be read
 //     by rows (PNG not interlaced, baseline JPEG, binary PGM/PPM, C-order
-//     .npy) and the
+//     .npy, uncompressed BMP, TIFF) and the
 //     output can be written by rows (PNG, PGM/PPM, float .npy, to a file or
 //     standard output), and the command's options allow it (edge --grey and
 //     canny do not);  its working set, O(width x (kernel + band) x channels),

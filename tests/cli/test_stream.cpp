@@ -179,7 +179,7 @@ TEST_CASE(
 TEST_CASE("[cli] --memory takes sizes with suffixes and refuses an input it cannot hold") {
   const std::string dir = temp_dir();
   write_image(noise(400, 300, 3, 8, 6), dir + "/a.png");
-  write_image(noise(400, 300, 3, 8, 6), dir + "/a.bmp");
+  write_image(noise(400, 300, 3, 8, 6), dir + "/a.tga");
   RunResult r = run_convkit({"blur", dir + "/a.png", "--memory", "12X", "-o", dir + "/o.png"});
   CHECK(r.status == 2);
   CHECK(is_one_error_line(r));
@@ -191,13 +191,13 @@ TEST_CASE("[cli] --memory takes sizes with suffixes and refuses an input it cann
   CHECK(r.err.find("--memory") != std::string::npos);
   CHECK(r.err.find("a.png") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
-  // Read whole (BMP does not stream): the whole image must fit.
-  r = run_convkit({"blur", dir + "/a.bmp", "--memory", "1M", "-o", dir + "/o.png"});
+  // Read whole (TGA does not stream): the whole image must fit.
+  r = run_convkit({"blur", dir + "/a.tga", "--memory", "1M", "-o", dir + "/o.png"});
   CHECK(r.status == 1);
   CHECK(is_one_error_line(r));
   CHECK(r.err.find("read whole") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/o.png"));
-  r = run_convkit({"blur", dir + "/a.bmp", "--memory", "64M", "-o", dir + "/o.png"});
+  r = run_convkit({"blur", dir + "/a.tga", "--memory", "64M", "-o", dir + "/o.png"});
   CHECK(r.status == 0);
   r = run_convkit({"blur", dir + "/a.png", "--memory", "8M", "-o", dir + "/o.png"});
   CHECK(r.status == 0);
@@ -431,4 +431,85 @@ TEST_CASE("[cli] a TIFF's row of tiles counts toward --memory") {
   r = run_convkit(
       {"blur", dir + "/short.pgm", "--threads", "2", "--memory", "8M", "-o", dir + "/o.tif"});
   CHECK(r.status == 0);
+}
+
+namespace {
+
+// An uncompressed BMP (BITMAPINFOHEADER) of random pixels: 1, 4 or 8 bits
+// with a palette (grey when `grey`), 16 (5-5-5), 24 or 32 bits (alpha in the
+// top byte: `alpha` false leaves it 0, which is padding, not a channel).
+std::string random_bmp(int w, int h, int bpp, bool top_down, bool grey, bool alpha,
+                       std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto le = [](std::string& s, std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  const int colours = bpp <= 8 ? 1 << bpp : 0;
+  const std::size_t stride = (static_cast<std::size_t>(w) * bpp + 31) / 32 * 4;
+  const std::uint32_t offset = 54 + 4 * colours;
+  std::string s = "BM";
+  le(s, offset + static_cast<std::uint32_t>(stride * h), 4);
+  le(s, 0, 4);
+  le(s, offset, 4);
+  le(s, 40, 4);
+  le(s, static_cast<std::uint32_t>(w), 4);
+  le(s, static_cast<std::uint32_t>(top_down ? -h : h), 4);
+  le(s, 1, 2);
+  le(s, static_cast<std::uint32_t>(bpp), 2);
+  le(s, 0, 4);  // no compression
+  le(s, 0, 4 * 5);
+  for (int k = 0; k < colours; ++k) {
+    const auto g = static_cast<std::uint32_t>(rng() & 0xff);
+    le(s, grey ? g | g << 8 | g << 16 : rng() & 0xffffff, 4);
+  }
+  for (int y = 0; y < h; ++y) {
+    std::string row(stride, '\0');
+    for (auto& c : row) c = static_cast<char>(rng() & 0xff);
+    if (bpp == 32 && !alpha)
+      for (int x = 0; x < w; ++x) row[4 * x + 3] = 0;
+    s += row;
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("[cli] BMP files stream (bottom-up rows by seeking) to the whole-image bytes") {
+  const std::string dir = temp_dir();
+  struct Kind {
+    int bpp;
+    bool top_down, grey, alpha;
+  };
+  const Kind kinds[] = {
+      {24, false, false, false}, {24, true, false, false}, {32, false, false, true},
+      {32, true, false, false},  {8, false, true, false},  {8, true, false, false},
+      {4, false, true, false},   {1, false, false, false}, {16, false, false, false}};
+  int n = 0;
+  for (const Kind& k : kinds) {
+    const std::string file = dir + "/b" + std::to_string(n) + ".bmp";
+    write_file(file, random_bmp(53 + n, 61 + 3 * n, k.bpp, k.top_down, k.grey, k.alpha,
+                                static_cast<std::uint32_t>(40 + n)));
+    // The rows read by rows are the whole-image decoder's.
+    ImageLimits limits;
+    const Image whole = read_image(file, limits);
+    same_as_whole(dir, {"blur", "--sigma", "2", "--alpha", "pass", "--padding", "circular"}, file,
+                  "png");
+    same_as_whole(dir, {"convolve", "[1 -2 3; 0 1 1]", "--anchor", "0,1", "--clip"}, file, "png");
+    CHECK(whole.channels == (k.bpp <= 8 ? (k.grey ? 1 : 3) : k.alpha ? 4 : 3));
+    ++n;
+  }
+  // Streamed, not read whole: 2000 x 600 RGB needs about 58 MB whole.
+  write_file(dir + "/wide.bmp", random_bmp(2000, 600, 24, false, false, false, 50));
+  const RunResult r =
+      run_convkit({"blur", dir + "/wide.bmp", "--memory", "24M", "-o", dir + "/wide.png"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  // A BMP cut short is refused before any output is written.
+  const std::string bytes = read_file(dir + "/wide.bmp");
+  write_file(dir + "/cut.bmp", bytes.substr(0, bytes.size() / 2));
+  const RunResult cut = run_convkit({"blur", dir + "/cut.bmp", "-o", dir + "/cut.png"});
+  CHECK(cut.status == 1);
+  CHECK(is_one_error_line(cut));
+  CHECK(cut.err.find("truncated") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir + "/cut.png"));
 }

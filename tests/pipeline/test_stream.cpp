@@ -303,10 +303,19 @@ TEST_CASE("[pipeline] formats that cannot stream say why") {
   const std::string dir = temp_dir();
   std::mt19937 rng(11);
   const Image img = random_image(20, 10, 3, 8, rng());
-  write_image(img, dir + "/a.bmp");
+  write_image(img, dir + "/a.tga");
   std::string why;
-  CHECK(open_row_source(dir + "/a.bmp", false, &why) == nullptr);
-  CHECK(why.find("BMP") != std::string::npos);
+  CHECK(open_row_source(dir + "/a.tga", false, &why) == nullptr);
+  CHECK(why.find("TGA") != std::string::npos);
+  // A run-length BMP (RLE8, 2 x 1: one run of 2, end of image) decodes only in order.
+  std::string rle = "BM" + std::string(8, '\0') + std::string("\x3e\0\0\0", 4);
+  rle += std::string("\x28\0\0\0\x02\0\0\0\x01\0\0\0\x01\0\x08\0\x01\0\0\0", 20);
+  rle += std::string(20, '\0');  // sizes, resolution, colours (0: all)
+  rle += std::string(8, '\0');   // palette: two black entries
+  rle += std::string("\x02\0\0\x01", 4);
+  write_file(dir + "/rle.bmp", rle);
+  CHECK(open_row_source(dir + "/rle.bmp", false, &why) == nullptr);
+  CHECK(why.find("RLE") != std::string::npos);
   write_file(dir + "/t.pgm", "P2\n2 1\n255\n1 2\n");
   CHECK(open_row_source(dir + "/t.pgm", false, &why) == nullptr);
   CHECK(why.find("text") != std::string::npos);

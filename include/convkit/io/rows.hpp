@@ -8,10 +8,11 @@
 // file as a whole-image one.
 //
 // Formats that stream: PNG (not interlaced), baseline JPEG (scanlines),
-// binary PGM/PPM (P5/P6), C-order .npy (2 or 3 dimensions) and TIFF (strips
+// binary PGM/PPM (P5/P6), C-order .npy (2 or 3 dimensions), uncompressed BMP
+// (a band of stored rows by one seek, bottom-up too) and TIFF (strips
 // or tiles, through TiffReader) in; PNG, PGM/PPM, float .npy and TIFF
 // (TiffWriter: integer or float, strips or tiles, BigTIFF when needed) out.
-// The others (BMP, TGA, text PGM/PPM, interlaced PNG, progressive JPEG,
+// The others (RLE BMP, TGA, text PGM/PPM, interlaced PNG, progressive JPEG,
 // Fortran-order .npy; JPEG, BMP, TGA and integer .npy out) are read and
 // written whole by read_image / write_image.
 //
