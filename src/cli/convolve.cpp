@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -586,6 +587,8 @@ std::unique_ptr<RowSource> open_streamed(const ConvolveOptions& o, const Kernel&
     // A .npy is an image when it has 3 dimensions, or 2 and --as image or a
     // float .npy result of its own type (as load_input decides); else a
     // matrix or a signal, read whole.
+    std::error_code ec;  // a pipe or device is read whole: its first bytes cannot be read twice
+    if (!std::filesystem::is_regular_file(o.input, ec)) return nullptr;
     std::string head(std::size_t(1) << 16, '\0');
     if (std::FILE* f = std::fopen(o.input.c_str(), "rb")) {
       head.resize(std::fread(head.data(), 1, head.size(), f));

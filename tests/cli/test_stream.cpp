@@ -513,3 +513,17 @@ TEST_CASE("[cli] BMP files stream (bottom-up rows by seeking) to the whole-image
   CHECK(cut.err.find("truncated") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir + "/cut.png"));
 }
+
+TEST_CASE("[cli] convolve reads a pipe named as a file (/dev/stdin) whole, its bytes read once") {
+  const std::string dir = temp_dir();
+  write_image(noise(40, 30, 3, 8, 60), dir + "/a.png");
+  // /dev/stdin is the test's pipe: nothing of it may be read to decide whether it streams.
+  const RunResult r =
+      run_convkit({"convolve", "/dev/stdin", "gaussian-3", "--same", "-o", dir + "/p.png"},
+                  read_file(dir + "/a.png"));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(run_convkit({"convolve", dir + "/a.png", "gaussian-3", "--same", "-o", dir + "/f.png"})
+              .status == 0);
+  CHECK(read_file(dir + "/p.png") == read_file(dir + "/f.png"));
+}
