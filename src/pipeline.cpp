@@ -72,6 +72,33 @@ Image filtered_shape(const Image& in, const PlaneFilter& f) {
   return out;
 }
 
+StreamGeometry same_size_geometry(const PlaneFilter& f) {
+  StreamGeometry geo;
+  geo.spec.correlate = true;
+  geo.spec.mode = SizeMode::same;
+  geo.spec.border = f.border;
+  return geo;
+}
+
+namespace {
+// Whether geo is the geometry of blur and edge (same_size_geometry): a
+// centred window, stride 1, no bias, alpha copied.
+bool is_same_size(const StreamGeometry& geo) {
+  const ConvSpec& s = geo.spec;
+  return s.correlate && s.mode == SizeMode::same && s.stride_y == 1 && s.stride_x == 1 &&
+         geo.bias == 0 && geo.alpha_mask.empty() && !geo.filter_alpha;
+}
+}  // namespace
+
+Image filtered_shape(const Image& in, const PlaneFilter& f, const StreamGeometry& geo) {
+  Image out = filtered_shape(in, f);
+  if (f.passes.empty()) return out;
+  const ConvGeometry g = plan(geo.spec, in.height, in.width, f.passes[0].kh, f.passes[0].kw);
+  out.width = g.out_w;
+  out.height = g.out_h;
+  return out;
+}
+
 std::int64_t whole_image_bytes(const Image& in, const PlaneFilter& f) {
   const std::int64_t px = static_cast<std::int64_t>(in.width) * in.height;
   const std::int64_t t = in.is_double() ? 8 : 4;
@@ -88,6 +115,12 @@ struct Plan {
   ConvGeometry g;
   std::vector<std::vector<T>> kernels;
   std::vector<Schedule> schedules;
+  ConvGeometry ga;              // alpha's geometry when it has a kernel: correlation, value 0
+  std::vector<T> alpha_kernel;  // empty: alpha copied (or filtered like colour)
+  Schedule alpha_schedule = Schedule::direct;
+  bool filter_alpha = false;
+  T bias = 0;
+  std::int64_t codec = 0;  // the decoder's and encoder's own buffers (TIFF tile rows)
   int align = 1;
   int band = 0;  // output rows per band
   std::int64_t bytes = 0;
@@ -106,32 +139,36 @@ void band_input(const Plan<T>& p, long long m0, long long m1, long long& lo, lon
 
 template <class T>
 std::int64_t working_set(const Plan<T>& p, const Image& in, int band) {
-  const std::int64_t w = in.width, c = in.channels, t = sizeof(T);
+  const std::int64_t w = in.width, ow = p.g.out_w, c = in.channels, t = sizeof(T);
   const std::int64_t ext = static_cast<std::int64_t>(band - 1) * p.g.stride_y + p.g.k_h;
   const std::int64_t threads = thread_count();
   std::int64_t b = 0;
-  b += c * ext * w * t;                            // the window of input rows
-  b += ext * w * t;                                // one channel's extended band at the edges
-  b += 2 * c * band * w * t;                       // result bands: one computed, one being written
-  b += (p.kernels.size() > 1 ? band * w * t : 0);  // the second pass (gy)
+  b += c * ext * w * t;                             // the window of input rows
+  b += ext * w * t;                                 // one channel's extended band at the edges
+  b += 2 * c * band * ow * t;                       // result bands: one computed, one being written
+  b += (p.kernels.size() > 1 ? band * ow * t : 0);  // the second pass (gy)
   b += static_cast<std::int64_t>(p.stash.size()) * c * w * t;
   b += 2 * c * band * w * (t + 8 + 2);  // read-ahead: two chunks, decoder buffers
-  b += c * band * w * 8;                // the encoder's samples and bytes
+  b += c * band * ow * 8;               // the encoder's samples and bytes
   b += (ext + band) * w;                // 8-bit rows of the fixed-point passes
   // The engine's per-thread rows (direct/separable: KH + a band of rows;
   // FFT: a tile and its spectrum).
   std::int64_t engine = (p.g.k_h + 16) * (w + p.g.k_w + 128) * t * 2;
-  for (Schedule s : p.schedules)
+  std::vector<Schedule> all = p.schedules;
+  if (!p.alpha_kernel.empty()) all.push_back(p.alpha_schedule);
+  for (Schedule s : all)
     if (s == Schedule::fft)
       engine = std::max<std::int64_t>(
           engine, static_cast<std::int64_t>(p.align + p.g.k_h) * (w + p.g.k_w + 64) * 3 * t * 2);
   b += threads * engine;
   b += std::int64_t(4) << 20;  // codec state (zlib, libpng), stacks
+  b += p.codec;
   return b;
 }
 
 template <class T>
-Plan<T> make_plan(const Image& in, const PlaneFilter& f, std::int64_t memory, int band_rows = 0) {
+Plan<T> make_plan(const Image& in, const PlaneFilter& f, const StreamGeometry& geo,
+                  std::int64_t memory, int band_rows = 0, std::int64_t codec = 0) {
   if (f.passes.empty()) throw Error("stream_filter: the filter has no passes");
   if (f.filter_alpha) throw Error("stream_filter: alpha is copied, not filtered, by bands");
   Plan<T> p;
@@ -139,11 +176,8 @@ Plan<T> make_plan(const Image& in, const PlaneFilter& f, std::int64_t memory, in
   for (const PlanePass& pass : f.passes)
     if (pass.kh != kh || pass.kw != kw)
       throw Error("stream_filter: the passes of a filter must have one kernel size");
-  ConvSpec spec;
-  spec.correlate = true;
-  spec.mode = SizeMode::same;
-  spec.border = f.border;
-  p.g = plan(spec, in.height, in.width, kh, kw);
+  p.codec = codec;
+  p.g = plan(geo.spec, in.height, in.width, kh, kw);
   for (const PlanePass& pass : f.passes) {
     p.kernels.emplace_back(pass.mask.begin(), pass.mask.end());
     const View<const T> k{p.kernels.back().data(), kh, kw, kw};
@@ -151,6 +185,21 @@ Plan<T> make_plan(const Image& in, const PlaneFilter& f, std::int64_t memory, in
                                                                : pass.schedule);
     const int a = band_alignment(p.g, p.schedules.back());
     p.align = std::lcm(p.align, a);
+  }
+  p.filter_alpha = geo.filter_alpha;
+  p.bias = static_cast<T>(geo.bias);
+  if (in.has_alpha() && !geo.filter_alpha && !geo.alpha_mask.empty()) {
+    if (geo.alpha_mask.size() != static_cast<std::size_t>(kh) * kw)
+      throw Error("stream_filter: the alpha kernel must have the filter's size");
+    p.ga = p.g;
+    p.ga.correlate = true;
+    p.ga.border.value = 0;
+    p.alpha_kernel.assign(geo.alpha_mask.begin(), geo.alpha_mask.end());
+    p.alpha_schedule = resolve_schedule(View<const T>{p.alpha_kernel.data(), kh, kw, kw}, p.ga);
+    p.align = std::lcm(p.align, band_alignment(p.ga, p.alpha_schedule));
+  } else if (in.has_alpha() && !geo.filter_alpha &&
+             (p.g.out_h != in.height || p.g.out_w != in.width || p.g.stride_y != 1)) {
+    throw Error("stream_filter: alpha is copied only on a same-size geometry");
   }
   // The rows the vertical border copies.
   const ConvGeometry& g = p.g;
@@ -181,7 +230,10 @@ Plan<T> make_plan(const Image& in, const PlaneFilter& f, std::int64_t memory, in
   if (p.bytes > memory)
     p.why = "rows of " + std::to_string(in.width) + " x " + std::to_string(in.channels) +
             " samples, a " + std::to_string(kh) + "-row kernel" +
-            (p.align > 1 ? " and FFT tiles of " + std::to_string(p.align) + " rows" : "");
+            (p.align > 1 ? " and FFT tiles of " + std::to_string(p.align) + " rows" : "") +
+            (codec > 0 ? ", and the file's own buffers of " + format_memory_size(codec) +
+                             " (a TIFF's row of tiles or strip)"
+                       : "");
   // Circular padding (or a border reaching past the first band) reads rows
   // that come later in the file: they are collected by a first pass.
   long long lo0 = 0, hi0 = 0;
@@ -372,10 +424,11 @@ bool all_finite(const T* p, std::size_t n) {
 }
 
 template <class T>
-void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_t memory,
-                int band_rows) {
+void run_stream(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo, RowSink& sink,
+                std::int64_t memory, int band_rows) {
   const Image shape = src.shape();
-  Plan<T> p = make_plan<T>(shape, f, memory, band_rows);
+  Plan<T> p =
+      make_plan<T>(shape, f, geo, memory, band_rows, src.buffer_bytes() + sink.buffer_bytes());
   if (p.bytes > memory)
     throw Error("cannot stream this image within --memory " + format_memory_size(memory) +
                 ": it needs about " + format_memory_size(p.bytes) + " (" + p.why +
@@ -383,7 +436,7 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
   const ConvGeometry& g = p.g;
   const int W = shape.width, H = shape.height, C = shape.channels;
   const int colour = shape.has_alpha() ? C - 1 : C;
-  const std::size_t w = static_cast<std::size_t>(W);
+  const std::size_t w = static_cast<std::size_t>(W), ow = static_cast<std::size_t>(g.out_w);
   std::vector<std::vector<T>> stash(p.stash.size());  // rows of all channels, planar
   auto stash_slot = [&](int row) -> std::vector<T>* {
     auto it = std::lower_bound(p.stash.begin(), p.stash.end(), row);
@@ -402,6 +455,7 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
   // holding a NaN or infinity, and so must the bands.
   bool fft = false;
   for (Schedule s : p.schedules) fft |= s == Schedule::fft;
+  fft |= !p.alpha_kernel.empty() && p.alpha_schedule == Schedule::fft;
   const bool check_finite = fft && shape.is_float();
   std::vector<char> finite(static_cast<std::size_t>(C), 1);
   if (p.prepass || check_finite) {
@@ -425,12 +479,13 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
   std::vector<std::vector<T>> win(C, std::vector<T>(static_cast<std::size_t>(cap) * w));
   long long wlo = 0, whi = 0;
   std::vector<T> ext(static_cast<std::size_t>(cap) * w), gy;
-  if (p.kernels.size() > 1) gy.resize(static_cast<std::size_t>(p.band) * w);
-  // 8-bit input: the passes in fixed point when they have plans (as
-  // apply_plane_filter), on the band's rows as 8-bit samples.
+  if (p.kernels.size() > 1) gy.resize(static_cast<std::size_t>(p.band) * ow);
+  // 8-bit input on the same-size geometry (blur, edge): the passes in fixed
+  // point when they have plans (as apply_plane_filter), on the band's rows as
+  // 8-bit samples.
   std::vector<FixedSeparable> fixed;
   if constexpr (std::is_same_v<T, float>)
-    if (shape.bit_depth == 8) fixed = fixed_point_plans(f);
+    if (shape.bit_depth == 8 && is_same_size(geo)) fixed = fixed_point_plans(f);
   std::vector<std::uint8_t> ext8, out8;
   std::vector<const std::uint8_t*> rows8(static_cast<std::size_t>(cap));
   if (!fixed.empty()) {
@@ -438,7 +493,7 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
     if (!f.float_result) out8.resize(static_cast<std::size_t>(p.band) * w);
   }
   ReadAhead<T> reader(src, std::max(p.band, 1));
-  WriteBehind<T> writer(sink, C, static_cast<std::size_t>(p.band) * w);
+  WriteBehind<T> writer(sink, C, static_cast<std::size_t>(p.band) * ow);
 
   for (long long m0 = 0; m0 < g.out_h; m0 += p.band) {
     const long long m1 = std::min<long long>(g.out_h, m0 + p.band);
@@ -446,7 +501,14 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
     long long lo, hi;
     band_input(p, m0, m1, lo, hi);
     // Slide the window: drop rows before lo, read up to hi.
-    if (lo > whi) throw Error("stream_filter: bands must not skip input rows");
+    while (whi < lo) {  // a stride longer than the kernel: rows no output reads
+      const int k = static_cast<int>(std::min<long long>(lo - whi, cap));
+      std::vector<T*> dst;
+      for (auto& pl : win) dst.push_back(pl.data());
+      reader.take(k, dst.data(), W);
+      for (int r = 0; r < k; ++r) keep_row(static_cast<int>(whi + r), win, r);
+      wlo = whi = whi + k;
+    }
     if (lo > wlo) {
       const long long drop = lo - wlo;
       for (auto& pl : win)
@@ -470,7 +532,9 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
     auto& out = writer.acquire();
     for (int c = 0; c < C; ++c) {
       T* dst = out[c].data();
-      if (c >= colour) {  // alpha passes through: output row m is input row m
+      const bool filtered = c < colour || p.filter_alpha;
+      const ConvGeometry& gc = filtered ? g : p.ga;
+      if (!filtered && p.alpha_kernel.empty()) {  // alpha passes through: row m is input row m
         if (m0 < wlo || m1 > whi) throw Error("stream_filter: alpha rows outside the window");
         std::memcpy(dst, win[c].data() + (m0 - wlo) * w,
                     static_cast<std::size_t>(n) * w * sizeof(T));
@@ -484,7 +548,7 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
           T* row = ext.data() + i * w;
           const int s = border_index(e0 + i - g.pad.top, H, g.border.rows);
           if (s < 0) {
-            std::fill(row, row + w, static_cast<T>(g.border.value));
+            std::fill(row, row + w, static_cast<T>(gc.border.value));
           } else if (s >= wlo && s < whi) {
             std::memcpy(row, win[c].data() + (s - wlo) * w, w * sizeof(T));
           } else {
@@ -497,7 +561,7 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
         base = ext.data();
       }
       if constexpr (std::is_same_v<T, float>) {
-        if (!fixed.empty()) {
+        if (filtered && !fixed.empty()) {
           const std::size_t cnt = static_cast<std::size_t>(erows) * w;
           for (std::size_t i = 0; i < cnt; ++i) ext8[i] = static_cast<std::uint8_t>(base[i]);
           for (int i = 0; i < erows; ++i) rows8[i] = ext8.data() + i * w;
@@ -517,16 +581,26 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
         }
       }
       const View<const T> in{base, erows, W, W};
+      const int OW = g.out_w;
+      if (!filtered) {  // alpha sampled by its own kernel
+        Schedule s = p.alpha_schedule;
+        if (s == Schedule::fft && !finite[c]) s = Schedule::direct;
+        conv2d_band<T>(in, View<const T>{p.alpha_kernel.data(), g.k_h, g.k_w, g.k_w}, p.ga,
+                       static_cast<int>(m0), View<T>{dst, n, OW, OW}, s);
+        continue;
+      }
       for (std::size_t k = 0; k < p.kernels.size(); ++k) {
         Schedule s = p.schedules[k];
         if (s == Schedule::fft && !finite[c]) s = Schedule::direct;
         T* o = k == 0 ? dst : gy.data();
         conv2d_band<T>(in, View<const T>{p.kernels[k].data(), g.k_h, g.k_w, g.k_w}, g,
-                       static_cast<int>(m0), View<T>{o, n, W, W}, s);
+                       static_cast<int>(m0), View<T>{o, n, OW, OW}, s);
       }
-      if (p.kernels.size() > 1) combine_passes(dst, gy.data(), static_cast<std::size_t>(n) * w, f);
+      if (p.kernels.size() > 1) combine_passes(dst, gy.data(), static_cast<std::size_t>(n) * ow, f);
+      if (p.bias != T(0))
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n) * ow; ++i) dst[i] += p.bias;
     }
-    writer.submit(n, W);
+    writer.submit(n, g.out_w);
   }
   writer.drain();
 }
@@ -535,18 +609,23 @@ void run_stream(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_
 
 StreamPlan plan_stream(const Image& in, const PlaneFilter& f, std::int64_t memory) {
   return with_sample_type(in, [&](auto t) {
-    const Plan<decltype(t)> p = make_plan<decltype(t)>(in, f, memory);
+    const Plan<decltype(t)> p = make_plan<decltype(t)>(in, f, same_size_geometry(f), memory);
     return StreamPlan{p.band, p.bytes, p.why};
   });
 }
 
 void stream_filter(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_t memory,
                    int band_rows) {
+  stream_filter(src, f, same_size_geometry(f), sink, memory, band_rows);
+}
+
+void stream_filter(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo, RowSink& sink,
+                   std::int64_t memory, int band_rows) {
   if (src.next_row() != 0) src.rewind();
   if (src.bit_depth() == 64)
-    run_stream<double>(src, f, sink, memory, band_rows);
+    run_stream<double>(src, f, geo, sink, memory, band_rows);
   else
-    run_stream<float>(src, f, sink, memory, band_rows);
+    run_stream<float>(src, f, geo, sink, memory, band_rows);
 }
 
 template <class T>

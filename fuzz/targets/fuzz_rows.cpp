@@ -1,4 +1,4 @@
-// The streaming decoders (PNG, JPEG, PGM/PPM, .npy, TIFF by rows): open the
+// The streaming decoders (PNG, JPEG, PGM/PPM, .npy, BMP, TIFF by rows): open the
 // input as a file, read it in uneven bands, rewind, and read the start again.
 #include <algorithm>
 #include <memory>

@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
+#include "convkit/engine.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/rows.hpp"
 
@@ -37,6 +39,22 @@ std::string format_memory_size(std::int64_t bytes);
 
 /// The shape of filter f's result for an input of this shape (no samples).
 Image filtered_shape(const Image& in, const PlaneFilter& f);
+
+/// Where and how the kernel is applied.  blur and edge use same_size_geometry
+/// (a same-size correlation with f.border, alpha copied); `convkit convolve`
+/// gives its own: any size mode, padding, strides, true convolution, a bias.
+struct StreamGeometry {
+  ConvSpec spec;    ///< size mode, padding, strides, correlate, border (f.border is not used)
+  double bias = 0;  ///< added (in the sample type) to every filtered sample
+  bool filter_alpha = false;  ///< alpha filtered like colour (bias too)
+  /// Alpha, when not filtered: correlated with this kernel (of f's size) on the
+  /// same geometry with border value 0, e.g. a delta that samples it under the
+  /// anchor; empty: copied, which needs a same-size geometry.
+  std::vector<double> alpha_mask;
+};
+StreamGeometry same_size_geometry(const PlaneFilter& f);
+/// The result's shape under a geometry: its output rows and columns.
+Image filtered_shape(const Image& in, const PlaneFilter& f, const StreamGeometry& geo);
 
 /// The bytes the whole-image path of f needs for an input of this shape
 /// (input, result and scratch planes, and the codec's interleaved samples).
@@ -61,6 +79,9 @@ StreamPlan plan_stream(const Image& in, const PlaneFilter& f, std::int64_t memor
 /// FFT tile; tests use it to cut many bands from small images).
 void stream_filter(RowSource& src, const PlaneFilter& f, RowSink& sink, std::int64_t memory,
                    int band_rows = 0);
+/// The same on a geometry of its own (convkit convolve).
+void stream_filter(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo, RowSink& sink,
+                   std::int64_t memory, int band_rows = 0);
 
 /// A sink that writes nothing and keeps the range of the finite colour
 /// values (channels 0 .. colour-1): the first pass of --normalize.

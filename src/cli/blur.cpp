@@ -126,7 +126,7 @@ void register_blur(CLI::App& app) {
       "keeps alpha unchanged (convkit before premultiplying). --linear blurs linear light:\n"
       "the exact sRGB curve (IEC 61966-2-1) decoded before and encoded after, in float, so\n"
       "8-bit images do not band; alpha is not converted; float data is taken as 0..1.\n\n"
-      "Images of any size: PNG, JPEG, binary PGM/PPM and .npy files written to PNG, PGM/PPM\n"
+      "Images of any size: PNG, JPEG, binary PGM/PPM, .npy and BMP files written to PNG, PGM/PPM\n"
       "or .npy are blurred a band of rows at a time, in memory that does not grow with the\n"
       "height (--memory is the budget); other inputs and outputs, --linear, and images with\n"
       "alpha unless --alpha pass, are read and written whole.\n\n"

@@ -18,11 +18,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "cli/batch.hpp"
 #include "cli/command.hpp"
+#include "cli/streaming.hpp"
 #include "cli/validate.hpp"
 #include "convkit/colour.hpp"
 #include "convkit/engine.hpp"
@@ -31,7 +33,9 @@
 #include "convkit/io/atomic.hpp"
 #include "convkit/io/image.hpp"
 #include "convkit/io/npy.hpp"
+#include "convkit/io/rows.hpp"
 #include "convkit/io/text.hpp"
+#include "convkit/pipeline.hpp"
 #include "io/codecs.hpp"
 
 namespace convkit::cli {
@@ -62,6 +66,7 @@ struct ConvolveOptions {
   std::string format;
   int threads = 0;
   long long max_pixels = 0;
+  std::string memory;
 };
 
 std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
@@ -447,6 +452,29 @@ void run_matrix(const ConvolveOptions& o, Input& in, const Kernel& k) {
   }
 }
 
+// Alpha passes through: the engine samples it at each output position under
+// the kernel's centre, or its --anchor: this delta kernel, correlated on the
+// same geometry and border rules (a constant border is transparent, value 0).
+std::vector<double> alpha_delta(const ConvolveOptions& o, const Kernel& k) {
+  std::vector<double> delta(k.data.size(), 0.0);
+  const auto [cy, cx] = anchor_of(o, k);
+  // True convolution: the flipped kernel's element, so alpha lines up with the colour channels.
+  if (o.correlate)
+    delta[static_cast<std::size_t>(cy) * k.cols + cx] = 1;
+  else
+    delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = 1;
+  return delta;
+}
+
+// The bytes the whole-image path holds for an image of this shape and a
+// result of out_w x out_h: the file's samples, the input and result planes,
+// the encoder's samples.
+std::int64_t whole_convolve_bytes(const Image& in, const ConvGeometry& g) {
+  const std::int64_t t = in.is_double() ? 8 : 4, c = in.channels;
+  return static_cast<std::int64_t>(in.width) * in.height * c * (4 + t) +
+         static_cast<std::int64_t>(g.out_w) * g.out_h * c * (4 + t);
+}
+
 // The image result in the input's sample type T (float, or double for float64 .npy).
 // `mapped_plane`, when set, is the one channel's samples (src holds none).
 template <class T>
@@ -460,19 +488,11 @@ Image convolve_image(const ConvolveOptions& o, const Image& src, const void* map
   const std::size_t plane = static_cast<std::size_t>(g.out_w) * g.out_h;
   dst.samples<T>().resize(plane * src.channels);
   std::vector<T> kernel(k.data.begin(), k.data.end());
-  // Alpha passes through: the engine samples it at each output position under
-  // the kernel's centre, or its --anchor (a delta kernel with the same
-  // geometry and border rules; a constant border is transparent, value 0).
-  std::vector<T> delta(kernel.size(), T(0));
-  const auto [cy, cx] = anchor_of(o, k);
-  delta[static_cast<std::size_t>(cy) * k.cols + cx] = T(1);
+  const std::vector<double> d = alpha_delta(o, k);
+  const std::vector<T> delta(d.begin(), d.end());
   ConvGeometry ga = g;
   ga.correlate = true;
   ga.border.value = 0;
-  if (!o.correlate) {  // the flipped kernel's element, so alpha lines up with the colour channels
-    std::fill(delta.begin(), delta.end(), T(0));
-    delta[static_cast<std::size_t>(k.rows - 1 - cy) * k.cols + (k.cols - 1 - cx)] = T(1);
-  }
   const T bias = static_cast<T>(total_bias(o, k));
   for (int c = 0; c < src.channels; ++c) {
     const bool alpha =
@@ -503,6 +523,11 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   const Image& src = premultiply ? premultiplied : in.image;
   const ConvGeometry g = plan(spec, src.height, src.width, k.rows, k.cols);
   check_output_size(o, g);
+  if (const std::int64_t need = whole_convolve_bytes(src, g), memory = memory_budget(o.memory);
+      need > memory)
+    throw Error((o.input == "-" ? std::string("<stdin>") : o.input) +
+                ": this image is read whole, and that needs about " + format_memory_size(need) +
+                ", more than --memory " + format_memory_size(memory) + "; raise --memory");
   Image dst = with_sample_type(src, [&](auto t) {
     return convolve_image<decltype(t)>(o, src, premultiply ? nullptr : in.plane, k, g);
   });
@@ -526,8 +551,109 @@ void run_image(const ConvolveOptions& o, Input& in, const Kernel& k) {
   write_image(dst, o.output, write_options(o));
 }
 
+// The filter and geometry of convolve on an image, for the streaming pipeline.
+PlaneFilter image_filter(const ConvSpec& spec, const Kernel& k) {
+  PlaneFilter f;
+  PlanePass pass;
+  pass.mask = k.data;
+  pass.kh = k.rows;
+  pass.kw = k.cols;
+  f.passes.push_back(pass);
+  f.border = spec.border;
+  return f;
+}
+
+StreamGeometry image_geometry(const ConvolveOptions& o, const ConvSpec& spec, const Kernel& k) {
+  StreamGeometry geo;
+  geo.spec = spec;
+  geo.bias = total_bias(o, k);
+  geo.filter_alpha = o.filter_alpha;
+  geo.alpha_mask = alpha_delta(o, k);
+  return geo;
+}
+
+// A 2-D image INPUT read by rows: a regular file in a format that streams
+// (PNG, baseline JPEG, binary PGM/PPM, C-order .npy, BMP, TIFF), written to an
+// image file or standard output that can be written by rows.  nullptr: read
+// it whole (any other input or output, --alpha premultiply with alpha, or a
+// file the streaming decoders refuse: the whole-image path then says why).
+std::unique_ptr<RowSource> open_streamed(const ConvolveOptions& o, const Kernel& k) {
+  const std::size_t first = o.input.find_first_not_of(" \t\r\n");
+  if (o.input == "-" || (first != std::string::npos && o.input[first] == '[') || o.output.empty() ||
+      (o.output != "-" && !is_image_path(o.output)))
+    return nullptr;
+  std::unique_ptr<RowSource> src;
+  try {
+    // A .npy is an image when it has 3 dimensions, or 2 and --as image or a
+    // float .npy result of its own type (as load_input decides); else a
+    // matrix or a signal, read whole.
+    std::error_code ec;  // a pipe or device is read whole: its first bytes cannot be read twice
+    if (!std::filesystem::is_regular_file(o.input, ec)) return nullptr;
+    std::string head(std::size_t(1) << 16, '\0');
+    if (std::FILE* f = std::fopen(o.input.c_str(), "rb")) {
+      head.resize(std::fread(head.data(), 1, head.size(), f));
+      std::fclose(f);
+    } else {
+      return nullptr;
+    }
+    const bool npy = head.starts_with("\x93NUMPY");
+    if (npy) {
+      const NpyView v = parse_npy_header(head, o.input, std::int64_t(1) << 62, nullptr);
+      const bool own_float = o.as != "matrix" && extension(o.output) == "npy" && v.kind == 'f' &&
+                             (v.item == 4 || v.item == 8) &&
+                             (o.bit_depth == 0 || o.bit_depth == 8 * v.item);
+      if (v.shape.size() < 2 || (v.shape.size() == 2 && o.as != "image" && !own_float))
+        return nullptr;
+    }
+    std::string why;
+    src = open_row_source(o.input, npy, &why, explicit_max_pixels(o.max_pixels));
+    if (!src || (o.alpha == "premultiply" && src->shape().has_alpha())) return nullptr;
+    // Standard output cannot be taken back: it gets a stream only when no
+    // value can fail to fit (a float output, or integer samples under a value
+    // policy); else the image is read whole and a bad value is found first.
+    if (o.output == "-" && !writes_float(o.output, write_options(o), src->shape()) &&
+        (!has_policy(o) || src->shape().is_float()))
+      return nullptr;
+    const ConvSpec spec = make_spec(o, false, k);
+    const Image shape =
+        filtered_shape(src->shape(), image_filter(spec, k), image_geometry(o, spec, k));
+    if (!row_sink_supported(shape, o.output, write_options(o), &why)) return nullptr;
+  } catch (const Error&) {
+    return nullptr;
+  }
+  return src;
+}
+
+// An image convolved a band of rows at a time (README "Images of any size").
+void stream_image(const ConvolveOptions& o, RowSource& src, const Kernel& k) {
+  const ConvSpec spec = make_spec(o, false, k);
+  const PlaneFilter f = image_filter(spec, k);
+  const StreamGeometry geo = image_geometry(o, spec, k);
+  // Streamed, the memory does not grow with the output; but padding that
+  // makes it larger than the input is held to --max-pixels, as when read whole.
+  const ConvGeometry g = plan(spec, src.height(), src.width(), k.rows, k.cols);
+  if (static_cast<std::int64_t>(g.out_h) * g.out_w >
+      static_cast<std::int64_t>(src.height()) * src.width())
+    check_output_size(o, g);
+  OutputRule r;
+  r.write = write_options(o);
+  BatchItem item;
+  item.input = o.input;
+  item.output = o.output;
+  stream_to_output(src, f, geo, filtered_shape(src.shape(), f, geo), r, item,
+                   memory_budget(o.memory));
+}
+
 void run_one(const ConvolveOptions& o, const Kernel& k) {
-  Input in = load_input(o);
+  std::unique_ptr<RowSource> streamed = open_streamed(o, k);
+  Input in;
+  if (streamed) {
+    if (o.origin) throw UsageError("--origin applies to signals only");
+    in.kind = Kind::image;
+    in.image = streamed->shape();
+  } else {
+    in = load_input(o);
+  }
   if (!o.format.empty() && (o.output != "-" || in.kind != Kind::image))
     throw UsageError(
         "--format applies to an image result written to standard output (-o -); with -o "
@@ -567,7 +693,10 @@ void run_one(const ConvolveOptions& o, const Kernel& k) {
       run_matrix(o, in, k);
       break;
     case Kind::image:
-      run_image(o, in, k);
+      if (streamed)
+        stream_image(o, *streamed, k);
+      else
+        run_image(o, in, k);
       break;
   }
 }
@@ -589,6 +718,7 @@ Kernel convolve_kernel(const ConvolveOptions& o) {
 void run_convolve(ConvolveOptions o, const std::vector<std::string>& more) {
   apply_threads(o.threads);
   apply_max_pixels(o.max_pixels);
+  memory_budget(o.memory);  // a bad --memory is a usage error before any input is read
   for (const auto& a : more)
     if (a.size() > 1 && a[0] == '-')
       throw UsageError("unknown option '" + a + "' (see 'convkit convolve --help')");
@@ -728,6 +858,7 @@ void register_convolve(CLI::App& app) {
                                    "8, 16, 32 or 64 (32f and 64f also; 0: the input's depth)"));
   add_threads_option(sub, opts->threads);
   add_max_pixels_option(sub, opts->max_pixels);
+  add_memory_option(sub, opts->memory);
   add_batch_flags(sub, opts->batch);
   sub->footer(R"(Examples:
   # the seed's problem 2(a): a rect of length 7 through h(n) = 0.5^n u(n)
@@ -756,7 +887,10 @@ void register_convolve(CLI::App& app) {
 
 Signals keep their origin (x from n=a, h from n=b give y from n=a+b) and
 default to the full convolution; matrices and images default to no padding,
-stride 1.  Results are never silently clipped into 8-bit files: choose
+stride 1.  Image files that stream (PNG, baseline JPEG, binary PGM/PPM,
+.npy, BMP, TIFF to PNG/PGM/PPM/.npy/TIFF) are convolved a band of rows at a
+time within --memory, with every geometry; others are read whole.
+Results are never silently clipped into 8-bit files: choose
 --abs, --normalize, --offset V or --clip, or write .npy.  --anchor ROW,COL:
 scipy.ndimage's origin=(o0,o1) on a KxL kernel is --anchor K//2+o0,L//2+o1
 (scipy's convolve; its correlate with --correlate).)" +

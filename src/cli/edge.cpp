@@ -198,7 +198,7 @@ void register_edge(CLI::App& app) {
       "gaussian_laplace(img, S), whose default mode 'reflect' is convkit's symmetric.\n"
       "--operator dog --sigma S --sigma2 S2 is blur(S) - blur(S2) (skimage's\n"
       "difference_of_gaussians; positive on a bright spot), each blur as `convkit blur`.\n\n"
-      "Images of any size: PNG, JPEG, binary PGM/PPM and .npy files written to PNG, PGM/PPM\n"
+      "Images of any size: PNG, JPEG, binary PGM/PPM, .npy and BMP files written to PNG, PGM/PPM\n"
       "or .npy are filtered a band of rows at a time, in memory that does not grow with the\n"
       "height (--memory is the budget); normalized output reads such a file twice. --grey,\n"
       "canny and other formats read the image whole.\n\n"

@@ -23,7 +23,7 @@ void add_memory_option(CLI::App* sub, std::string& memory) {
   sub->add_option(
          "--memory", memory,
          "Memory budget in bytes (K, M, G suffixes: 512M, 2G). Inputs that stream "
-         "(PNG, baseline JPEG, binary PGM/PPM, .npy, TIFF files to PNG/PGM/PPM/.npy/TIFF) are "
+         "(PNG, baseline JPEG, binary PGM/PPM, .npy, BMP, TIFF files to PNG/PGM/PPM/.npy/TIFF) are "
          "filtered a band of "
          "rows at a time within it; others are read whole and must fit in it. Default: "
          "half the physical memory, at least 1G")
@@ -48,6 +48,7 @@ class AffineSink : public RowSink {
     put(n, planes, stride, d_);
   }
   void finish() override { next_.finish(); }
+  std::int64_t buffer_bytes() const override { return next_.buffer_bytes(); }
 
  private:
   template <class T>
@@ -167,23 +168,30 @@ void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFi
     src.reset();
     return whole(batch, item, f, rule, memory, sink_why, hooks);
   }
+  stream_to_output(*src, with_rounding(f, shape, item.output, r), same_size_geometry(f), shape, r,
+                   item, memory);
+}
+
+void stream_to_output(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo,
+                      const Image& shape, const OutputRule& r, const BatchItem& item,
+                      std::int64_t memory) {
   const std::string name = item.input;
-  const PlaneFilter fr = with_rounding(f, shape, item.output, r);
   try {
     double lo = 0, hi = 0;
-    const int colour = in.has_alpha() ? in.channels - 1 : in.channels;
+    const int colour = shape.has_alpha() ? shape.channels - 1 : shape.channels;
+    const int w = shape.width;
     if (r.write.policy == ValuePolicy::normalize) {  // a first pass for the range
-      RangeSink range(in.width, colour);
-      AffineSink affine(range, in.width, in.channels, colour, r.a, r.b);
-      stream_filter(*src, f, r.affine ? static_cast<RowSink&>(affine) : range, memory);
+      RangeSink range(w, colour);
+      AffineSink affine(range, w, shape.channels, colour, r.a, r.b);
+      stream_filter(src, f, geo, r.affine ? static_cast<RowSink&>(affine) : range, memory);
       lo = range.lo;
       hi = range.hi;
     }
     write_file_atomic(item.output, [&](std::FILE* out) {
       auto sink = open_row_sink(out, shape, item.output, r.write, lo, hi);
-      AffineSink affine(*sink, in.width, in.channels, colour, r.a, r.b);
+      AffineSink affine(*sink, w, shape.channels, colour, r.a, r.b);
       RowSink& first = r.affine ? static_cast<RowSink&>(affine) : *sink;
-      stream_filter(*src, fr, first, memory);
+      stream_filter(src, f, geo, first, memory);
       first.finish();
     });
   } catch (const UsageError&) {

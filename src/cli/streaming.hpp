@@ -4,7 +4,7 @@
 // The rule (also in README "Images of any size" and the man pages):
 //   * an input streams when it is a regular file in a format that can be read
 //     by rows (PNG not interlaced, baseline JPEG, binary PGM/PPM, C-order
-//     .npy) and the
+//     .npy, uncompressed BMP, TIFF) and the
 //     output can be written by rows (PNG, PGM/PPM, float .npy, to a file or
 //     standard output), and the command's options allow it (edge --grey and
 //     canny do not);  its working set, O(width x (kernel + band) x channels),
@@ -24,6 +24,7 @@
 #include "cli/batch.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/image.hpp"
+#include "convkit/pipeline.hpp"
 
 namespace convkit::cli {
 
@@ -63,6 +64,14 @@ struct ItemHooks {
 void filter_item(const BatchOptions& batch, const BatchItem& item, const PlaneFilter& f,
                  const RuleFn& rule, std::int64_t memory, std::int64_t max_pixels, bool may_stream,
                  const ItemHooks& hooks = {});
+
+/// The streamed half of filter_item (convolve's too): src (from row 0)
+/// through f on geo into item.output, a file (atomically) or standard output,
+/// by the rule r (a first pass for the range when r.write.policy is
+/// normalize).  `shape`: the result's shape.  Errors name item.input.
+void stream_to_output(RowSource& src, const PlaneFilter& f, const StreamGeometry& geo,
+                      const Image& shape, const OutputRule& r, const BatchItem& item,
+                      std::int64_t memory);
 
 /// --max-pixels as given: 0 when it is the default (streamed inputs then have no pixel limit).
 std::int64_t explicit_max_pixels(long long max_pixels);

@@ -59,6 +59,54 @@ Pixels decode_bmp_tga(std::string_view bytes, const std::string& name, const Ima
                       bool tga);
 /// BMP by our own decoder (bmp.cpp); decode_bmp_tga(..., false) calls it.
 Pixels decode_bmp(std::string_view bytes, const std::string& name, const ImageLimits& limits);
+
+/// A BMP's headers, parsed and checked against the file's size, and how its
+/// stored rows become samples: decode_bmp reads the whole file through it,
+/// the row source (rows.cpp) one band of rows at a time.
+class BmpLayout {
+ public:
+  /// `head`: the file's first bytes (at least its headers and palette; all of
+  /// it for decode_bmp); `file_size`: the whole file's.  Throws Error naming
+  /// the file when a header is corrupt or the pixels would pass its end.
+  BmpLayout(std::string_view head, std::uint64_t file_size, const std::string& name,
+            const ImageLimits& limits);
+  std::size_t width = 0, height = 0;
+  std::uint64_t offset = 0;  ///< the first pixel byte
+  std::size_t stride = 0;    ///< bytes of a stored row (uncompressed: padded to 4)
+  bool top_down = false;
+  bool rle = false, is_rle8 = false;  ///< run-length data: decoded only from the start
+  /// The stored row (0 = first in the file) of image row y, and back.
+  std::size_t file_row(std::size_t y) const { return top_down ? y : height - 1 - y; }
+  /// The values (palette indices or packed pixels) of one stored row of `stride` bytes.
+  void row_values(const unsigned char* row, std::uint32_t* out) const;
+  /// True when the image may have alpha: 16/32-bit with an alpha mask.
+  bool may_have_alpha() const { return bpp > 8 && alpha.mask != 0; }
+  /// Whether any of n values sets alpha bits (an alpha that is zero everywhere is padding).
+  bool any_alpha(const std::uint32_t* v, std::size_t n) const;
+  /// 1 (a grey palette), 3, or 4 with alpha.
+  int channels(bool has_alpha) const;
+  /// The samples of n values, channels(has_alpha) each (8-bit values in S).
+  template <class S>
+  void samples(const std::uint32_t* v, std::size_t n, bool has_alpha, S* out) const;
+
+ private:
+  // One colour mask: where its bits start, how many, and the value it scales to 255 from.
+  struct Mask {
+    std::uint32_t mask = 0;
+    int shift = 0;
+    std::uint32_t max = 0;
+    explicit Mask(std::uint32_t m = 0);
+    bool contiguous() const { return !mask || (max & (max + 1)) == 0; }
+    std::uint16_t get(std::uint32_t v) const {
+      const std::uint32_t x = (v & mask) >> shift;
+      return static_cast<std::uint16_t>((static_cast<std::uint64_t>(x) * 255 + max / 2) / max);
+    }
+  };
+  std::uint32_t bpp = 0;
+  Mask red, green, blue, alpha;
+  std::vector<std::uint8_t> palette;  // RGB triples
+  bool grey = true;
+};
 /// True when the first 18 bytes are a plausible TGA header (TGA has no magic bytes).
 bool looks_like_tga(std::string_view bytes);
 Pixels decode_pnm(std::string_view bytes, const std::string& name, const ImageLimits& limits);

@@ -797,6 +797,7 @@ class IntegerRowSink : public RowSink {
         throw Error(plan_.name + ": write failed: " + std::strerror(errno));
     }
   }
+  std::int64_t buffer_bytes() const override { return tiff_ ? tiff_->buffer_bytes() : 0; }
   void write(int n, const float* const* planes, std::ptrdiff_t stride) override {
     write_as(n, planes, stride);
   }
@@ -873,6 +874,7 @@ class FloatRowSink : public RowSink {
     const std::string header = npy_header(dims, plan_.depth == 64 ? NpyType::f8 : NpyType::f4);
     write_or_fail(out, header.data(), header.size(), plan_.name);
   }
+  std::int64_t buffer_bytes() const override { return tiff_ ? tiff_->buffer_bytes() : 0; }
   void write(int n, const float* const* planes, std::ptrdiff_t stride) override {
     write_as(n, planes, stride);
   }

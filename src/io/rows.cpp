@@ -1,6 +1,6 @@
 // Row sources (see convkit/io/rows.hpp): PNG through libpng's row interface,
-// baseline JPEG by scanlines, binary PGM/PPM, .npy by offset, and TIFF by
-// strips or tiles through TiffReader.  The sinks are in image.cpp,
+// baseline JPEG by scanlines, binary PGM/PPM, .npy by offset, uncompressed
+// BMP by seeking, and TIFF by strips or tiles through TiffReader.  The sinks are in image.cpp,
 // beside write_image, whose format rules they share.
 #include "convkit/io/rows.hpp"
 
@@ -436,6 +436,75 @@ class NpySource : public RowSource {
   std::vector<unsigned char> raw_;
 };
 
+// ---- BMP (uncompressed; bottom-up rows by seeking) ---------------------------
+
+// The samples decode_bmp gives: 8-bit grey, RGB or RGBA.  A band of rows is
+// one contiguous run of stored rows (in reverse order when bottom-up), read
+// with one seek.  A 16/32-bit file with an alpha mask is scanned once first:
+// its alpha is a channel only when some pixel sets it.
+class BmpSource : public RowSource {
+ public:
+  BmpSource(std::unique_ptr<InputFile> file, const std::string& head, std::string* why_not)
+      : file_(std::move(file)) {
+    ImageLimits unlimited;
+    unlimited.max_pixels = std::int64_t(1) << 62;
+    layout_ = std::make_unique<detail::BmpLayout>(head, file_->size(), file_->name(), unlimited);
+    if (layout_->rle) {
+      *why_not = "a run-length (RLE) BMP (its rows decode only in order from the bottom)";
+      return;
+    }
+    const detail::BmpLayout& L = *layout_;
+    if (L.may_have_alpha()) {
+      for (std::size_t y = 0; y < L.height && !alpha_;) {
+        const std::size_t n = std::min<std::size_t>(L.height - y, 64);
+        load(y, n);  // stored rows y .. y + n - 1 of the file, in file order here
+        for (std::size_t r = 0; r < n && !alpha_; ++r)
+          alpha_ = L.any_alpha(values_.data() + r * L.width, L.width);
+        y += n;
+      }
+    }
+    set_shape(static_cast<int>(L.width), static_cast<int>(L.height), L.channels(alpha_), 8,
+              RowSampleType::u8);
+    ok_ = true;
+  }
+  bool ok() const { return ok_; }
+  bool seekable() const override { return file_->regular(); }
+
+ protected:
+  void decode(int n, unsigned char* dst) override {
+    const detail::BmpLayout& L = *layout_;
+    const std::size_t y0 = static_cast<std::size_t>(next_row()), rows = static_cast<std::size_t>(n);
+    // Image rows y0 .. y0 + n - 1 are stored rows first .. first + n - 1.
+    const std::size_t first = L.top_down ? y0 : L.height - y0 - rows;
+    load(first, rows);
+    const std::size_t per_row = L.width * static_cast<std::size_t>(channels());
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t stored = L.top_down ? r : rows - 1 - r;  // within the run
+      L.samples(values_.data() + stored * L.width, L.width, alpha_, dst + r * per_row);
+    }
+  }
+
+ private:
+  // The values of stored rows [first, first + n) into values_, in file order.
+  void load(std::size_t first, std::size_t n) {
+    const detail::BmpLayout& L = *layout_;
+    raw_.resize(n * L.stride);
+    values_.resize(n * L.width);
+    const std::uint64_t at = L.offset + static_cast<std::uint64_t>(first) * L.stride;
+    if (::fseeko(file_->get(), static_cast<off_t>(at), SEEK_SET) != 0)
+      throw Error(file_->name() + ": cannot seek: " + std::strerror(errno));
+    file_->read_exact(raw_.data(), raw_.size(), "BMP file");
+    for (std::size_t r = 0; r < n; ++r)
+      L.row_values(raw_.data() + r * L.stride, values_.data() + r * L.width);
+  }
+
+  std::unique_ptr<InputFile> file_;
+  std::unique_ptr<detail::BmpLayout> layout_;
+  bool ok_ = false, alpha_ = false;
+  std::vector<unsigned char> raw_;
+  std::vector<std::uint32_t> values_;
+};
+
 // ---- TIFF (strips or tiles, through TiffReader) --------------------------------
 
 // The samples as tiff_to_image gives them: the file's own type (float64 as
@@ -461,6 +530,7 @@ class TiffSource : public RowSource {
     unpremultiply_ = reader_->premultiplied() && channels() > 1;
   }
   bool seekable() const override { return true; }
+  std::int64_t buffer_bytes() const override { return reader_->buffer_bytes(); }
 
  protected:
   void decode(int n, unsigned char* dst) override {
@@ -579,12 +649,17 @@ std::unique_ptr<RowSource> open_any(const std::string& path, bool keep_float64,
     if (!src->ok()) return nullptr;
     return src;
   }
+  if (starts("BM", 2)) {
+    auto src = std::make_unique<BmpSource>(std::move(file), head, why_not);
+    if (!src->ok()) return nullptr;
+    return src;
+  }
   if (starts("II*\0", 4) || starts("MM\0*", 4) || starts("II+\0", 4) || starts("MM\0+", 4))
     return std::make_unique<TiffSource>(path, keep_float64);
   if (starts("P2", 2) || starts("P3", 2))
     *why_not = "a text (P2/P3) PGM/PPM file";
   else
-    *why_not = "this format (PNG, JPEG, binary PGM/PPM, .npy and TIFF stream; BMP and TGA do not)";
+    *why_not = "this format (PNG, JPEG, binary PGM/PPM, .npy, TIFF and BMP stream; TGA does not)";
   return nullptr;
 }
 

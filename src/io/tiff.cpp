@@ -479,6 +479,15 @@ bool TiffReader::premultiplied() const {
 std::size_t TiffReader::row_bytes() const {
   return impl_->row_bytes();
 }
+std::int64_t TiffReader::buffer_bytes() const {
+  const Impl& m = *impl_;
+  std::int64_t chunk = 0;  // one strip or tile, decoded (into `chunk`) and raw (libtiff's)
+  if (m.tiled)
+    chunk = static_cast<std::int64_t>(TIFFTileSize64(m.tif));
+  else if (!m.scanlines)
+    chunk = static_cast<std::int64_t>(m.block_h) * static_cast<std::int64_t>(m.row_bytes());
+  return static_cast<std::int64_t>(m.cache.size()) + 2 * chunk;
+}
 
 void TiffReader::read_rows(int y0, int count, void* dst) {
   Impl& m = *impl_;
@@ -621,6 +630,9 @@ TiffWriter::~TiffWriter() = default;
 
 bool TiffWriter::bigtiff() const {
   return impl_->big;
+}
+std::int64_t TiffWriter::buffer_bytes() const {
+  return 2 * static_cast<std::int64_t>(impl_->buf.size() + impl_->tile.size());
 }
 
 void TiffWriter::Impl::flush_block() {

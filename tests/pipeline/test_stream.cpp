@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "convkit/engine.hpp"
 #include "convkit/error.hpp"
 #include "convkit/filtering.hpp"
 #include "convkit/io/rows.hpp"
@@ -176,6 +177,84 @@ TEST_CASE("[pipeline] streamed passes equal whole-image ones on every schedule, 
   }
 }
 
+TEST_CASE("[pipeline] any geometry streams as conv2d on the whole planes: modes, strides, alpha") {
+  const std::string dir = temp_dir();
+  std::mt19937 rng(12);
+  auto uni = [&](int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); };
+  std::uniform_real_distribution<double> val(-1, 1);
+  const Schedule schedules[] = {Schedule::reference, Schedule::direct, Schedule::separable,
+                                Schedule::fft, Schedule::automatic};
+  const SizeMode modes[] = {SizeMode::same, SizeMode::full, SizeMode::valid, SizeMode::pad};
+  for (int trial = 0; trial < 40; ++trial) {
+    const int w = uni(6, 50), h = uni(6, 90), c = uni(1, 4);
+    Image img = random_image(w, h, c, trial % 3 ? 8 : 32, rng());
+    const std::string file = dir + "/g" + std::to_string(trial) + (trial % 3 ? ".png" : ".npy");
+    write_image(img, file);
+    PlanePass pass;
+    pass.kh = uni(1, 6);
+    pass.kw = uni(1, 6);
+    for (int i = 0; i < pass.kh * pass.kw; ++i) pass.mask.push_back(val(rng));
+    pass.schedule = schedules[trial % 5];
+    if (pass.schedule == Schedule::separable) {  // an outer product: rank 1
+      std::vector<double> col(pass.kh), row(pass.kw);
+      for (double& v : col) v = val(rng);
+      for (double& v : row) v = val(rng);
+      for (int i = 0; i < pass.kh; ++i)
+        for (int j = 0; j < pass.kw; ++j) pass.mask[i * pass.kw + j] = col[i] * row[j];
+    }
+    PlaneFilter f;
+    f.passes.push_back(pass);
+    StreamGeometry geo;
+    geo.spec.correlate = uni(0, 1);
+    geo.spec.mode = modes[trial % 4];
+    geo.spec.pad = {uni(0, 7), uni(0, 7), uni(0, 7), uni(0, 7)};
+    geo.spec.stride_y = uni(1, 8);  // longer than the kernel too: rows no output reads
+    geo.spec.stride_x = uni(1, 3);
+    geo.spec.border = BorderRule(kBorders[uni(0, 4)], kBorders[uni(0, 4)], uni(0, 1) ? 0.0 : 0.5);
+    geo.bias = uni(0, 1) ? 0.0 : 0.375;
+    geo.filter_alpha = uni(0, 3) == 0;
+    geo.alpha_mask.assign(static_cast<std::size_t>(pass.kh * pass.kw), 0.0);
+    geo.alpha_mask[static_cast<std::size_t>(uni(0, pass.kh * pass.kw - 1))] = 1;
+    const ConvGeometry g = plan(geo.spec, h, w, pass.kh, pass.kw);
+    const std::string what =
+        "trial " + std::to_string(trial) + " " + std::to_string(w) + "x" + std::to_string(h) + "x" +
+        std::to_string(c) + " kernel " + std::to_string(pass.kh) + "x" + std::to_string(pass.kw) +
+        " mode " + std::string(to_string(geo.spec.mode)) + " stride " + std::to_string(g.stride_y) +
+        "," + std::to_string(g.stride_x) + " border " + to_string(geo.spec.border) + " out " +
+        std::to_string(g.out_w) + "x" + std::to_string(g.out_h);
+    INFO(what);
+    // The whole-image answer: conv2d on each plane (alpha: its mask, correlated, value 0).
+    const Image in = read_image(file);
+    Image whole = filtered_shape(in, f, geo);
+    REQUIRE(whole.width == g.out_w);
+    REQUIRE(whole.height == g.out_h);
+    const std::size_t plane = static_cast<std::size_t>(g.out_w) * g.out_h;
+    whole.data.resize(plane * c);
+    const std::vector<float> k(pass.mask.begin(), pass.mask.end());
+    const std::vector<float> ka(geo.alpha_mask.begin(), geo.alpha_mask.end());
+    ConvGeometry ga = g;
+    ga.correlate = true;
+    ga.border.value = 0;
+    for (int ch = 0; ch < c; ++ch) {
+      const bool alpha = in.has_alpha() && ch == c - 1 && !geo.filter_alpha;
+      float* out = whole.plane_of<float>(ch);
+      conv2d<float>(View<const float>{in.plane_of<float>(ch), h, w, w},
+                    View<const float>{(alpha ? ka : k).data(), pass.kh, pass.kw, pass.kw},
+                    alpha ? ga : g, View<float>{out, g.out_h, g.out_w, g.out_w},
+                    alpha ? Schedule::automatic : pass.schedule);
+      if (!alpha)
+        for (std::size_t i = 0; i < plane; ++i) out[i] += static_cast<float>(geo.bias);
+    }
+    std::string why;
+    auto src = open_row_source(file, true, &why);
+    REQUIRE_MESSAGE(src, why);
+    CollectSink sink(whole);
+    stream_filter(*src, f, geo, sink, std::int64_t(1) << 30, uni(1, 9));
+    CHECK(sink.rows == g.out_h);
+    CHECK(same_samples(sink.img, whole));
+  }
+}
+
 TEST_CASE("[pipeline] a NaN steps back from the FFT per channel, as in the whole-image path") {
   const std::string dir = temp_dir();
   std::mt19937 rng(9);
@@ -224,10 +303,19 @@ TEST_CASE("[pipeline] formats that cannot stream say why") {
   const std::string dir = temp_dir();
   std::mt19937 rng(11);
   const Image img = random_image(20, 10, 3, 8, rng());
-  write_image(img, dir + "/a.bmp");
+  write_image(img, dir + "/a.tga");
   std::string why;
-  CHECK(open_row_source(dir + "/a.bmp", false, &why) == nullptr);
-  CHECK(why.find("BMP") != std::string::npos);
+  CHECK(open_row_source(dir + "/a.tga", false, &why) == nullptr);
+  CHECK(why.find("TGA") != std::string::npos);
+  // A run-length BMP (RLE8, 2 x 1: one run of 2, end of image) decodes only in order.
+  std::string rle = "BM" + std::string(8, '\0') + std::string("\x3e\0\0\0", 4);
+  rle += std::string("\x28\0\0\0\x02\0\0\0\x01\0\0\0\x01\0\x08\0\x01\0\0\0", 20);
+  rle += std::string(20, '\0');  // sizes, resolution, colours (0: all)
+  rle += std::string(8, '\0');   // palette: two black entries
+  rle += std::string("\x02\0\0\x01", 4);
+  write_file(dir + "/rle.bmp", rle);
+  CHECK(open_row_source(dir + "/rle.bmp", false, &why) == nullptr);
+  CHECK(why.find("RLE") != std::string::npos);
   write_file(dir + "/t.pgm", "P2\n2 1\n255\n1 2\n");
   CHECK(open_row_source(dir + "/t.pgm", false, &why) == nullptr);
   CHECK(why.find("text") != std::string::npos);
@@ -278,7 +366,8 @@ void write_tall_pgm(const std::string& path, int w, int h) {
 
 }  // namespace
 
-TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with the height") {
+TEST_CASE(
+    "[pipeline] peak memory of a streamed blur, edge and convolve does not grow with the height") {
   if (std::getenv("CONVKIT_TEST_WRAPPER")) {
     MESSAGE("CONVKIT-TEST-SKIPPED: resident memory is not meaningful under a wrapper");
     return;
@@ -296,12 +385,18 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
   write_image(random_image(2000, 500, 1, 8, rng()), dir + "/short.tif", tiles);
   write_image(random_image(2000, 4000, 1, 8, rng()), dir + "/tall.tif", tiles);
   for (const std::string ext : {"pgm", "tif"})
-    for (const char* cmd : {"blur", "edge"}) {
+    for (const char* cmd : {"blur", "edge", "convolve"}) {
       INFO(std::string(cmd) << " ." << ext);
-      const long a = peak_rss_kib(
-          {cmd, dir + "/short." + ext, "--threads", "2", "-o", dir + "/s." + ext}, dir);
-      const long b =
-          peak_rss_kib({cmd, dir + "/tall." + ext, "--threads", "2", "-o", dir + "/t." + ext}, dir);
+      // convolve: its kernel and geometry after the input (an even kernel, strides, an anchor).
+      auto args = [&](const std::string& in, const std::string& out) {
+        std::vector<std::string> a = {cmd, in, "--threads", "2", "-o", out};
+        if (std::string(cmd) == "convolve")
+          a.insert(a.begin() + 2, {"[1 2 1 0; 2 4 2 1]", "--anchor", "1,2", "--padding", "circular",
+                                   "--stride", "1,2", "--clip"});
+        return a;
+      };
+      const long a = peak_rss_kib(args(dir + "/short." + ext, dir + "/s." + ext), dir);
+      const long b = peak_rss_kib(args(dir + "/tall." + ext, dir + "/t." + ext), dir);
       MESSAGE(std::string(cmd) << " ." << ext << ": peak RSS " << a << " KiB at 500 rows, " << b
                                << " KiB at 4000 rows");
       // 3500 more rows read whole would add at least 3500 * 2000 * 8 bytes (55 MB).
@@ -314,8 +409,8 @@ TEST_CASE("[pipeline] peak memory of a streamed blur and edge does not grow with
       static_cast<void>(b);
 #endif
       // And the streamed result is the whole-image one (standard input is read whole).
-      const RunResult whole = run_convkit({cmd, "-", "--threads", "2", "-o", dir + "/w." + ext},
-                                          read_file(dir + "/tall." + ext));
+      const RunResult whole =
+          run_convkit(args("-", dir + "/w." + ext), read_file(dir + "/tall." + ext));
       REQUIRE(whole.status == 0);
       CHECK(read_file(dir + "/w." + ext) == read_file(dir + "/t." + ext));
     }

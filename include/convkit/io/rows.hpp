@@ -8,10 +8,11 @@
 // file as a whole-image one.
 //
 // Formats that stream: PNG (not interlaced), baseline JPEG (scanlines),
-// binary PGM/PPM (P5/P6), C-order .npy (2 or 3 dimensions) and TIFF (strips
+// binary PGM/PPM (P5/P6), C-order .npy (2 or 3 dimensions), uncompressed BMP
+// (a band of stored rows by one seek, bottom-up too) and TIFF (strips
 // or tiles, through TiffReader) in; PNG, PGM/PPM, float .npy and TIFF
 // (TiffWriter: integer or float, strips or tiles, BigTIFF when needed) out.
-// The others (BMP, TGA, text PGM/PPM, interlaced PNG, progressive JPEG,
+// The others (RLE BMP, TGA, text PGM/PPM, interlaced PNG, progressive JPEG,
 // Fortran-order .npy; JPEG, BMP, TGA and integer .npy out) are read and
 // written whole by read_image / write_image.
 //
@@ -55,6 +56,9 @@ class RowSource {
   void read(int n, T* const* planes, std::ptrdiff_t stride);
   /// The image's shape (and bit depth) with no samples.
   Image shape() const;
+  /// The bytes the decoder holds beside the rows it returns (a TIFF's row of
+  /// tiles or strip): counted in the pipeline's memory budget.
+  virtual std::int64_t buffer_bytes() const { return 0; }
 
  protected:
   void set_shape(int width, int height, int channels, int bit_depth, RowSampleType type);
@@ -91,6 +95,8 @@ class RowSink {
   virtual void write(int n, const double* const* planes, std::ptrdiff_t stride) = 0;
   /// After the last row: complete the file (trailers, flush).
   virtual void finish() = 0;
+  /// The bytes the encoder holds beside the rows given (a TIFF's tile row).
+  virtual std::int64_t buffer_bytes() const { return 0; }
 };
 
 /// True when write_image(shape, path, opts) can be written by rows

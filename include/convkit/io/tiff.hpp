@@ -62,6 +62,9 @@ class TiffReader {
   /// is cheap forward but restarts the strip's decoding for a row above the
   /// last one read.
   void read_rows(int y0, int count, void* dst);
+  /// The bytes the reader holds at most: its strip row or tile row of the
+  /// whole width, and one strip or tile as decoded and as read from the file.
+  std::int64_t buffer_bytes() const;
 
  private:
   struct Impl;
@@ -86,6 +89,9 @@ class TiffWriter {
   TiffWriter& operator=(const TiffWriter&) = delete;
 
   bool bigtiff() const;
+  /// The bytes the writer holds: the strip or tile row being filled and a
+  /// tile, twice (libtiff encodes a copy).
+  std::int64_t buffer_bytes() const;
   /// Appends `count` rows (count * width * channels samples of the type, interleaved).
   void write_rows(const void* rows, int count);
   /// Writes what is buffered and the directory.  Throws unless every row was given.
