@@ -17,6 +17,15 @@ TEST_CASE("[error] a Message renders its parameters by the caller's spelling") {
   CHECK(plain.message([](const std::string&) { return std::string("x"); }) == "no parameters here");
 }
 
+TEST_CASE("[error] with_context puts a file's name first and keeps the parameters") {
+  const Error e(param("clip") + " or " + param("abs"));
+  const Error named = e.with_context("in.png: ");
+  CHECK(std::string(named.what()) == "in.png: clip or abs");
+  CHECK(named.message([](const std::string& n) { return "--" + n; }) == "in.png: --clip or --abs");
+  CHECK(Error("plain").with_context("f: ").message(
+            [](const std::string&) { return std::string("x"); }) == "f: plain");
+}
+
 TEST_CASE("[error] blur's errors name its options' fields, not command-line flags") {
   BlurOptions o;
   o.type = BlurType::box;

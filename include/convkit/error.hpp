@@ -74,6 +74,11 @@ class Error : public std::runtime_error {
   std::string message(const Message::Spelling& spell) const {
     return message_ ? message_->render(spell) : what();
   }
+  /// This error's text after `context` (a file's name and ": "), its
+  /// parameters still named as parameters.
+  Error with_context(const std::string& context) const {
+    return message_ ? Error(context + *message_) : Error(context + what());
+  }
 
  private:
   std::shared_ptr<const SourceMark> mark_;

@@ -199,7 +199,7 @@ void stream_to_output(RowSource& src, const PlaneFilter& f, const StreamGeometry
   } catch (const Error& e) {
     const std::string msg = e.what();
     if (msg.find(name) != std::string::npos) throw;
-    throw Error(name + ": " + msg);
+    throw e.with_context(name + ": ");
   }
 }
 
