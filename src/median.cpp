@@ -13,6 +13,7 @@
 
 #include "convkit/error.hpp"
 #include "convkit/parallel.hpp"
+#include "engine/cpu.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -844,22 +845,8 @@ void median_source_u8(const Source<std::uint8_t>& src, std::uint8_t* dst, std::p
 namespace detail {
 
 bool median3_kernel_available(Median3Kernel kernel) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  }();
-  static const bool vbmi = [] {
-    __builtin_cpu_init();
-    return avx512 && __builtin_cpu_supports("avx512vbmi");
-  }();
-#else
-  constexpr bool avx2 = false, avx512 = false, vbmi = false;
-#endif
+  const detail::CpuFeatures& cpu = detail::cpu_features();
+  const bool avx2 = cpu.avx2, avx512 = cpu.avx512bw, vbmi = cpu.avx512vbmi;
   switch (kernel) {
     case Median3Kernel::avx512_vbmi:
       return vbmi;

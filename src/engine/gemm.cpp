@@ -40,6 +40,7 @@
 
 #include "convkit/engine_nn.hpp"
 #include "convkit/error.hpp"
+#include "engine/cpu.hpp"
 #include "engine/gemm_kernel.hpp"
 
 namespace convkit {
@@ -517,14 +518,8 @@ void avx512_bf16_gemm(bool ta, bool tb, int M, int N, int K, const float* A, int
 }
 
 bool cpu_has(GemmKernel k) {
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-  }();
+  const detail::CpuFeatures& cpu = detail::cpu_features();
+  const bool avx2 = cpu.avx2 && cpu.fma, avx512 = cpu.avx512f;
   switch (k) {
     case GemmKernel::blas:
       return true;
@@ -537,12 +532,7 @@ bool cpu_has(GemmKernel k) {
 }
 
 bool cpu_has_bf16() {
-  static const bool bf16 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512bf16");
-  }();
-  return bf16;
+  return detail::cpu_features().avx512bf16;
 }
 
 #else

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "engine/cpu.hpp"
 #include "engine/schedules.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -91,11 +92,7 @@ namespace {
 
 bool cpu_has_avx2() {
 #if CONVKIT_HAVE_AVX2_PATH
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
+  return cpu_features().avx2 && cpu_features().fma;
 #else
   return false;
 #endif
