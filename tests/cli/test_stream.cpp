@@ -442,8 +442,8 @@ std::string random_bmp(int w, int h, int bpp, bool top_down, bool grey, bool alp
                        std::uint32_t seed) {
   std::mt19937 rng(seed);
   auto le = [](std::string& s, std::uint32_t v, int n) {
-    for (int i = 0; i < n; ++i)
-      s += static_cast<char>((std::uint64_t{v} >> (8 * i)) & 0xff);  // n may pass 4: zeros
+    for (int i = 0; i < n; ++i)  // n may pass 4: the bytes past v's four are zeros
+      s += static_cast<char>(i < 4 ? (v >> (8 * i)) & 0xff : 0);
   };
   const int colours = bpp <= 8 ? 1 << bpp : 0;
   const std::size_t stride = (static_cast<std::size_t>(w) * bpp + 31) / 32 * 4;
